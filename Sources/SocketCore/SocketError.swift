@@ -1,0 +1,125 @@
+/// Everything SocketCore can throw.
+///
+/// A student reads these on a terminal, so each one says which call failed, why in the
+/// kernel's words (the errno name and number), and what to try next (the hint).
+public enum SocketError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// A system call failed. `address` is the peer or local address the call was about.
+    case system(call: String, errno: Errno, address: SocketAddress?)
+    /// Text that is not an address SocketCore understands (bad port, bad IP, missing port…).
+    case badAddress(input: String, reason: String)
+    /// getaddrinfo could not resolve a name; `code` is its EAI_* value.
+    case resolution(host: String, code: Int32, message: String)
+    /// A framed message (a line or a length-prefixed frame) larger than the reader allows.
+    case messageTooLarge(limit: Int, size: Int)
+    /// The peer closed the connection (EOF) before as many bytes as asked for arrived.
+    case unexpectedEOF(expected: Int, received: Int)
+    /// The socket was already closed by `close()` on this side.
+    case closed
+
+    /// The errno behind a `.system` error.
+    public var errno: Errno? {
+        if case .system(_, let errno, _) = self { return errno }
+        return nil
+    }
+
+    /// The exit code a command-line tool should end with (see DESIGN.md's contract):
+    /// 2 for bad input, 3 for a missing privilege, 1 for an operation that failed.
+    public var exitCode: Int32 {
+        switch self {
+        case .badAddress, .resolution: return 2
+        case .system(_, let errno, _) where errno == .EPERM || errno == .EACCES: return 3
+        default: return 1
+        }
+    }
+
+    public var description: String {
+        var text: String
+        switch self {
+        case .system(let call, let errno, let address):
+            let target = address.map { " \($0)" } ?? ""
+            text = "\(call)()\(target) failed: \(errno)"
+        case .badAddress(let input, let reason):
+            text = "bad address \"\(input)\": \(reason)"
+        case .resolution(let host, _, let message):
+            text = "cannot resolve \"\(host)\": \(message)"
+        case .messageTooLarge(let limit, let size):
+            text = "message of \(size) bytes is over the limit of \(limit) bytes"
+        case .unexpectedEOF(let expected, let received):
+            text = "the peer closed the connection after \(received) of \(expected) bytes"
+        case .closed:
+            text = "the socket is already closed"
+        }
+        if let hint { text += " — \(hint)" }
+        return text
+    }
+
+    /// What a student can do about it. Written for the common causes in a lab, not all causes.
+    public var hint: String? {
+        switch self {
+        case .system(let call, let errno, let address):
+            return Self.hint(call: call, errno: errno, address: address)
+        case .badAddress:
+            return "write host:port, [IPv6]:port or unix:/path, with a port from 0 to 65535"
+        case .resolution:
+            return "check the spelling, or use a numeric address such as 127.0.0.1 or ::1"
+        case .messageTooLarge:
+            return "the peer sent more than the protocol allows; it may not be speaking this protocol"
+        case .unexpectedEOF:
+            return "the peer sent less than the protocol promised, then closed (read returned 0)"
+        case .closed:
+            return "do not use a socket after close()"
+        }
+    }
+
+    private static func hint(call: String, errno: Errno, address: SocketAddress?) -> String? {
+        let there = address.map { "\($0)" } ?? "that address"
+        switch errno {
+        case .ECONNREFUSED:
+            return "nothing listens on \(there): start the server first, or check the port (the peer answered the SYN with RST)"
+        case .EADDRINUSE:
+            let port = address?.port.map { " (see: ss -tanp 'sport = :\($0)')" } ?? ""
+            return "another socket holds \(there), or an old connection on it is in TIME_WAIT\(port); stop the other process, or set .reuseAddress before bind()"
+        case .EADDRNOTAVAIL:
+            return "\(there) is not an address of this machine; bind to 0.0.0.0 or :: or an address `ip addr` lists"
+        case .EACCES, .EPERM:
+            if call == "socket" {
+                return "raw sockets need root or CAP_NET_RAW: run with sudo, or once: sudo setcap cap_net_raw,cap_net_admin+eip /path/to/program"
+            }
+            if call == "bind", let port = address?.port, port < 1024 {
+                return "ports below 1024 need root or CAP_NET_BIND_SERVICE; use a port of 1024 or more"
+            }
+            if call == "sendto" || call == "send" {
+                return "a firewall rule (nftables) rejected the packet, or broadcast needs .broadcast set"
+            }
+            return "permission denied: this needs root or a capability (see man 7 capabilities)"
+        case .ETIMEDOUT:
+            return "no answer from \(there) in time: the host may be down, or a firewall drops the SYN silently"
+        case .ECONNRESET:
+            return "the peer aborted the connection with RST: it closed with unread data, used a zero-linger close, or crashed"
+        case .EPIPE:
+            return "the peer has closed its side; stop writing (a read returning 0 bytes tells you this first)"
+        case .ENOTCONN:
+            return "the socket is not connected: connect() first, or use sendTo() on a datagram socket"
+        case .ENETUNREACH, .EHOSTUNREACH:
+            return "no route to \(there): check the address and `ip route`"
+        case .EAGAIN:
+            return "nothing happened before the send/receive timeout ran out (or a non-blocking socket was not ready: poll first)"
+        case .EMFILE:
+            return "this process has too many open files: close sockets you no longer need (a leak?), or raise `ulimit -n`"
+        case .EMSGSIZE:
+            return "the datagram is larger than one packet may carry (65507 bytes for UDP over IPv4)"
+        case .EBADF:
+            return "the descriptor is not open: was the socket already closed?"
+        case .ENOENT:
+            return "no socket file at \(there): start the server first, or check the path"
+        case .EINVAL where call == "listen" || call == "accept":
+            return "call bind() and listen() on a stream socket before accept()"
+        case .EINVAL where call == "bind":
+            return "the socket is already bound, or the address family does not match the socket"
+        case .EAFNOSUPPORT:
+            return "this address family is not available here (is IPv6 disabled?)"
+        default:
+            return nil
+        }
+    }
+}
