@@ -29,10 +29,20 @@ let package = Package(
         ),
         // Typed BSD sockets: every call maps to one syscall, every error names it.
         .target(name: "SocketCore", swiftSettings: strict),
+        // What every command-line tool shares: exit codes and error printing.
+        .target(
+            name: "ToolSupport",
+            dependencies: [
+                "SocketCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "echo",
             dependencies: [
                 "SocketCore",
+                "ToolSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -41,6 +51,7 @@ let package = Package(
             name: "socketcore-bench",
             dependencies: [
                 "SocketCore",
+                "ToolSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
