@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Installs what SocketLab needs on a fresh Debian or Ubuntu machine.
+#   scripts/setup.sh [build|test|bench]   (default: build)
+# As root it installs missing apt packages itself; otherwise it prints the exact command.
+set -euo pipefail
+
+purpose=${1:-build}
+
+# command-or-file to look for  →  apt package that provides it
+declare -A need=(
+  [pkg-config]=pkg-config
+  [/usr/include/pcap/pcap.h]=libpcap-dev
+  [cc]=gcc
+)
+if [[ $purpose == test || $purpose == bench ]]; then
+  need[ip]=iproute2        # network namespaces for the test hosts
+  need[nft]=nftables       # dropping SYNs, imposing loss
+  need[python3]=python3    # a real client in the end-to-end tests
+  need[nc]=netcat-openbsd  # another real client
+fi
+if [[ $purpose == bench ]]; then
+  need[iperf3]=iperf3      # the reference for loopback throughput
+  need[taskset]=util-linux # pinned runs
+fi
+
+missing=()
+for thing in "${!need[@]}"; do
+  if [[ $thing == /* ]]; then
+    [[ -e $thing ]] || missing+=("${need[$thing]}")
+  else
+    command -v "$thing" >/dev/null 2>&1 || PATH=$PATH:/usr/sbin:/sbin command -v "$thing" >/dev/null 2>&1 || missing+=("${need[$thing]}")
+  fi
+done
+
+if ((${#missing[@]})); then
+  mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
+  if [[ $(id -u) == 0 ]]; then
+    echo "setup: installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >/dev/null
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    echo "setup: missing packages: ${missing[*]}" >&2
+    echo "setup: install them with:  sudo apt-get install ${missing[*]}" >&2
+    exit 2
+  fi
+fi
+
+if ! command -v swift >/dev/null 2>&1 && [[ ! -x /opt/swift/usr/bin/swift ]]; then
+  echo "setup: Swift 6 is not installed. Get the toolchain for your distribution from swift.org" >&2
+  echo "setup: and put its usr/bin on PATH (this project expects /opt/swift/usr/bin or PATH)." >&2
+  exit 2
+fi
