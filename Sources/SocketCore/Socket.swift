@@ -46,7 +46,10 @@ public final class Socket: Sendable, CustomStringConvertible {
     /// `socket(family, type | SOCK_CLOEXEC, protocol)`.
     public init(family: AddressFamily, type: SocketType, protocol: Int32 = 0) throws(SocketError) {
         let flags = Int32(SOCK_CLOEXEC.rawValue)
-        let descriptor = try syscall("socket") { Glibc.socket(family.rawValue, type.rawValue | flags, `protocol`) }
+        // Named in full where that changes the advice: raw sockets and ICMP "ping" sockets.
+        let isICMP = `protocol` == Int32(IPPROTO_ICMP) || `protocol` == Int32(IPPROTO_ICMPV6)
+        let call = type == .raw ? "socket(SOCK_RAW)" : isICMP ? "socket(SOCK_DGRAM, IPPROTO_ICMP)" : "socket"
+        let descriptor = try syscall(call) { Glibc.socket(family.rawValue, type.rawValue | flags, `protocol`) }
         self.fd = Atomic(descriptor)
         self.family = family
         self.type = type

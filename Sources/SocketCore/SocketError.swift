@@ -82,8 +82,11 @@ public enum SocketError: Error, Equatable, Sendable, CustomStringConvertible {
         case .EADDRNOTAVAIL:
             return "\(there) is not an address of this machine; bind to 0.0.0.0 or :: or an address `ip addr` lists"
         case .EACCES, .EPERM:
-            if call == "socket" {
+            if call == "socket(SOCK_RAW)" {
                 return "raw sockets need root or CAP_NET_RAW: run with sudo, or once: sudo setcap cap_net_raw,cap_net_admin+eip /path/to/program"
+            }
+            if call == "socket(SOCK_DGRAM, IPPROTO_ICMP)" {
+                return "unprivileged ICMP sockets are allowed only to groups in net.ipv4.ping_group_range; allow all with: sudo sysctl -w net.ipv4.ping_group_range='0 2147483647', or use a raw socket as root"
             }
             if call == "bind", let port = address?.port, port < 1024 {
                 return "ports below 1024 need root or CAP_NET_BIND_SERVICE; use a port of 1024 or more"
