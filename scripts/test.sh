@@ -18,10 +18,22 @@ fi
 
 echo "== swift test"
 # Serial: the descriptor-leak test counts this process's open descriptors.
-swift test --skip-build --no-parallel 2>&1 | tee "$log" | grep -E "✘|recorded an issue|Test run with|Executed|error" || true
-if ! grep -qE "Test run with [0-9]+ tests? .*passed" "$log"; then
-  echo "swift test failed"; exit 1
+swift test --skip-build --no-parallel > "$log" 2>&1 || true
+grep -E "^✘ |recorded an issue|^✔ Suite|Test run with" "$log" || true
+swift_passed=0 swift_failed=0
+if grep -qE "^✔ Test run with [0-9]+ tests? .*passed" "$log"; then
+  swift_passed=$(grep -oE "^✔ Test run with [0-9]+" "$log" | grep -oE "[0-9]+$")
+else
+  swift_failed=$(grep -cE '^✘ Test .* failed' "$log" || true)
+  ((swift_failed > 0)) || swift_failed=1  # a crash or a build problem: no per-test lines
+  echo "swift test failed; the full log follows"; cat "$log"
 fi
 
 echo "== end-to-end: tools against real clients"
-bash Tests/e2e/echo.sh "$(swift build --show-bin-path)/echo"
+bash Tests/e2e/echo.sh "$(swift build --show-bin-path)/echo" | tee "$log" || true
+e2e_passed=$(tail -1 "$log" | grep -oE "^[0-9]+" || echo 0)
+e2e_failed=$(tail -1 "$log" | grep -oE "[0-9]+ failed" | grep -oE "[0-9]+" || echo 1)
+
+passed=$((swift_passed + e2e_passed)) failed=$((swift_failed + e2e_failed))
+echo "total: $passed passed, $failed failed"
+((failed == 0))
