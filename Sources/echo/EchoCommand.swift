@@ -73,13 +73,16 @@ extension Echo {
         @Option(help: "Seconds to wait for the connection (and for each reply).")
         var timeout: Double = 5
 
+        /// `--timeout` as a Duration, for connect() and SO_RCVTIMEO alike.
+        private var timeoutDuration: Duration { .milliseconds(Int64(timeout * 1000)) }
+
         func validate() throws {
             guard timeout > 0, timeout < 86_400 else { throw ValidationError("--timeout must be between 0 and 86400 seconds") }
         }
 
         func run() throws {
             let socket = try connect()
-            try socket.set(.receiveTimeout, .milliseconds(Int64(timeout * 1000)))
+            try socket.set(.receiveTimeout, timeoutDuration)
             var stream = MessageStream(socket)
             if message.isEmpty {
                 while let line = readLine() {
@@ -103,7 +106,7 @@ extension Echo {
             var lastError = SocketError.closed
             for candidate in candidates {  // try each address the resolver gave, in order
                 do throws(SocketError) {
-                    return try Socket.connected(to: candidate, timeout: .milliseconds(Int64(timeout * 1000)))
+                    return try Socket.connected(to: candidate, timeout: timeoutDuration)
                 } catch {
                     lastError = error
                 }
