@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 // SocketLab: a networking teaching lab and protocol inspector.
 // One target per layer (see Docs/architecture in ../shared/DESIGN.md):
-//   CPcap → (Capture) ; SocketCore ; executables stay thin.
+//   NetworkAddresses ← SocketCore, Packets ; CPcap ← Capture ; executables stay thin.
 import PackageDescription
 
 let strict: [SwiftSetting] = [
@@ -14,8 +14,11 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "SocketCore", targets: ["SocketCore"]),
+        .library(name: "Packets", targets: ["Packets"]),
+        .library(name: "Capture", targets: ["Capture"]),
         .executable(name: "echo", targets: ["echo"]),
         .executable(name: "socketcore-bench", targets: ["socketcore-bench"]),
+        .executable(name: "capture", targets: ["capture"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -27,13 +30,20 @@ let package = Package(
             pkgConfig: "libpcap",
             providers: [.apt(["libpcap-dev"])]
         ),
+        // IPv4/IPv6 address values shared by sockets and decoded packets.
+        .target(name: "NetworkAddresses", swiftSettings: strict),
         // Typed BSD sockets: every call maps to one syscall, every error names it.
-        .target(name: "SocketCore", swiftSettings: strict),
+        .target(name: "SocketCore", dependencies: ["NetworkAddresses"], swiftSettings: strict),
+        // Pure decoding and encoding of headers: no I/O, never traps on any input.
+        .target(name: "Packets", dependencies: ["NetworkAddresses"], swiftSettings: strict),
+        // libpcap: live capture, pcap/pcapng files, statistics, interfaces.
+        .target(name: "Capture", dependencies: ["CPcap", "Packets", "SocketCore"], swiftSettings: strict),
         // What every command-line tool shares: exit codes and error printing.
         .target(
             name: "ToolSupport",
             dependencies: [
                 "SocketCore",
+                "Capture",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -51,6 +61,17 @@ let package = Package(
             name: "socketcore-bench",
             dependencies: [
                 "SocketCore",
+                "ToolSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
+        // tcpdump's little sibling: list interfaces, capture live, read files, one line a frame.
+        .executableTarget(
+            name: "capture",
+            dependencies: [
+                "Capture",
+                "Packets",
                 "ToolSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],

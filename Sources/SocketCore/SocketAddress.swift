@@ -259,7 +259,7 @@ extension SocketAddress {
 
 extension SocketAddress {
     /// Reads a `struct sockaddr` the kernel filled in (accept, recvfrom, getsockname…).
-    init?(_ raw: UnsafePointer<sockaddr>?, length: socklen_t) {
+    package init?(_ raw: UnsafePointer<sockaddr>?, length: socklen_t) {
         guard let raw else { return nil }
         switch Int32(raw.pointee.sa_family) {
         case AF_INET:

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Capture
 import SocketCore
 
 #if canImport(Glibc)
@@ -42,6 +43,8 @@ extension ParsableCommand {
             try command.run()
         } catch let error as SocketError {
             fail(error)
+        } catch let error as CaptureError {
+            fail(error)
         } catch {
             let code = exitCode(for: error)
             if code == .success {
@@ -57,9 +60,19 @@ extension ParsableCommand {
 
     /// Prints a SocketError (call, errno, hint) to standard error and exits with its code.
     public static func fail(_ error: SocketError) -> Never {
+        fail(message: error.description, exitCode: error.exitCode)
+    }
+
+    /// Prints a CaptureError (what failed and how to fix it) and exits with its code.
+    public static func fail(_ error: CaptureError) -> Never {
+        fail(message: error.description, exitCode: error.exitCode)
+    }
+
+    private static func fail(message: String, exitCode: Int32) -> Never {
+        flushOutput()
         var standardError = StandardError()
-        print("\(configuration.commandName ?? "socketlab"): \(error)", to: &standardError)
-        Glibc.exit(error.exitCode)
+        print("\(configuration.commandName ?? "socketlab"): \(message)", to: &standardError)
+        Glibc.exit(exitCode)
     }
 }
 

@@ -2,6 +2,10 @@
 import Glibc
 #endif
 
+// The address value types that both a socket (SocketCore) and a decoded packet (Packets) use,
+// so that "the address my socket connected to" and "the address in this SYN" are one type and
+// compare equal. A leaf module: it knows nothing of sockets or of packets.
+
 /// An IPv4 address, kept as the 32-bit number it is on the wire.
 ///
 /// Parsed with `inet_pton` and printed with `inet_ntop`, the two calls Beej's guide teaches,
@@ -20,21 +24,19 @@ public struct IPv4Address: Hashable, Sendable, CustomStringConvertible {
         guard inet_pton(AF_INET, text, &raw) == 1 else { return nil }
         value = UInt32(bigEndian: raw.s_addr)
     }
-    init(_ raw: in_addr) { value = UInt32(bigEndian: raw.s_addr) }
+    package init(_ raw: in_addr) { value = UInt32(bigEndian: raw.s_addr) }
 
     public static let any = IPv4Address(0)
     public static let loopback = IPv4Address(127, 0, 0, 1)
 
-    var inAddr: in_addr { in_addr(s_addr: value.bigEndian) }
+    package var inAddr: in_addr { in_addr(s_addr: value.bigEndian) }
 
     /// The four bytes in network order.
     public var bytes: [UInt8] { [UInt8(value >> 24), UInt8(value >> 16 & 0xFF), UInt8(value >> 8 & 0xFF), UInt8(value & 0xFF)] }
 
+    /// Dotted quad, written directly: an inspector prints millions of these.
     public var description: String {
-        var raw = inAddr
-        var text = [CChar](repeating: 0, count: Int(INET_ADDRSTRLEN))
-        inet_ntop(AF_INET, &raw, &text, socklen_t(text.count))
-        return String(cBuffer: text)
+        "\(value >> 24).\(value >> 16 & 0xFF).\(value >> 8 & 0xFF).\(value & 0xFF)"
     }
 }
 
@@ -53,7 +55,7 @@ public struct IPv6Address: Hashable, Sendable, CustomStringConvertible {
         guard inet_pton(AF_INET6, text, &raw) == 1 else { return nil }
         self.init(raw)
     }
-    init(_ raw: in6_addr) {
+    package init(_ raw: in6_addr) {
         var high: UInt64 = 0, low: UInt64 = 0
         withUnsafeBytes(of: raw) { bytes in
             for i in 0..<8 { high = high << 8 | UInt64(bytes[i]) }
@@ -63,13 +65,21 @@ public struct IPv6Address: Hashable, Sendable, CustomStringConvertible {
         self.low = low
     }
 
+    /// The sixteen bytes at the start of `bytes`, in network order (as in a packet header).
+    public init(networkBytes bytes: UnsafeRawBufferPointer) {
+        precondition(bytes.count >= 16, "an IPv6 address is 16 bytes")
+        self.init(
+            high: UInt64(bigEndian: bytes.loadUnaligned(fromByteOffset: 0, as: UInt64.self)),
+            low: UInt64(bigEndian: bytes.loadUnaligned(fromByteOffset: 8, as: UInt64.self)))
+    }
+
     public static let any = IPv6Address(high: 0, low: 0)
     public static let loopback = IPv6Address(high: 0, low: 1)
 
     /// fe80::/10 — valid only on one link, so it needs a scope id (the interface).
     public var isLinkLocal: Bool { high >> 54 == 0x3FA }
 
-    var in6Addr: in6_addr {
+    package var in6Addr: in6_addr {
         var raw = in6_addr()
         withUnsafeMutableBytes(of: &raw) { bytes in
             for i in 0..<8 { bytes[i] = UInt8(truncatingIfNeeded: high >> (56 - 8 * UInt64(i))) }
@@ -92,7 +102,7 @@ public struct IPv6Address: Hashable, Sendable, CustomStringConvertible {
 
 extension String {
     /// The text in a NUL-terminated C buffer that a call such as inet_ntop() filled in.
-    init(cBuffer: [CChar]) {
+    package init(cBuffer: [CChar]) {
         let end = cBuffer.firstIndex(of: 0) ?? cBuffer.endIndex
         self.init(decoding: cBuffer[..<end].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }

@@ -1,0 +1,190 @@
+import CPcap
+import Packets
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// libpcap's counters (`pcap_stats`). On loopback the kernel's capture hook sees every packet
+/// twice (sent and received), so `received` can read about twice the number of frames.
+public struct CaptureStatistics: Hashable, Sendable, CustomStringConvertible {
+    /// Packets the filter accepted (ps_recv).
+    public var received: UInt32
+    /// Dropped because the capture buffer was full: raise the buffer size or filter more.
+    public var droppedByKernel: UInt32
+    /// Dropped by the network interface or its driver (ps_ifdrop).
+    public var droppedByInterface: UInt32
+
+    public var description: String {
+        "\(received) packets received by filter, \(droppedByKernel) dropped by kernel, \(droppedByInterface) dropped by interface"
+    }
+}
+
+/// A live capture on one interface. Opened with immediate mode on by default: an instructor's
+/// demo must show each packet as it happens, and a test must not lose the last packets of a
+/// short exchange in a half-filled ring block.
+public final class LiveCapture: @unchecked Sendable {
+    // @unchecked: the handle is used by the capturing thread only; `stop()` touches only the
+    // atomic flag and pcap_breakloop, which libpcap documents as safe from another thread.
+
+    public struct Options: Sendable {
+        /// The interface: "lo" (loopback, the default), "eth0", or "any" (all, Linux cooked).
+        public var interface = "lo"
+        /// A BPF filter (man pcap-filter): "tcp port 8080". Empty captures everything.
+        public var filter = ""
+        /// Bytes kept per packet; 262144 keeps whole packets.
+        public var snapshotLength = 262_144
+        /// Capture packets for other hosts too (on a switch, still only what reaches us).
+        public var promiscuous = false
+        /// The kernel ring size in bytes; 0 leaves libpcap's default (2 MB).
+        public var bufferSize = 0
+        /// Hand over each packet at once instead of in batches.
+        public var immediate = true
+        /// Also write every captured frame to this pcap file.
+        public var writeTo: String?
+        public init() {}
+    }
+
+    public let options: Options
+    public let linkType: LinkType
+    private let handle: OpaquePointer
+    private var dumper: OpaquePointer?
+    private let stopRequested = Atomic<Bool>(false)
+    private var framesSeen = 0
+
+    /// Opens and activates the capture: after this returns, packets are being captured.
+    public init(_ options: Options) throws(CaptureError) {
+        self.options = options
+        var error = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE))
+        guard let handle = pcap_create(options.interface, &error) else {
+            throw .libpcap(call: "pcap_create", detail: String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+        }
+        pcap_set_snaplen(handle, Int32(options.snapshotLength))
+        pcap_set_promisc(handle, options.promiscuous ? 1 : 0)
+        // The poll timeout bounds how long a stop request waits when no packet arrives.
+        pcap_set_timeout(handle, 100)
+        if options.immediate { pcap_set_immediate_mode(handle, 1) }
+        if options.bufferSize > 0 { pcap_set_buffer_size(handle, Int32(options.bufferSize)) }
+        // Nanosecond timestamps where the kernel offers them: handshakes on loopback take µs.
+        _ = pcap_set_tstamp_precision(handle, PCAP_TSTAMP_PRECISION_NANO)
+        let status = pcap_activate(handle)
+        if status < 0 {
+            let detail = status == PCAP_ERROR ? lastError(handle) : String(cString: pcap_statustostr(status))
+            pcap_close(handle)
+            switch status {
+            case PCAP_ERROR_PERM_DENIED, PCAP_ERROR_PROMISC_PERM_DENIED:
+                throw .permissionDenied(device: options.interface, detail: detail)
+            case PCAP_ERROR_NO_SUCH_DEVICE:
+                throw .noSuchDevice(options.interface, detail: detail)
+            default:
+                // Older libpcap reports a missing privilege as a generic error.
+                if detail.contains("Operation not permitted") || detail.contains("Permission denied") {
+                    throw .permissionDenied(device: options.interface, detail: detail)
+                }
+                throw .libpcap(call: "pcap_activate(\(options.interface))", detail: detail)
+            }
+        }
+        self.handle = handle
+        linkType = LinkType(pcap_datalink(handle))
+        do throws(CaptureError) {
+            if !options.filter.isEmpty { try applyFilter(options.filter) }
+            if let path = options.writeTo {
+                guard let dumper = pcap_dump_open(handle, path) else {
+                    throw .unwritableFile(path: path, detail: lastError(handle))
+                }
+                self.dumper = dumper
+            }
+        } catch {
+            pcap_close(handle)
+            throw error
+        }
+    }
+
+    deinit {
+        if let dumper { pcap_dump_close(dumper) }
+        pcap_close(handle)
+    }
+
+    private func applyFilter(_ filter: String) throws(CaptureError) {
+        var program = bpf_program()
+        guard pcap_compile(handle, &program, filter, 1, PCAP_NETMASK_UNKNOWN) == 0 else {
+            throw .badFilter(filter, detail: lastError(handle))
+        }
+        defer { pcap_freecode(&program) }
+        guard pcap_setfilter(handle, &program) == 0 else {
+            throw .libpcap(call: "pcap_setfilter", detail: lastError(handle))
+        }
+    }
+
+    /// Captures until `count` frames, `duration`, `stop()` or (after `stopOnSignals()`) Ctrl-C
+    /// or SIGTERM. On a stop request it first drains what the kernel already holds, so no frame
+    /// seen before the stop is lost; the file being written is flushed. Returns the counters.
+    @discardableResult
+    public func run(count: Int? = nil, duration: Duration? = nil, _ body: (FrameView) -> Void) throws(CaptureError) -> CaptureStatistics {
+        let deadline = duration.map { ContinuousClock.now + $0 }
+        var delivered = 0
+        func deliver(_ header: UnsafeMutablePointer<pcap_pkthdr>, _ data: UnsafePointer<UInt8>) {
+            framesSeen += 1
+            delivered += 1
+            if let dumper {
+                pcap_dump(UnsafeMutableRawPointer(dumper).assumingMemoryBound(to: UInt8.self), header, data)
+            }
+            body(FrameView(header: header.pointee, data: data, number: framesSeen))
+        }
+        loop: while true {
+            if let count, delivered >= count { break }
+            if stopRequested.load(ordering: .relaxed) || signalStop.load(ordering: .relaxed) {
+                // Drain: take everything already queued, without waiting for more.
+                var error = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE))
+                pcap_setnonblock(handle, 1, &error)
+                while count.map({ delivered < $0 }) ?? true {
+                    var header: UnsafeMutablePointer<pcap_pkthdr>?
+                    var data: UnsafePointer<UInt8>?
+                    guard pcap_next_ex(handle, &header, &data) == 1, let header, let data else { break }
+                    deliver(header, data)
+                }
+                break loop
+            }
+            if let deadline, ContinuousClock.now >= deadline { break }
+            var header: UnsafeMutablePointer<pcap_pkthdr>?
+            var data: UnsafePointer<UInt8>?
+            switch pcap_next_ex(handle, &header, &data) {
+            case 1:
+                if let header, let data { deliver(header, data) }
+            case 0, PCAP_ERROR_BREAK:
+                continue  // timeout, or pcap_breakloop: check the stop conditions
+            default:
+                throw .libpcap(call: "pcap_next_ex(\(options.interface))", detail: lastError(handle))
+            }
+        }
+        if let dumper { pcap_dump_flush(dumper) }
+        return try statistics()
+    }
+
+    /// Asks `run` to finish: it drains what is queued and returns. Safe from any thread.
+    public func stop() {
+        stopRequested.store(true, ordering: .relaxed)
+        pcap_breakloop(handle)
+    }
+
+    /// The counters so far. Call from the thread that runs the capture (e.g. inside `run`).
+    public func statistics() throws(CaptureError) -> CaptureStatistics {
+        var stats = pcap_stat()
+        guard pcap_stats(handle, &stats) == 0 else {
+            throw .libpcap(call: "pcap_stats", detail: lastError(handle))
+        }
+        return CaptureStatistics(received: stats.ps_recv, droppedByKernel: stats.ps_drop, droppedByInterface: stats.ps_ifdrop)
+    }
+
+    /// Makes Ctrl-C (SIGINT) and SIGTERM stop every running capture cleanly (drain, flush,
+    /// statistics) instead of killing the process with the last frames unwritten.
+    public static func stopOnSignals() {
+        for signalNumber in [SIGINT, SIGTERM] {
+            signal(signalNumber) { _ in signalStop.store(true, ordering: .relaxed) }
+        }
+    }
+}
+
+/// Set by the SIGINT/SIGTERM handler; an atomic store is async-signal-safe.
+private let signalStop = Atomic<Bool>(false)

@@ -1,0 +1,120 @@
+/// IP protocol numbers (IANA), the IPv4 "protocol" and IPv6 "next header" field.
+public struct IPProtocol: Hashable, Sendable, CustomStringConvertible {
+    public var rawValue: UInt8
+    public init(_ rawValue: UInt8) { self.rawValue = rawValue }
+
+    public static let hopByHop = IPProtocol(0)
+    public static let icmp = IPProtocol(1)
+    public static let tcp = IPProtocol(6)
+    public static let udp = IPProtocol(17)
+    public static let routing = IPProtocol(43)
+    public static let fragment = IPProtocol(44)
+    public static let icmpv6 = IPProtocol(58)
+    public static let noNextHeader = IPProtocol(59)
+    public static let destinationOptions = IPProtocol(60)
+
+    public var description: String {
+        switch rawValue {
+        case 0: "Hop-by-Hop"
+        case 1: "ICMP"
+        case 6: "TCP"
+        case 17: "UDP"
+        case 43: "Routing"
+        case 44: "Fragment"
+        case 58: "ICMPv6"
+        case 59: "No Next Header"
+        case 60: "Destination Options"
+        default: "protocol \(rawValue)"
+        }
+    }
+}
+
+/// Up to 40 bytes kept inline (IPv4 and TCP options): no heap allocation per packet.
+public struct OptionBytes: Sendable, Hashable {
+    private var storage = InlineArray<40, UInt8>(repeating: 0)
+    public private(set) var count = 0
+
+    init() {}
+    init(_ bytes: UnsafeRawBufferPointer) {
+        count = min(bytes.count, 40)
+        for i in 0..<count { storage[i] = bytes[i] }
+    }
+    public subscript(index: Int) -> UInt8 { storage[index] }
+    public var isEmpty: Bool { count == 0 }
+    public var array: [UInt8] { (0..<count).map { storage[$0] } }
+
+    public static func == (a: OptionBytes, b: OptionBytes) -> Bool { a.array == b.array }
+    public func hash(into hasher: inout Hasher) { hasher.combine(array) }
+}
+
+/// The IPv4 header (RFC 791), every field.
+public struct IPv4Header: Hashable, Sendable {
+    /// Where the header starts in the frame.
+    public var offset: Int
+    /// IHL × 4: 20 to 60 bytes.
+    public var headerLength: Int
+    /// DSCP (6 bits) and ECN (2 bits), once called type of service.
+    public var dscp: UInt8
+    public var ecn: UInt8
+    /// Header plus payload, as sent. The frame may hold fewer (snaplen) or more (Ethernet padding).
+    public var totalLength: Int
+    public var identification: UInt16
+    public var reservedFlag: Bool
+    public var dontFragment: Bool
+    public var moreFragments: Bool
+    /// In bytes (the field counts 8-byte units).
+    public var fragmentOffset: Int
+    public var ttl: UInt8
+    public var `protocol`: IPProtocol
+    public var checksum: UInt16
+    public var checksumStatus: ChecksumStatus
+    public var source: IPv4Address
+    public var destination: IPv4Address
+    /// Options as sent (record route, timestamp…), kept raw.
+    public var options: OptionBytes
+
+    /// A fragment other than the first, or the first of several: transport decoding is partial.
+    public var isFragment: Bool { moreFragments || fragmentOffset != 0 }
+    /// Payload length according to the header.
+    public var payloadLength: Int { totalLength - headerLength }
+}
+
+extension IPv4Header {
+    static func decode(_ view: ByteView, at offset: Int) throws(DecodeError) -> IPv4Header {
+        try view.require(20, at: offset, .ipv4)
+        let versionIHL = view.u8(offset)
+        guard versionIHL >> 4 == 4 else {
+            throw DecodeError(.ipv4, at: offset, .wrongVersion(expected: 4, found: Int(versionIHL >> 4)))
+        }
+        let headerLength = Int(versionIHL & 0x0F) * 4
+        guard headerLength >= 20 else {
+            throw DecodeError(.ipv4, at: offset, .badLength(field: "IHL", value: headerLength / 4, reason: "the header is at least 5 words (20 bytes)"))
+        }
+        try view.require(headerLength, at: offset, .ipv4Options)
+        let totalLength = Int(view.u16(offset + 2))
+        guard totalLength >= headerLength else {
+            throw DecodeError(.ipv4, at: offset + 2, .badLength(field: "total length", value: totalLength, reason: "smaller than the \(headerLength)-byte header"))
+        }
+        let flagsFragment = view.u16(offset + 6)
+        let header = view.slice(offset, headerLength)
+        return IPv4Header(
+            offset: offset, headerLength: headerLength,
+            dscp: view.u8(offset + 1) >> 2, ecn: view.u8(offset + 1) & 3,
+            totalLength: totalLength, identification: view.u16(offset + 4),
+            reservedFlag: flagsFragment & 0x8000 != 0, dontFragment: flagsFragment & 0x4000 != 0,
+            moreFragments: flagsFragment & 0x2000 != 0, fragmentOffset: Int(flagsFragment & 0x1FFF) * 8,
+            ttl: view.u8(offset + 8), protocol: IPProtocol(view.u8(offset + 9)),
+            checksum: view.u16(offset + 10),
+            checksumStatus: .from(found: view.u16(offset + 10), sumIncludingField: InternetChecksum.of(header)),
+            source: IPv4Address(view.u32(offset + 12)), destination: IPv4Address(view.u32(offset + 16)),
+            options: headerLength > 20 ? OptionBytes(view.slice(offset + 20, headerLength - 20)) : OptionBytes())
+    }
+
+    /// Adds the TCP/UDP pseudo-header (RFC 793 §3.1): addresses, protocol, transport length.
+    func addPseudoHeader(to sum: inout InternetChecksum, length: Int) {
+        sum.add(word32: source.value)
+        sum.add(word32: destination.value)
+        sum.add(word: UInt16(`protocol`.rawValue))
+        sum.add(word: UInt16(truncatingIfNeeded: length))
+    }
+}

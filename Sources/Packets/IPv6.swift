@@ -1,0 +1,130 @@
+/// One IPv6 extension header (RFC 8200 §4) between the fixed header and the transport.
+public struct IPv6ExtensionHeader: Hashable, Sendable {
+    /// Which header this is: hop-by-hop (0), routing (43), fragment (44), destination options (60).
+    public var kind: IPProtocol
+    public var offset: Int
+    public var length: Int
+    /// Fragment header only: offset in bytes, more-fragments flag, identification.
+    public var fragmentOffset: Int = 0
+    public var moreFragments = false
+    public var fragmentIdentification: UInt32 = 0
+    /// Routing header only: routing type and segments left.
+    public var routingType: UInt8 = 0
+    public var segmentsLeft: UInt8 = 0
+}
+
+/// The IPv6 header (RFC 8200) and its extension headers.
+public struct IPv6Header: Hashable, Sendable {
+    public var offset: Int
+    public var trafficClass: UInt8
+    public var flowLabel: UInt32
+    /// Everything after the 40-byte fixed header, extension headers included.
+    public var payloadLength: Int
+    /// The fixed header's next-header field.
+    public var nextHeader: IPProtocol
+    public var hopLimit: UInt8
+    public var source: IPv6Address
+    public var destination: IPv6Address
+    /// Extension headers in order (at most 8 are decoded).
+    public var extensionHeaders: [IPv6ExtensionHeader] { (0..<extensionCount).map { extensions[$0] } }
+    /// The protocol after the last extension header (TCP, UDP, ICMPv6…).
+    public var upperProtocol: IPProtocol
+    /// Where the upper-layer header starts in the frame.
+    public var upperOffset: Int
+
+    private var extensions = InlineArray<8, IPv6ExtensionHeader>(repeating: IPv6ExtensionHeader(kind: .hopByHop, offset: 0, length: 0))
+    public private(set) var extensionCount = 0
+
+    public var fragment: IPv6ExtensionHeader? {
+        (0..<extensionCount).lazy.map { extensions[$0] }.first { $0.kind == .fragment }
+    }
+    public var isFragment: Bool { fragment.map { $0.moreFragments || $0.fragmentOffset != 0 } ?? false }
+    /// Bytes from the upper-layer header to the end of the IPv6 payload.
+    public var upperLength: Int { offset + 40 + payloadLength - upperOffset }
+
+    public static func == (a: IPv6Header, b: IPv6Header) -> Bool {
+        a.offset == b.offset && a.trafficClass == b.trafficClass && a.flowLabel == b.flowLabel
+            && a.payloadLength == b.payloadLength && a.nextHeader == b.nextHeader && a.hopLimit == b.hopLimit
+            && a.source == b.source && a.destination == b.destination && a.extensionHeaders == b.extensionHeaders
+    }
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(source)
+        hasher.combine(destination)
+        hasher.combine(payloadLength)
+    }
+}
+
+extension IPProtocol {
+    var isIPv6Extension: Bool {
+        switch rawValue {
+        case 0, 43, 44, 60: true
+        default: false
+        }
+    }
+}
+
+extension IPv6Header {
+    static func decode(_ view: ByteView, at offset: Int) throws(DecodeError) -> IPv6Header {
+        try view.require(40, at: offset, .ipv6)
+        let first = view.u32(offset)
+        guard first >> 28 == 6 else {
+            throw DecodeError(.ipv6, at: offset, .wrongVersion(expected: 6, found: Int(first >> 28)))
+        }
+        var header = IPv6Header(
+            offset: offset, trafficClass: UInt8(truncatingIfNeeded: first >> 20), flowLabel: first & 0xF_FFFF,
+            payloadLength: Int(view.u16(offset + 4)), nextHeader: IPProtocol(view.u8(offset + 6)),
+            hopLimit: view.u8(offset + 7),
+            source: IPv6Address(networkBytes: view.slice(offset + 8, 16)),
+            destination: IPv6Address(networkBytes: view.slice(offset + 24, 16)),
+            upperProtocol: IPProtocol(view.u8(offset + 6)), upperOffset: offset + 40)
+        // Walk the chain of extension headers (RFC 8200 §4.1 order, but accept any order).
+        var next = header.nextHeader
+        var position = offset + 40
+        let end = offset + 40 + header.payloadLength
+        while next.isIPv6Extension {
+            guard header.extensionCount < 8 else { break }
+            try view.require(8, at: position, .ipv6Extension)
+            let length = next == .fragment ? 8 : (Int(view.u8(position + 1)) + 1) * 8
+            guard position + length <= end else {
+                throw DecodeError(.ipv6Extension, at: position + 1, .badLength(field: "header extension length", value: length, reason: "runs past the IPv6 payload length \(header.payloadLength)"))
+            }
+            try view.require(length, at: position, .ipv6Extension)
+            var ext = IPv6ExtensionHeader(kind: next, offset: position, length: length)
+            if next == .fragment {
+                let word = view.u16(position + 2)
+                ext.fragmentOffset = Int(word >> 3) * 8
+                ext.moreFragments = word & 1 != 0
+                ext.fragmentIdentification = view.u32(position + 4)
+            } else if next == .routing {
+                ext.routingType = view.u8(position + 2)
+                ext.segmentsLeft = view.u8(position + 3)
+            }
+            header.extensions[header.extensionCount] = ext
+            header.extensionCount += 1
+            next = IPProtocol(view.u8(position))
+            position += length
+            // A non-first fragment's "next header" describes the reassembled payload only.
+            if ext.kind == .fragment && ext.fragmentOffset != 0 { break }
+        }
+        header.upperProtocol = next
+        header.upperOffset = position
+        return header
+    }
+
+    /// The IPv6 pseudo-header (RFC 8200 §8.1) for TCP, UDP and ICMPv6 checksums.
+    func addPseudoHeader(to sum: inout InternetChecksum, length: Int, protocol: IPProtocol) {
+        sum.addIPv6PseudoHeader(source: source, destination: destination, length: length, protocol: `protocol`)
+    }
+}
+
+extension InternetChecksum {
+    /// Adds RFC 8200 §8.1's pseudo-header: both addresses, upper-layer length, next header.
+    public mutating func addIPv6PseudoHeader(source: IPv6Address, destination: IPv6Address, length: Int, protocol: IPProtocol) {
+        for half in [source.high, source.low, destination.high, destination.low] {
+            add(word32: UInt32(half >> 32))
+            add(word32: UInt32(truncatingIfNeeded: half))
+        }
+        add(word32: UInt32(length))
+        add(word32: UInt32(`protocol`.rawValue))
+    }
+}

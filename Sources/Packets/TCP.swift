@@ -1,0 +1,117 @@
+/// The TCP flags byte plus the AE/NS bit: the control bits of RFC 9293 §3.1 and RFC 3168's ECN.
+public struct TCPFlags: OptionSet, Hashable, Sendable, CustomStringConvertible {
+    public var rawValue: UInt16
+    public init(rawValue: UInt16) { self.rawValue = rawValue }
+
+    public static let fin = TCPFlags(rawValue: 0x001)
+    public static let syn = TCPFlags(rawValue: 0x002)
+    public static let rst = TCPFlags(rawValue: 0x004)
+    public static let psh = TCPFlags(rawValue: 0x008)
+    public static let ack = TCPFlags(rawValue: 0x010)
+    public static let urg = TCPFlags(rawValue: 0x020)
+    public static let ece = TCPFlags(rawValue: 0x040)
+    public static let cwr = TCPFlags(rawValue: 0x080)
+    /// Formerly NS (RFC 3540, historic), now AE for accurate ECN.
+    public static let ae = TCPFlags(rawValue: 0x100)
+
+    /// Names in DESIGN's JSON order: SYN, ACK, FIN, RST, PSH, URG, ECE, CWR (then AE).
+    public var names: [String] {
+        var names: [String] = []
+        for (flag, name) in [(TCPFlags.syn, "SYN"), (.ack, "ACK"), (.fin, "FIN"), (.rst, "RST"), (.psh, "PSH"), (.urg, "URG"), (.ece, "ECE"), (.cwr, "CWR"), (.ae, "AE")]
+        where contains(flag) { names.append(name) }
+        return names
+    }
+
+    /// tcpdump's flag letters: `[S.]` is SYN-ACK, `[P.]` data with PSH, `[F.]`, `[R]`.
+    public var tcpdumpText: String {
+        var text = ""
+        if contains(.fin) { text += "F" }
+        if contains(.syn) { text += "S" }
+        if contains(.rst) { text += "R" }
+        if contains(.psh) { text += "P" }
+        if contains(.urg) { text += "U" }
+        if contains(.ece) { text += "E" }
+        if contains(.cwr) { text += "W" }
+        if contains(.ae) { text += "e" }
+        if contains(.ack) { text += "." }
+        return text.isEmpty ? "none" : text
+    }
+
+    public var description: String { names.joined(separator: ",") }
+}
+
+/// A TCP header (RFC 9293 §3.1) and where its payload lies in the frame.
+public struct TCPHeader: Hashable, Sendable {
+    public var offset: Int
+    public var sourcePort: UInt16
+    public var destinationPort: UInt16
+    /// Raw 32-bit sequence and acknowledgement numbers as on the wire.
+    public var sequenceNumber: UInt32
+    public var acknowledgementNumber: UInt32
+    /// Data offset × 4: 20 to 60 bytes.
+    public var headerLength: Int
+    public var flags: TCPFlags
+    /// The window field before any scaling (the scale is known only from the handshake).
+    public var window: UInt16
+    public var checksum: UInt16
+    public var checksumStatus: ChecksumStatus
+    public var urgentPointer: UInt16
+    public var options: TCPOptions
+    /// Payload bytes as sent (from the IP length), and how many of them the capture holds.
+    public var payloadLength: Int
+    public var capturedPayloadLength: Int
+    public var payloadOffset: Int { offset + headerLength }
+
+    /// How much sequence space the segment uses: payload, plus one each for SYN and FIN.
+    public var sequenceLength: Int {
+        payloadLength + (flags.contains(.syn) ? 1 : 0) + (flags.contains(.fin) ? 1 : 0)
+    }
+}
+
+extension TCPHeader {
+    /// `length` is the TCP segment length the IP header gives (header + payload).
+    static func decode(_ view: ByteView, at offset: Int, length: Int, pseudoHeader: PseudoHeader) throws(DecodeError) -> TCPHeader {
+        try view.require(20, at: offset, .tcp)
+        let dataOffsetFlags = view.u16(offset + 12)
+        let headerLength = Int(dataOffsetFlags >> 12) * 4
+        guard headerLength >= 20 else {
+            throw DecodeError(.tcp, at: offset + 12, .badLength(field: "data offset", value: headerLength / 4, reason: "the header is at least 5 words (20 bytes)"))
+        }
+        guard headerLength <= length else {
+            throw DecodeError(.tcp, at: offset + 12, .badLength(field: "data offset", value: headerLength / 4, reason: "the \(headerLength)-byte header is longer than the \(length)-byte segment"))
+        }
+        try view.require(headerLength, at: offset, .tcpOptions)
+        let captured = min(length, view.count - offset)
+        let checksum = view.u16(offset + 16)
+        return TCPHeader(
+            offset: offset, sourcePort: view.u16(offset), destinationPort: view.u16(offset + 2),
+            sequenceNumber: view.u32(offset + 4), acknowledgementNumber: view.u32(offset + 8),
+            headerLength: headerLength, flags: TCPFlags(rawValue: dataOffsetFlags & 0x1FF),
+            window: view.u16(offset + 14), checksum: checksum,
+            checksumStatus: pseudoHeader.verify(view, at: offset, length: length, captured: captured, found: checksum),
+            urgentPointer: view.u16(offset + 18),
+            options: headerLength > 20 ? TCPOptions(view.slice(offset + 20, headerLength - 20), offset: offset + 20) : TCPOptions(),
+            payloadLength: length - headerLength, capturedPayloadLength: captured - headerLength)
+    }
+}
+
+/// The network header a TCP, UDP or ICMPv6 checksum covers, and whether it can be checked.
+struct PseudoHeader {
+    enum Network { case ipv4(IPv4Header), ipv6(IPv6Header), none }
+    var network: Network
+    var `protocol`: IPProtocol
+    /// False for IP fragments: the checksum covers the reassembled datagram.
+    var verifiable: Bool
+
+    func verify(_ view: ByteView, at offset: Int, length: Int, captured: Int, found: UInt16) -> ChecksumStatus {
+        guard verifiable, captured == length else { return .unverified }
+        var sum = InternetChecksum()
+        switch network {
+        case .ipv4(let ip): ip.addPseudoHeader(to: &sum, length: length)
+        case .ipv6(let ip): ip.addPseudoHeader(to: &sum, length: length, protocol: `protocol`)
+        case .none: break
+        }
+        sum.add(view.slice(offset, length))
+        return .from(found: found, sumIncludingField: sum.value)
+    }
+}

@@ -1,0 +1,161 @@
+import ArgumentParser
+import Capture
+import Packets
+import ToolSupport
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@main
+struct CaptureCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "capture",
+        abstract: "Capture packets live or read a capture file, one tcpdump-style line per frame.",
+        discussion: """
+            Exit codes: 0 success; 2 bad input (unknown interface, bad filter, unreadable or \
+            truncated file); 3 no permission to capture (run with sudo, or setcap as the \
+            message says). `inspector` (same options) adds the TCP analysis and explanations.
+            """,
+        subcommands: [Interfaces.self, Live.self, Read.self])
+
+    static func main() { runAsSocketLabTool() }
+}
+
+extension CaptureCommand {
+    struct Interfaces: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List the interfaces you can capture on, with their addresses.")
+
+        func run() throws {
+            for interface in try NetworkInterface.all() {
+                var flags: [String] = []
+                if interface.isUp { flags.append("up") }
+                if interface.isRunning { flags.append("running") }
+                if interface.isLoopback { flags.append("loopback") }
+                print("\(interface.name) [\(flags.joined(separator: ", "))]" + (interface.description.map { " \($0)" } ?? ""))
+                for address in interface.addresses {
+                    print("    \(address.address.host)" + (address.netmask.map { " netmask \($0.host)" } ?? ""))
+                }
+            }
+        }
+    }
+
+    struct Live: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Capture on an interface until COUNT frames, the duration, or Ctrl-C.")
+
+        @Option(name: .shortAndLong, help: "Interface to capture on: lo (loopback), eth0, any (all, Linux cooked).")
+        var interface = "lo"
+        @Option(name: [.customShort("f"), .long], help: "BPF capture filter, e.g. \"tcp port 8080\" (man pcap-filter).")
+        var filter = ""
+        @Option(name: [.customShort("c"), .long], help: "Stop after this many frames.")
+        var count: Int?
+        @Option(help: "Stop after this many seconds.")
+        var duration: Double?
+        @Option(name: [.customShort("w"), .long], help: "Also write the frames to this pcap file (Wireshark opens it).")
+        var write: String?
+        @Option(name: [.customShort("s"), .long], help: "Bytes kept per frame (snaplen).")
+        var snaplen = 262_144
+        @Option(name: [.customShort("B"), .long], help: "Kernel buffer size in KiB (0: libpcap's default).")
+        var bufferSize = 0
+        @Flag(name: [.customShort("p"), .long], help: "Promiscuous mode: also frames addressed to other hosts.")
+        var promiscuous = false
+        @Flag(help: "Let the kernel batch frames (faster, but lines appear late).")
+        var noImmediate = false
+        @Flag(name: .shortAndLong, help: "Print no per-frame lines, only the counters at the end.")
+        var quiet = false
+
+        func validate() throws {
+            if let count, count <= 0 { throw ValidationError("--count must be at least 1") }
+            if let duration, !(duration > 0) { throw ValidationError("--duration must be a positive number of seconds") }
+            if !(68...262_144).contains(snaplen) { throw ValidationError("--snaplen must be between 68 and 262144") }
+        }
+
+        func run() throws {
+            var options = LiveCapture.Options()
+            options.interface = interface
+            options.filter = filter
+            options.snapshotLength = snaplen
+            options.bufferSize = bufferSize * 1024
+            options.promiscuous = promiscuous
+            options.immediate = !noImmediate
+            options.writeTo = write
+            let capture = try LiveCapture(options)
+            LiveCapture.stopOnSignals()
+            var standardError = StandardError()
+            print("capture: listening on \(interface), link-type \(capture.linkType), snapshot length \(snaplen) bytes", to: &standardError)
+            var frames = 0
+            let linkType = capture.linkType
+            let statistics = try capture.run(count: count, duration: duration.map { .milliseconds(Int($0 * 1000)) }) { frame in
+                frames += 1
+                if !quiet {
+                    print(timeOfDay(frame.timestamp) + " " + frame.decode(linkType).summary)
+                    flushOutput()
+                }
+            }
+            print("\(frames) packets captured\n\(statistics.received) packets received by filter\n\(statistics.droppedByKernel) packets dropped by kernel", to: &standardError)
+        }
+    }
+
+    struct Read: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Read a pcap or pcapng file and print one line per frame.")
+
+        @Argument(help: "The capture file (tcpdump -w, Wireshark, dumpcap: pcap or pcapng).")
+        var file: String
+        @Option(name: [.customShort("c"), .long], help: "Stop after this many frames.")
+        var count: Int?
+        @Flag(name: .shortAndLong, help: "Decode every frame but print only a count per protocol (for benchmarks).")
+        var quiet = false
+
+        func run() throws {
+            let capture = try CaptureFile(path: file)
+            let linkType = capture.linkType
+            var tally = Tally()
+            var result: Result<Void, CaptureError> = .success(())
+            do {
+                try capture.forEach { frame in
+                    if let count, tally.frames >= count { return }
+                    let packet = frame.decode(linkType)
+                    tally.add(packet)
+                    if !quiet { print(timeOfDay(frame.timestamp) + " " + packet.summary) }
+                }
+            } catch {
+                result = .failure(error)
+            }
+            if quiet { print(tally) }
+            try result.get()
+        }
+    }
+}
+
+/// Frames per protocol, for `read --quiet`.
+struct Tally: CustomStringConvertible {
+    var frames = 0, tcp = 0, udp = 0, icmp = 0, other = 0, malformed = 0, payloadBytes = 0
+
+    mutating func add(_ packet: Packet) {
+        frames += 1
+        if packet.problem != nil { malformed += 1 }
+        switch packet.transport {
+        case .tcp(let tcp): self.tcp += 1; payloadBytes += tcp.payloadLength
+        case .udp(let udp): self.udp += 1; payloadBytes += udp.payloadLength
+        case .icmp, .icmpv6: icmp += 1
+        default: other += 1
+        }
+    }
+
+    var description: String {
+        "\(frames) frames: \(tcp) TCP, \(udp) UDP, \(icmp) ICMP, \(other) other, \(malformed) malformed; \(payloadBytes) payload bytes"
+    }
+}
+
+/// tcpdump's default time column: local time of day with microseconds.
+func timeOfDay(_ timestamp: Timestamp) -> String {
+    var seconds = time_t(timestamp.seconds)
+    var parts = tm()
+    localtime_r(&seconds, &parts)
+    func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
+    let micro = String(timestamp.nanoseconds / 1000)
+    return "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))." + String(repeating: "0", count: 6 - micro.count) + micro
+}
