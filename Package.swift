@@ -77,6 +77,14 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .testTarget(name: "SocketCoreTests", dependencies: ["SocketCore"], swiftSettings: strict),
+        // Shared by the test targets: peer threads, running real programs, test data.
+        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strict),
+        .testTarget(name: "SocketCoreTests", dependencies: ["SocketCore", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "PacketsTests", dependencies: ["Packets", "TestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "CaptureTests",
+            dependencies: ["Capture", "Packets", "SocketCore", "TestSupport"],
+            swiftSettings: strict
+        ),
     ]
 )

@@ -37,12 +37,19 @@ public final class LiveCapture: @unchecked Sendable {
         public var snapshotLength = 262_144
         /// Capture packets for other hosts too (on a switch, still only what reaches us).
         public var promiscuous = false
-        /// The kernel ring size in bytes; 0 leaves libpcap's default (2 MB).
+        /// The kernel ring size in bytes; 0 picks 32 MiB in immediate mode, else libpcap's 2 MB.
+        ///
+        /// Immediate mode uses a ring of fixed-size slots, each big enough for the largest
+        /// packet the interface can carry: on loopback (MTU 65536) libpcap's 2 MB default holds
+        /// only 16 packets, and a burst sent before the reader runs overflows it.
         public var bufferSize = 0
         /// Hand over each packet at once instead of in batches.
         public var immediate = true
         /// Also write every captured frame to this pcap file.
         public var writeTo: String?
+        /// Ask for a link type other than the interface's default, e.g. `.linuxCooked2` on
+        /// "any" (what tcpdump ≥ 4.99 does: SLL2 also records the interface index).
+        public var linkType: LinkType?
         public init() {}
     }
 
@@ -65,7 +72,8 @@ public final class LiveCapture: @unchecked Sendable {
         // The poll timeout bounds how long a stop request waits when no packet arrives.
         pcap_set_timeout(handle, 100)
         if options.immediate { pcap_set_immediate_mode(handle, 1) }
-        if options.bufferSize > 0 { pcap_set_buffer_size(handle, Int32(options.bufferSize)) }
+        let bufferSize = options.bufferSize > 0 ? options.bufferSize : (options.immediate ? 32 << 20 : 0)
+        if bufferSize > 0 { pcap_set_buffer_size(handle, Int32(bufferSize)) }
         // Nanosecond timestamps where the kernel offers them: handshakes on loopback take µs.
         _ = pcap_set_tstamp_precision(handle, PCAP_TSTAMP_PRECISION_NANO)
         let status = pcap_activate(handle)
@@ -86,8 +94,17 @@ public final class LiveCapture: @unchecked Sendable {
             }
         }
         self.handle = handle
+        if let wanted = options.linkType, pcap_set_datalink(handle, wanted.rawValue) != 0 {
+            let detail = lastError(handle)
+            pcap_close(handle)
+            throw .libpcap(call: "pcap_set_datalink(\(wanted))", detail: detail)
+        }
         linkType = LinkType(pcap_datalink(handle))
         do throws(CaptureError) {
+            var error = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE))
+            guard pcap_setnonblock(handle, 1, &error) == 0 else {
+                throw .libpcap(call: "pcap_setnonblock", detail: lastError(handle))
+            }
             if !options.filter.isEmpty { try applyFilter(options.filter) }
             if let path = options.writeTo {
                 guard let dumper = pcap_dump_open(handle, path) else {
@@ -96,7 +113,7 @@ public final class LiveCapture: @unchecked Sendable {
                 self.dumper = dumper
             }
         } catch {
-            pcap_close(handle)
+            // Every stored property is set by now, so deinit runs and closes the handle.
             throw error
         }
     }
@@ -132,19 +149,10 @@ public final class LiveCapture: @unchecked Sendable {
             }
             body(FrameView(header: header.pointee, data: data, number: framesSeen))
         }
-        loop: while true {
-            if let count, delivered >= count { break }
+        while count.map({ delivered < $0 }) ?? true {
             if stopRequested.load(ordering: .relaxed) || signalStop.load(ordering: .relaxed) {
-                // Drain: take everything already queued, without waiting for more.
-                var error = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE))
-                pcap_setnonblock(handle, 1, &error)
-                while count.map({ delivered < $0 }) ?? true {
-                    var header: UnsafeMutablePointer<pcap_pkthdr>?
-                    var data: UnsafePointer<UInt8>?
-                    guard pcap_next_ex(handle, &header, &data) == 1, let header, let data else { break }
-                    deliver(header, data)
-                }
-                break loop
+                drain(until: count, delivered: { delivered }, deliver)
+                break
             }
             if let deadline, ContinuousClock.now >= deadline { break }
             var header: UnsafeMutablePointer<pcap_pkthdr>?
@@ -152,14 +160,55 @@ public final class LiveCapture: @unchecked Sendable {
             switch pcap_next_ex(handle, &header, &data) {
             case 1:
                 if let header, let data { deliver(header, data) }
-            case 0, PCAP_ERROR_BREAK:
-                continue  // timeout, or pcap_breakloop: check the stop conditions
+            case 0:
+                _ = waitForFrames(.milliseconds(100))  // nothing queued: wait, then re-check
+            case PCAP_ERROR_BREAK:
+                continue  // pcap_breakloop from stop(): check the stop conditions
             default:
                 throw .libpcap(call: "pcap_next_ex(\(options.interface))", detail: lastError(handle))
             }
         }
         if let dumper { pcap_dump_flush(dumper) }
         return try statistics()
+    }
+
+    /// Takes what the kernel still holds after a stop request, until the link has been quiet
+    /// for one poll timeout (100 ms) or 2 s have passed. On loopback libpcap keeps only the
+    /// incoming copy of each packet, which the kernel queues in a softirq backlog after the
+    /// sender's call returns: stopping at once would lose the last packets of a burst.
+    private func drain(
+        until count: Int?, delivered: () -> Int,
+        _ deliver: (UnsafeMutablePointer<pcap_pkthdr>, UnsafePointer<UInt8>) -> Void
+    ) {
+        let deadline = ContinuousClock.now + .seconds(2)
+        while ContinuousClock.now < deadline, count.map({ delivered() < $0 }) ?? true {
+            var header: UnsafeMutablePointer<pcap_pkthdr>?
+            var data: UnsafePointer<UInt8>?
+            switch pcap_next_ex(handle, &header, &data) {
+            case 1:
+                if let header, let data { deliver(header, data) }
+            case 0:
+                if !waitForFrames(.milliseconds(100)) { return }  // quiet for 100 ms: done
+            case PCAP_ERROR_BREAK:
+                continue  // stop()'s pcap_breakloop, reported once; keep draining
+            default:
+                return  // the handle failed; run() reports nothing more to read
+            }
+        }
+    }
+
+    /// Waits until the capture descriptor is readable or `timeout` passes (false). The handle
+    /// is non-blocking and this poll is the only wait, so a stop request or a signal is
+    /// noticed within one timeout whatever libpcap's ring mode does with its own timeouts.
+    private func waitForFrames(_ timeout: Duration) -> Bool {
+        let descriptor = pcap_get_selectable_fd(handle)
+        guard descriptor >= 0 else {
+            usleep(UInt32(timeout.components.attoseconds / 1_000_000_000_000))
+            return true
+        }
+        var entry = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+        let milliseconds = Int32(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
+        return poll(&entry, 1, milliseconds) > 0  // EINTR (a signal) counts as "look again"
     }
 
     /// Asks `run` to finish: it drains what is queued and returns. Safe from any thread.

@@ -2,6 +2,10 @@
 public struct SACKBlock: Hashable, Sendable {
     public var left: UInt32
     public var right: UInt32
+    public init(left: UInt32, right: UInt32) {
+        self.left = left
+        self.right = right
+    }
 }
 
 /// One TCP option as sent.
