@@ -42,17 +42,20 @@ func freePort(_ family: AddressFamily = .ipv4) throws -> UInt16 {
 final class Background {
     let process = Process()
     private let errors = Pipe()
+    /// What it wrote to standard error (all of it once stopped): for failure messages.
+    private(set) var seen = ""
 
     /// Starts `arguments`; if `readyWhen` is given, waits (up to 10 s) for that text on its
     /// standard error, the way tcpdump says "listening on".
     init(_ arguments: [String], readyWhen marker: String? = nil) throws {
+        // The test runner's children inherit its ignored and blocked signals, so SIGTERM
+        // would do nothing; restore the defaults before exec'ing the real program.
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = arguments
+        process.arguments = ["python3", "-c", Self.withDefaultSignals] + arguments
         process.standardOutput = FileHandle.nullDevice
         process.standardError = errors
         try process.run()
         guard let marker else { return }
-        var seen = ""
         let deadline = ContinuousClock.now + .seconds(10)
         while !seen.contains(marker) {
             guard ContinuousClock.now < deadline, process.isRunning else {
@@ -61,6 +64,13 @@ final class Background {
             seen += String(decoding: errors.fileHandleForReading.availableData, as: UTF8.self)
         }
     }
+
+    static let withDefaultSignals = """
+        import os, signal, sys
+        for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP): signal.signal(s, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_SETMASK, [])
+        os.execvp(sys.argv[1], sys.argv[1:])
+        """
 
     struct NotReady: Error { let command: String; let output: String }
 
@@ -71,6 +81,7 @@ final class Background {
         let exited = eventually(timeout: .seconds(5)) { !process.isRunning }
         if !exited { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
+        seen += String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
     }
 
     deinit { stop() }
