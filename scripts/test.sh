@@ -30,9 +30,14 @@ else
 fi
 
 echo "== end-to-end: tools against real clients"
-bash Tests/e2e/echo.sh "$(swift build --show-bin-path)/echo" | tee "$log" || true
-e2e_passed=$(tail -1 "$log" | grep -oE "^[0-9]+" || echo 0)
-e2e_failed=$(tail -1 "$log" | grep -oE "[0-9]+ failed" | grep -oE "[0-9]+" || echo 1)
+bin=$(swift build --show-bin-path)
+e2e_passed=0 e2e_failed=0
+for script in echo capture; do
+  echo "-- $script"
+  bash "Tests/e2e/$script.sh" "$bin/$script" | tee "$log" || true
+  e2e_passed=$((e2e_passed + $(tail -1 "$log" | grep -oE "^[0-9]+" || echo 0)))
+  e2e_failed=$((e2e_failed + $(tail -1 "$log" | grep -oE "[0-9]+ failed" | grep -oE "[0-9]+" || echo 1)))
+done
 
 passed=$((swift_passed + e2e_passed)) failed=$((swift_failed + e2e_failed))
 echo "total: $passed passed, $failed failed"

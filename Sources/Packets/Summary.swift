@@ -58,6 +58,9 @@ extension ICMPHeader {
         switch message {
         case .echoRequest(let id, let seq), .echoReply(let id, let seq):
             "\(name), id \(id), seq \(seq), length \(bodyLength + 8)"
+        case .destinationUnreachable(let quoted?) where code == 3 && quoted.destinationPort != nil:
+            // tcpdump's words: "ICMP 127.0.0.1 udp port 9 unreachable".
+            "\(quoted.destination) \(quoted.protocol.description.lowercased()) port \(quoted.destinationPort!) unreachable, length \(bodyLength + 8)"
         case .destinationUnreachable(let quoted), .timeExceeded(let quoted):
             "\(name)" + (quoted.map { " (quoting \($0.summary))" } ?? "") + ", length \(bodyLength + 8)"
         case .other:
@@ -84,6 +87,14 @@ extension ICMPv6Header {
 }
 
 extension QuotedDatagram {
+    /// The destination address of the quoted datagram, as text.
+    public var destination: String {
+        switch network {
+        case .ipv4(let ip): ip.destination.description
+        case .ipv6(let ip): ip.destination.description
+        }
+    }
+
     /// "UDP 127.0.0.1.40000 > 127.0.0.1.9": which packet of ours the error is about.
     public var summary: String {
         let (source, destination): (String, String)

@@ -130,7 +130,7 @@ typealias F = FrameBuilder
         #expect(icmp.name == "port unreachable")
         guard case .destinationUnreachable(let quoted?) = icmp.message else { Issue.record("no quote: \(icmp.message)"); return }
         #expect(quoted.protocol == .udp && quoted.sourcePort == 40001 && quoted.destinationPort == 9)
-        #expect(packet.summary.contains("port unreachable (quoting UDP 10.0.0.1.40001 > 10.0.0.2.9)"))
+        #expect(packet.summary == "IP 10.0.0.1 > 10.0.0.2: ICMP 10.0.0.2 udp port 9 unreachable, length 39", "tcpdump's words")
     }
 
     @Test func timeExceededQuotesAnEchoRequest() throws {

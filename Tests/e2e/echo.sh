@@ -3,12 +3,7 @@
 #   Tests/e2e/echo.sh PATH/TO/echo
 set -uo pipefail
 echo_bin=$1
-passed=0 failed=0
-check() {  # check NAME COMMAND...
-  local name=$1; shift
-  if "$@"; then passed=$((passed + 1)); echo "  ok   $name"
-  else failed=$((failed + 1)); echo "  FAIL $name"; fi
-}
+source "$(dirname "$0")/lib.sh"
 
 port=$((20000 + RANDOM % 20000))
 "$echo_bin" server --host 127.0.0.1 --port "$port" --quiet > /tmp/echo-e2e-$$.log 2>&1 &
@@ -63,5 +58,4 @@ check "port in use: exit 1 with EADDRINUSE" bash -c "[[ $code == 1 ]] && grep -q
 "$echo_bin" --help >/dev/null; code=$?
 check "--help exits 0" test "$code" = 0
 
-echo "$passed passed, $failed failed"
-[[ $failed == 0 ]]
+finish
