@@ -1,10 +1,11 @@
 # SocketLab — the commands a student, an instructor and CI use.
 #   make demo    the live demo on loopback (installs what it needs when run as root)
 #   make test    every test: Swift tests on real sockets, then the tools end to end
-#   make bench   SocketCore beside C (and iperf3) on loopback; prints ratios
+#   make bench   SocketCore beside C (and iperf3) on loopback; decoding beside tcpdump and C
+#   make fuzz    libFuzzer + AddressSanitizer over the packet decoder (FUZZ_SECONDS=60)
 SHELL := /bin/bash
 
-.PHONY: all build demo test bench setup clean
+.PHONY: all build demo test bench fuzz setup clean
 all: build
 
 setup:
@@ -23,5 +24,9 @@ test:
 bench:
 	bash scripts/bench.sh
 
+FUZZ_SECONDS ?= 60
+fuzz:
+	bash scripts/fuzz.sh $(FUZZ_SECONDS)
+
 clean:
-	rm -rf .build bench/out
+	rm -rf .build .build-fuzz bench/out

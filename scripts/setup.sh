@@ -17,6 +17,13 @@ if [[ $purpose == test || $purpose == bench ]]; then
   need[nft]=nftables       # dropping SYNs, imposing loss
   need[python3]=python3    # a real client in the end-to-end tests
   need[nc]=netcat-openbsd  # another real client
+  need[curl]=curl          # a real HTTP client for captures
+  need[ping]=iputils-ping  # real ICMP echo for captures (and the raw-ping oracle)
+  need[tcpdump]=tcpdump    # writes the SLL2 files the tests decode; its output is an oracle
+  need[tshark]=tshark      # the oracle for every decoded field
+  need[editcap]=tshark     # (wireshark-common) converts captures to pcapng
+  need[dumpcap]=tshark     # writes pcapng live
+  need[setpriv]=util-linux # drops capabilities to test the missing-privilege path
 fi
 if [[ $purpose == bench ]]; then
   need[iperf3]=iperf3      # the reference for loopback throughput

@@ -39,6 +39,9 @@ for script in echo capture; do
   e2e_failed=$((e2e_failed + $(tail -1 "$log" | grep -oE "[0-9]+ failed" | grep -oE "[0-9]+" || echo 1)))
 done
 
+echo "== fuzz: the packet decoder under libFuzzer and AddressSanitizer (${FUZZ_SECONDS:-30} s)"
+if bash scripts/fuzz.sh "${FUZZ_SECONDS:-30}"; then e2e_passed=$((e2e_passed + 1)); else e2e_failed=$((e2e_failed + 1)); fi
+
 passed=$((swift_passed + e2e_passed)) failed=$((swift_failed + e2e_failed))
 echo "total: $passed passed, $failed failed"
 ((failed == 0))

@@ -1,0 +1,71 @@
+#if !FUZZING
+import Glibc
+import Packets
+import TestSupport
+
+/// Without libFuzzer (a plain `swift build`): `packets-fuzz FILE…` runs saved inputs (a
+/// corpus, or a crash libFuzzer found) through the same decoding, and
+/// `packets-fuzz --seeds DIR` writes the seed inputs `make fuzz` starts from.
+@main
+struct Replay {
+    static func main() {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        if arguments.first == "--seeds", arguments.count == 2 {
+            writeSeeds(to: arguments[1])
+            return
+        }
+        var count = 0
+        for path in arguments {
+            guard let bytes = readFile(path) else {
+                print("packets-fuzz: cannot read \(path)")
+                exit(2)
+            }
+            bytes.withUnsafeBytes { decodeEverything($0) }
+            count += 1
+        }
+        print("packets-fuzz: decoded \(count) inputs without a trap")
+    }
+
+    /// Valid frames of every kind, each prefixed with the byte that selects its link type.
+    static func writeSeeds(to directory: String) {
+        typealias F = FrameBuilder
+        let syn: [UInt8] = [2, 4, 5, 180, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0, 1, 3, 3, 7]
+        let sack: [UInt8] = [1, 1, 5, 10] + F.be32(5) + F.be32(9)
+        let ip = F.ipv4(protocol: 17, F.udp(payload: [1, 2, 3]))
+        let seeds: [(UInt8, [UInt8])] = [
+            (0, F.ethernet(F.ipv4(protocol: 6, F.tcp(options: syn)))),
+            (0, F.ethernet(F.ipv4(protocol: 6, F.tcp(flags: 0x10, options: sack, payload: [1])))),
+            (0, F.ethernet(vlans: [7], ip)),
+            (0, F.ethernet(F.ipv4(protocol: 1, F.icmp(type: 3, code: 3, body: ip)))),
+            (0, F.ethernet(F.ipv4(protocol: 1, F.icmp(type: 8, rest: [0, 1, 0, 1], body: [1, 2])))),
+            (0, F.ethernet(type: 0x86DD, F.ipv6(protocol: 6, extensions: [(0, [0, 0, 1, 4, 0, 0, 0, 0]), (44, [0, 0, 0, 0, 0, 0, 0, 1])], F.tcp(ipv6: true)))),
+            (0, F.ethernet(type: 0x86DD, F.ipv6(protocol: 58, F.icmpv6(type: 135, body: F.destination6 + [1, 1, 2, 0, 0, 0, 0, 1])))),
+            (1, F.be16(0) + F.be16(772) + F.be16(6) + [UInt8](repeating: 0, count: 8) + F.be16(0x0800) + ip),
+            (2, F.be16(0x0800) + [0, 0] + F.be32(1) + F.be16(772) + [0, 6] + [UInt8](repeating: 0, count: 8) + ip),
+            (3, [2, 0, 0, 0] + ip),
+            (5, ip),
+        ]
+        for (index, seed) in seeds.enumerated() {
+            let path = "\(directory)/seed-\(index)"
+            guard let file = fopen(path, "wb") else { print("packets-fuzz: cannot write \(path)"); exit(2) }
+            let bytes = [seed.0] + seed.1
+            _ = bytes.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, file) }
+            fclose(file)
+        }
+        print("packets-fuzz: wrote \(seeds.count) seeds to \(directory)")
+    }
+
+    static func readFile(_ path: String) -> [UInt8]? {
+        guard let file = fopen(path, "rb") else { return nil }
+        defer { fclose(file) }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = fread(&buffer, 1, buffer.count, file)
+            if count <= 0 { break }
+            bytes += buffer[..<count]
+        }
+        return bytes
+    }
+}
+#endif
