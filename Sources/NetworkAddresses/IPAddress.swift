@@ -10,7 +10,7 @@ import Glibc
 ///
 /// Parsed with `inet_pton` and printed with `inet_ntop`, the two calls Beej's guide teaches,
 /// so "what does 127.1 mean?" has the same answer here as in C (inet_pton refuses it).
-public struct IPv4Address: Hashable, Sendable, CustomStringConvertible {
+public struct IPv4Address: Hashable, Sendable, BitwiseCopyable, CustomStringConvertible {
     /// The address in host byte order: 127.0.0.1 is 0x7F00_0001.
     public var value: UInt32
 
@@ -41,7 +41,7 @@ public struct IPv4Address: Hashable, Sendable, CustomStringConvertible {
 }
 
 /// An IPv6 address: 128 bits, kept as two big-endian halves so it is cheap to hash and compare.
-public struct IPv6Address: Hashable, Sendable, CustomStringConvertible {
+public struct IPv6Address: Hashable, Sendable, BitwiseCopyable, CustomStringConvertible {
     public var high: UInt64
     public var low: UInt64
 
@@ -105,5 +105,18 @@ extension String {
     package init(cBuffer: [CChar]) {
         let end = cBuffer.firstIndex(of: 0) ?? cBuffer.endIndex
         self.init(decoding: cBuffer[..<end].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}
+
+/// An address of either IP version: what a decoded packet or an ICMP quote carries.
+public enum IPAddress: Hashable, Sendable, BitwiseCopyable, CustomStringConvertible {
+    case v4(IPv4Address)
+    case v6(IPv6Address)
+
+    public var description: String {
+        switch self {
+        case .v4(let address): address.description
+        case .v6(let address): address.description
+        }
     }
 }

@@ -1,7 +1,7 @@
 /// Why a packet could not be decoded further: which layer, at which byte of the frame, and what
 /// was wrong. Decoding never traps; it stops at the first inconsistency and keeps every layer
 /// decoded before it (see `Packet.problem`).
-public struct DecodeError: Error, Hashable, Sendable, CustomStringConvertible {
+public struct DecodeError: Error, Hashable, Sendable, BitwiseCopyable, CustomStringConvertible {
     public var layer: Layer
     /// Byte offset from the start of the captured frame where the bad field or header begins.
     public var offset: Int
@@ -13,7 +13,7 @@ public struct DecodeError: Error, Hashable, Sendable, CustomStringConvertible {
         self.problem = problem
     }
 
-    public enum Layer: String, Hashable, Sendable {
+    public enum Layer: String, Hashable, Sendable, BitwiseCopyable {
         case link = "link layer", ethernet = "Ethernet", vlan = "802.1Q VLAN tag"
         case linuxCooked = "Linux cooked (SLL)", linuxCooked2 = "Linux cooked v2 (SLL2)"
         case null = "BSD loopback", ipv4 = "IPv4", ipv4Options = "IPv4 options", ipv6 = "IPv6"
@@ -21,15 +21,24 @@ public struct DecodeError: Error, Hashable, Sendable, CustomStringConvertible {
         case udp = "UDP", icmp = "ICMP", icmpv6 = "ICMPv6"
     }
 
-    public enum Problem: Hashable, Sendable {
+    /// What was wrong. Plain numbers only, so a `Packet` holding one stays bitwise-copyable.
+    public enum Problem: Hashable, Sendable, BitwiseCopyable {
         /// The header needs `needed` bytes from its start; the capture holds only `available`.
         case truncated(needed: Int, available: Int)
         /// The version nibble is not the one the link layer announced.
         case wrongVersion(expected: Int, found: Int)
-        /// A length field (IHL, data offset, option length…) that cannot be right.
-        case badLength(field: String, value: Int, reason: String)
+        /// A length field that cannot be right: its value, and the limit it broke.
+        case badLength(Field, value: Int, limit: Int)
         /// A link type this decoder does not know (the number libpcap reports).
         case unsupportedLinkType(Int32)
+    }
+
+    /// The length fields decoding checks, each with the rule a student can look up.
+    public enum Field: Hashable, Sendable, BitwiseCopyable {
+        case ipv4HeaderLength, ipv4TotalLength, ipv6ExtensionLength, tcpDataOffset, udpLength
+        /// A TCP option's length byte is below 2, runs past the header, or is not the fixed
+        /// size its kind has.
+        case tcpOptionTooShort(kind: UInt8), tcpOptionPastEnd(kind: UInt8), tcpOptionWrongSize(kind: UInt8)
     }
 
     public var description: String {
@@ -39,11 +48,36 @@ public struct DecodeError: Error, Hashable, Sendable, CustomStringConvertible {
             what = "needs \(needed) bytes, only \(available) captured (a short packet or a small snaplen)"
         case .wrongVersion(let expected, let found):
             what = "version field is \(found), expected \(expected)"
-        case .badLength(let field, let value, let reason):
-            what = "\(field) is \(value): \(reason)"
+        case .badLength(let field, let value, let limit):
+            what = Self.explain(field, value: value, limit: limit)
         case .unsupportedLinkType(let dlt):
             what = "link type \(dlt) is not one SocketLab decodes (Ethernet, Linux cooked, loopback, raw IP)"
         }
         return "\(layer.rawValue) at byte \(offset): \(what)"
+    }
+
+    private static func explain(_ field: Field, value: Int, limit: Int) -> String {
+        switch field {
+        case .ipv4HeaderLength:
+            "IHL is \(value): the header is at least 5 words (20 bytes)"
+        case .ipv4TotalLength:
+            "total length is \(value): smaller than the \(limit)-byte header"
+        case .ipv6ExtensionLength:
+            "header extension length is \(value): runs past the IPv6 payload length \(limit)"
+        case .tcpDataOffset:
+            value < 5
+                ? "data offset is \(value): the header is at least 5 words (20 bytes)"
+                : "data offset is \(value): the \(value * 4)-byte header is longer than the \(limit)-byte segment"
+        case .udpLength:
+            value < 8
+                ? "length is \(value): it counts the 8-byte header, so at least 8"
+                : "length is \(value): longer than the \(limit) bytes the IP header leaves for UDP"
+        case .tcpOptionTooShort(let kind):
+            "length of option kind \(kind) is \(value): an option's length counts its kind and length bytes, so at least 2"
+        case .tcpOptionPastEnd(let kind):
+            "length of option kind \(kind) is \(value): runs past the end of the TCP header"
+        case .tcpOptionWrongSize(let kind):
+            "length of option kind \(kind) is \(value): that option has a fixed size"
+        }
     }
 }

@@ -1,12 +1,15 @@
 /// The start of the datagram an ICMP error quotes (RFC 792: the IP header and at least the
 /// first 8 bytes of its payload; RFC 4443 for ICMPv6: as much as fits). Enough to tell which
 /// socket's packet failed: addresses, protocol, ports or echo identifier.
-public struct QuotedDatagram: Hashable, Sendable {
-    public enum Network: Hashable, Sendable {
-        case ipv4(IPv4Header)
-        case ipv6(IPv6Header)
-    }
-    public var network: Network
+public struct QuotedDatagram: Hashable, Sendable, BitwiseCopyable {
+    /// 4 or 6.
+    public var version: Int
+    public var source: IPAddress
+    public var destination: IPAddress
+    /// The quoted header's TTL or hop limit: what was left when it died (traceroute reads it).
+    public var hopLimit: UInt8
+    /// IPv4 only: the quoted identification, to match the datagram that was sent.
+    public var identification: UInt16?
     public var `protocol`: IPProtocol
     /// TCP and UDP: the ports (the first 4 bytes of the transport header).
     public var sourcePort: UInt16?
@@ -23,11 +26,15 @@ public struct QuotedDatagram: Hashable, Sendable {
         let upper: Int
         if version == 4 {
             let ip = try IPv4Header.decode(view, at: offset)
-            quoted = QuotedDatagram(network: .ipv4(ip), protocol: ip.protocol)
+            quoted = QuotedDatagram(
+                version: 4, source: .v4(ip.source), destination: .v4(ip.destination), hopLimit: ip.ttl,
+                identification: ip.identification, protocol: ip.protocol)
             upper = offset + ip.headerLength
         } else {
             let ip = try IPv6Header.decode(view, at: offset)
-            quoted = QuotedDatagram(network: .ipv6(ip), protocol: ip.upperProtocol)
+            quoted = QuotedDatagram(
+                version: 6, source: .v6(ip.source), destination: .v6(ip.destination), hopLimit: ip.hopLimit,
+                identification: nil, protocol: ip.upperProtocol)
             upper = ip.upperOffset
         }
         let available = view.count - upper
@@ -39,7 +46,7 @@ public struct QuotedDatagram: Hashable, Sendable {
             }
             if quoted.protocol == .tcp && available >= 8 { quoted.tcpSequenceNumber = view.u32(upper + 4) }
         case .icmp, .icmpv6:
-            if available >= 8, [8, 128].contains(view.u8(upper)) {
+            if available >= 8, view.u8(upper) == 8 || view.u8(upper) == 128 {
                 quoted.echoIdentifier = view.u16(upper + 4)
                 quoted.echoSequence = view.u16(upper + 6)
             }
@@ -50,7 +57,7 @@ public struct QuotedDatagram: Hashable, Sendable {
 }
 
 /// An ICMP message (RFC 792): echo and the two errors a student meets, the rest kept raw.
-public struct ICMPHeader: Hashable, Sendable {
+public struct ICMPHeader: Hashable, Sendable, BitwiseCopyable {
     public var offset: Int
     public var type: UInt8
     public var code: UInt8
@@ -63,7 +70,7 @@ public struct ICMPHeader: Hashable, Sendable {
     /// Bytes after the 8-byte header (echo data, or the quoted datagram).
     public var bodyLength: Int
 
-    public enum Message: Hashable, Sendable {
+    public enum Message: Hashable, Sendable, BitwiseCopyable {
         case echoRequest(identifier: UInt16, sequence: UInt16)
         case echoReply(identifier: UInt16, sequence: UInt16)
         /// Type 3: code 0 net, 1 host, 2 protocol, 3 port unreachable, 4 fragmentation

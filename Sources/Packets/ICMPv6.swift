@@ -1,6 +1,6 @@
 /// An ICMPv6 message (RFC 4443), with the neighbour discovery basics of RFC 4861: what
 /// replaces ARP in IPv6, and what a student sees first on any IPv6 link.
-public struct ICMPv6Header: Hashable, Sendable {
+public struct ICMPv6Header: Hashable, Sendable, BitwiseCopyable {
     public var offset: Int
     public var type: UInt8
     public var code: UInt8
@@ -10,7 +10,7 @@ public struct ICMPv6Header: Hashable, Sendable {
     public var message: Message
     public var bodyLength: Int
 
-    public enum Message: Hashable, Sendable {
+    public enum Message: Hashable, Sendable, BitwiseCopyable {
         case echoRequest(identifier: UInt16, sequence: UInt16)
         case echoReply(identifier: UInt16, sequence: UInt16)
         /// Type 1: code 0 no route, 1 prohibited, 3 address unreachable, 4 port unreachable.

@@ -1,5 +1,5 @@
 /// IP protocol numbers (IANA), the IPv4 "protocol" and IPv6 "next header" field.
-public struct IPProtocol: Hashable, Sendable, CustomStringConvertible {
+public struct IPProtocol: Hashable, Sendable, BitwiseCopyable, CustomStringConvertible {
     public var rawValue: UInt8
     public init(_ rawValue: UInt8) { self.rawValue = rawValue }
 
@@ -30,25 +30,37 @@ public struct IPProtocol: Hashable, Sendable, CustomStringConvertible {
 }
 
 /// Up to 40 bytes kept inline (IPv4 and TCP options): no heap allocation per packet.
-public struct OptionBytes: Sendable, Hashable {
-    private var storage = InlineArray<40, UInt8>(repeating: 0)
+///
+/// A tuple rather than `InlineArray<40, UInt8>`: a value-generic type's copies go through
+/// generic metadata at run time, which made decoding several times slower.
+public struct OptionBytes: Sendable, BitwiseCopyable, Hashable {
+    private var storage: (UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0)
     public private(set) var count = 0
 
     init() {}
     init(_ bytes: UnsafeRawBufferPointer) {
         count = min(bytes.count, 40)
-        for i in 0..<count { storage[i] = bytes[i] }
+        withUnsafeMutableBytes(of: &storage) { destination in
+            destination.copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes.prefix(count)))
+        }
     }
-    public subscript(index: Int) -> UInt8 { storage[index] }
+    public subscript(index: Int) -> UInt8 {
+        precondition(index >= 0 && index < count, "option byte \(index) of \(count)")
+        return withUnsafeBytes(of: storage) { $0[index] }
+    }
     public var isEmpty: Bool { count == 0 }
-    public var array: [UInt8] { (0..<count).map { storage[$0] } }
+    public var array: [UInt8] { withUnsafeBytes(of: storage) { Array($0.prefix(count)) } }
+    /// Lends the bytes to `body` without copying them out.
+    public func withBytes<Result>(_ body: (UnsafeRawBufferPointer) -> Result) -> Result {
+        withUnsafeBytes(of: storage) { body(UnsafeRawBufferPointer(rebasing: $0.prefix(count))) }
+    }
 
     public static func == (a: OptionBytes, b: OptionBytes) -> Bool { a.array == b.array }
     public func hash(into hasher: inout Hasher) { hasher.combine(array) }
 }
 
 /// The IPv4 header (RFC 791), every field.
-public struct IPv4Header: Hashable, Sendable {
+public struct IPv4Header: Hashable, Sendable, BitwiseCopyable {
     /// Where the header starts in the frame.
     public var offset: Int
     /// IHL × 4: 20 to 60 bytes.
@@ -88,12 +100,12 @@ extension IPv4Header {
         }
         let headerLength = Int(versionIHL & 0x0F) * 4
         guard headerLength >= 20 else {
-            throw DecodeError(.ipv4, at: offset, .badLength(field: "IHL", value: headerLength / 4, reason: "the header is at least 5 words (20 bytes)"))
+            throw DecodeError(.ipv4, at: offset, .badLength(.ipv4HeaderLength, value: headerLength / 4, limit: 5))
         }
         try view.require(headerLength, at: offset, .ipv4Options)
         let totalLength = Int(view.u16(offset + 2))
         guard totalLength >= headerLength else {
-            throw DecodeError(.ipv4, at: offset + 2, .badLength(field: "total length", value: totalLength, reason: "smaller than the \(headerLength)-byte header"))
+            throw DecodeError(.ipv4, at: offset + 2, .badLength(.ipv4TotalLength, value: totalLength, limit: headerLength))
         }
         let flagsFragment = view.u16(offset + 6)
         let header = view.slice(offset, headerLength)
@@ -110,11 +122,12 @@ extension IPv4Header {
             options: headerLength > 20 ? OptionBytes(view.slice(offset + 20, headerLength - 20)) : OptionBytes())
     }
 
-    /// Adds the TCP/UDP pseudo-header (RFC 793 §3.1): addresses, protocol, transport length.
-    func addPseudoHeader(to sum: inout InternetChecksum, length: Int) {
+    /// The TCP/UDP pseudo-header (RFC 9293 §3.1) without its length: addresses, protocol.
+    func pseudoHeader(verifiable: Bool) -> PseudoHeader {
+        var sum = InternetChecksum()
         sum.add(word32: source.value)
         sum.add(word32: destination.value)
         sum.add(word: UInt16(`protocol`.rawValue))
-        sum.add(word: UInt16(truncatingIfNeeded: length))
+        return PseudoHeader(partialSum: sum, verifiable: verifiable, isIPv4: true)
     }
 }

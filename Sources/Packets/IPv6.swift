@@ -1,20 +1,38 @@
 /// One IPv6 extension header (RFC 8200 §4) between the fixed header and the transport.
-public struct IPv6ExtensionHeader: Hashable, Sendable {
+/// Stored in small integers: an IPv6 header keeps up to six of these inline.
+public struct IPv6ExtensionHeader: Hashable, Sendable, BitwiseCopyable {
     /// Which header this is: hop-by-hop (0), routing (43), fragment (44), destination options (60).
     public var kind: IPProtocol
-    public var offset: Int
-    public var length: Int
-    /// Fragment header only: offset in bytes, more-fragments flag, identification.
-    public var fragmentOffset: Int = 0
-    public var moreFragments = false
-    public var fragmentIdentification: UInt32 = 0
     /// Routing header only: routing type and segments left.
     public var routingType: UInt8 = 0
     public var segmentsLeft: UInt8 = 0
+    /// Fragment header only: more-fragments flag and identification.
+    public var moreFragments = false
+    public var fragmentIdentification: UInt32 = 0
+    // Small integers: an IPv6 header keeps six of these inline. Extension headers sit within
+    // the first few kilobytes of a frame, so 16 bits hold their offset.
+    private var storedOffset: UInt16
+    private var storedLength: UInt16
+    private var storedFragmentOffset: UInt16 = 0
+
+    init(kind: IPProtocol, offset: Int, length: Int) {
+        self.kind = kind
+        storedOffset = UInt16(truncatingIfNeeded: offset)
+        storedLength = UInt16(truncatingIfNeeded: length)
+    }
+
+    /// Where the header starts in the frame, and its length in bytes.
+    public var offset: Int { Int(storedOffset) }
+    public var length: Int { Int(storedLength) }
+    /// Fragment header only: this fragment's offset in the original payload, in bytes.
+    public var fragmentOffset: Int {
+        get { Int(storedFragmentOffset) * 8 }
+        set { storedFragmentOffset = UInt16(truncatingIfNeeded: newValue / 8) }
+    }
 }
 
 /// The IPv6 header (RFC 8200) and its extension headers.
-public struct IPv6Header: Hashable, Sendable {
+public struct IPv6Header: Hashable, Sendable, BitwiseCopyable {
     public var offset: Int
     public var trafficClass: UInt8
     public var flowLabel: UInt32
@@ -25,23 +43,40 @@ public struct IPv6Header: Hashable, Sendable {
     public var hopLimit: UInt8
     public var source: IPv6Address
     public var destination: IPv6Address
-    /// Extension headers in order (at most 8 are decoded).
-    public var extensionHeaders: [IPv6ExtensionHeader] { (0..<extensionCount).map { extensions[$0] } }
     /// The protocol after the last extension header (TCP, UDP, ICMPv6…).
     public var upperProtocol: IPProtocol
     /// Where the upper-layer header starts in the frame.
     public var upperOffset: Int
 
-    private var extensions = InlineArray<8, IPv6ExtensionHeader>(repeating: IPv6ExtensionHeader(kind: .hopByHop, offset: 0, length: 0))
+    // Up to six extension headers inline (RFC 8200 §4.1's longest usual chain): a tuple keeps
+    // the header bitwise-copyable, so copying a decoded packet is a plain memcpy.
+    private typealias Six = (IPv6ExtensionHeader, IPv6ExtensionHeader, IPv6ExtensionHeader, IPv6ExtensionHeader, IPv6ExtensionHeader, IPv6ExtensionHeader)
+    private static let none = IPv6ExtensionHeader(kind: .hopByHop, offset: 0, length: 0)
+    private var extensions: Six = (none, none, none, none, none, none)
     public private(set) var extensionCount = 0
+    private var fragmentIndex = -1
 
-    public var fragment: IPv6ExtensionHeader? {
-        (0..<extensionCount).lazy.map { extensions[$0] }.first { $0.kind == .fragment }
+    static let maximumExtensions = 6
+
+    /// Extension headers in order (at most 6 are decoded).
+    public var extensionHeaders: [IPv6ExtensionHeader] { (0..<extensionCount).map(extensionHeader(at:)) }
+
+    public func extensionHeader(at index: Int) -> IPv6ExtensionHeader {
+        precondition(index >= 0 && index < extensionCount, "extension header \(index) of \(extensionCount)")
+        return withUnsafeBytes(of: extensions) {
+            $0.load(fromByteOffset: index * MemoryLayout<IPv6ExtensionHeader>.stride, as: IPv6ExtensionHeader.self)
+        }
     }
-    public var isFragment: Bool { fragment.map { $0.moreFragments || $0.fragmentOffset != 0 } ?? false }
-    /// Bytes from the upper-layer header to the end of the IPv6 payload.
-    public var upperLength: Int { offset + 40 + payloadLength - upperOffset }
 
+    mutating func append(_ header: IPv6ExtensionHeader) {
+        withUnsafeMutableBytes(of: &extensions) {
+            $0.storeBytes(of: header, toByteOffset: extensionCount * MemoryLayout<IPv6ExtensionHeader>.stride, as: IPv6ExtensionHeader.self)
+        }
+        if header.kind == .fragment { fragmentIndex = extensionCount }
+        extensionCount += 1
+    }
+
+    public var fragment: IPv6ExtensionHeader? { fragmentIndex >= 0 ? extensionHeader(at: fragmentIndex) : nil }
     public static func == (a: IPv6Header, b: IPv6Header) -> Bool {
         a.offset == b.offset && a.trafficClass == b.trafficClass && a.flowLabel == b.flowLabel
             && a.payloadLength == b.payloadLength && a.nextHeader == b.nextHeader && a.hopLimit == b.hopLimit
@@ -51,7 +86,12 @@ public struct IPv6Header: Hashable, Sendable {
         hasher.combine(source)
         hasher.combine(destination)
         hasher.combine(payloadLength)
+        hasher.combine(extensionHeaders)
     }
+
+    public var isFragment: Bool { fragment.map { $0.moreFragments || $0.fragmentOffset != 0 } ?? false }
+    /// Bytes from the upper-layer header to the end of the IPv6 payload.
+    public var upperLength: Int { offset + 40 + payloadLength - upperOffset }
 }
 
 extension IPProtocol {
@@ -82,11 +122,11 @@ extension IPv6Header {
         var position = offset + 40
         let end = offset + 40 + header.payloadLength
         while next.isIPv6Extension {
-            guard header.extensionCount < 8 else { break }
+            guard header.extensionCount < IPv6Header.maximumExtensions else { break }
             try view.require(8, at: position, .ipv6Extension)
             let length = next == .fragment ? 8 : (Int(view.u8(position + 1)) + 1) * 8
             guard position + length <= end else {
-                throw DecodeError(.ipv6Extension, at: position + 1, .badLength(field: "header extension length", value: length, reason: "runs past the IPv6 payload length \(header.payloadLength)"))
+                throw DecodeError(.ipv6Extension, at: position + 1, .badLength(.ipv6ExtensionLength, value: length, limit: header.payloadLength))
             }
             try view.require(length, at: position, .ipv6Extension)
             var ext = IPv6ExtensionHeader(kind: next, offset: position, length: length)
@@ -99,8 +139,7 @@ extension IPv6Header {
                 ext.routingType = view.u8(position + 2)
                 ext.segmentsLeft = view.u8(position + 3)
             }
-            header.extensions[header.extensionCount] = ext
-            header.extensionCount += 1
+            header.append(ext)
             next = IPProtocol(view.u8(position))
             position += length
             // A non-first fragment's "next header" describes the reassembled payload only.
@@ -111,9 +150,11 @@ extension IPv6Header {
         return header
     }
 
-    /// The IPv6 pseudo-header (RFC 8200 §8.1) for TCP, UDP and ICMPv6 checksums.
-    func addPseudoHeader(to sum: inout InternetChecksum, length: Int, protocol: IPProtocol) {
-        sum.addIPv6PseudoHeader(source: source, destination: destination, length: length, protocol: `protocol`)
+    /// The IPv6 pseudo-header (RFC 8200 §8.1) without its length, for TCP, UDP and ICMPv6.
+    func pseudoHeader(verifiable: Bool) -> PseudoHeader {
+        var sum = InternetChecksum()
+        sum.addIPv6PseudoHeader(source: source, destination: destination, length: 0, protocol: upperProtocol)
+        return PseudoHeader(partialSum: sum, verifiable: verifiable, isIPv4: false)
     }
 }
 

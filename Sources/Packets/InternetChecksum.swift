@@ -66,7 +66,7 @@ public struct InternetChecksum: Sendable {
 }
 
 /// What the checksum in a header says about the bytes captured.
-public enum ChecksumStatus: Hashable, Sendable, CustomStringConvertible {
+public enum ChecksumStatus: Hashable, Sendable, BitwiseCopyable, CustomStringConvertible {
     /// The checksum is right.
     case good
     /// The checksum is wrong. On the capturing host this is usually checksum offload: the

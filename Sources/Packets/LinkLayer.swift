@@ -1,5 +1,5 @@
 /// A 48-bit IEEE MAC address, kept in the low 48 bits of a number.
-public struct MACAddress: Hashable, Sendable, CustomStringConvertible {
+public struct MACAddress: Hashable, Sendable, BitwiseCopyable, CustomStringConvertible {
     public var value: UInt64
     public init(_ value: UInt64) { self.value = value & 0xFFFF_FFFF_FFFF }
 
@@ -17,7 +17,7 @@ public struct MACAddress: Hashable, Sendable, CustomStringConvertible {
 }
 
 /// One 802.1Q tag: priority (PCP), drop eligible (DEI) and the VLAN id.
-public struct VLANTag: Hashable, Sendable {
+public struct VLANTag: Hashable, Sendable, BitwiseCopyable {
     /// 0x8100 (802.1Q) or 0x88A8 (802.1ad, the outer tag of Q-in-Q).
     public var tagProtocol: EtherType
     public var priority: UInt8
@@ -27,7 +27,7 @@ public struct VLANTag: Hashable, Sendable {
 
 /// The Ethernet II header (DIX): destination, source, type; with up to two VLAN tags between
 /// the source and the type.
-public struct EthernetHeader: Hashable, Sendable {
+public struct EthernetHeader: Hashable, Sendable, BitwiseCopyable {
     public var destination: MACAddress
     public var source: MACAddress
     /// The protocol after all VLAN tags.
@@ -45,7 +45,7 @@ public enum CookedPacketType: UInt16, Sendable {
 
 /// Linux cooked capture (SLL, 16 bytes; SLL2, 20 bytes): what `-i any` gives, since one
 /// pseudo-device spans links of different kinds. It records the direction, not the MACs' roles.
-public struct LinuxCookedHeader: Hashable, Sendable {
+public struct LinuxCookedHeader: Hashable, Sendable, BitwiseCopyable {
     /// 1 for SLL, 2 for SLL2.
     public var version: Int
     public var packetType: UInt16
@@ -63,7 +63,7 @@ public struct LinuxCookedHeader: Hashable, Sendable {
 }
 
 /// The link-layer header of a frame.
-public enum LinkHeader: Hashable, Sendable {
+public enum LinkHeader: Hashable, Sendable, BitwiseCopyable {
     case ethernet(EthernetHeader)
     case linuxCooked(LinuxCookedHeader)
     /// BSD loopback (DLT_NULL/DLT_LOOP): only an address family.

@@ -1,6 +1,6 @@
 /// A libpcap link-layer type (DLT_/LINKTYPE_ number): says what the first header of every
 /// frame in a capture is. `pcap_datalink()` returns it for a live capture or a file.
-public struct LinkType: Hashable, Sendable, CustomStringConvertible {
+public struct LinkType: Hashable, Sendable, BitwiseCopyable, CustomStringConvertible {
     public var rawValue: Int32
     public init(_ rawValue: Int32) { self.rawValue = rawValue }
 
@@ -39,7 +39,7 @@ public struct LinkType: Hashable, Sendable, CustomStringConvertible {
 }
 
 /// An EtherType (IEEE 802 protocol number): which protocol follows the link header.
-public struct EtherType: Hashable, Sendable, CustomStringConvertible {
+public struct EtherType: Hashable, Sendable, BitwiseCopyable, CustomStringConvertible {
     public var rawValue: UInt16
     public init(_ rawValue: UInt16) { self.rawValue = rawValue }
 

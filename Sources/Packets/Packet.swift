@@ -1,5 +1,5 @@
 /// The network-layer header of a frame.
-public enum NetworkHeader: Hashable, Sendable {
+public enum NetworkHeader: Hashable, Sendable, BitwiseCopyable {
     case ipv4(IPv4Header)
     case ipv6(IPv6Header)
     /// Something else the link layer carries (ARP, LLDP…): only its EtherType.
@@ -7,7 +7,7 @@ public enum NetworkHeader: Hashable, Sendable {
 }
 
 /// The transport-layer header of a frame.
-public enum TransportHeader: Hashable, Sendable {
+public enum TransportHeader: Hashable, Sendable, BitwiseCopyable {
     case tcp(TCPHeader)
     case udp(UDPHeader)
     case icmp(ICMPHeader)
@@ -22,7 +22,7 @@ public enum TransportHeader: Hashable, Sendable {
 ///
 /// A `Packet` holds numbers and offsets, not the frame's bytes: decoding a million-frame
 /// capture allocates nothing per frame. Payload bytes are read from the frame by offset.
-public struct Packet: Hashable, Sendable {
+public struct Packet: Hashable, Sendable, BitwiseCopyable {
     public var linkType: LinkType
     public var link: LinkHeader?
     public var network: NetworkHeader?
@@ -33,8 +33,26 @@ public struct Packet: Hashable, Sendable {
 
     /// Decodes one captured frame whose first header is `linkType`'s.
     public init(decoding bytes: UnsafeRawBufferPointer, linkType: LinkType) {
+        self.init()
+        decode(bytes, linkType: linkType)
+    }
+
+    /// A packet with nothing decoded yet, to reuse with `decode(_:linkType:)`.
+    public init() {
+        linkType = .ethernet
+        capturedLength = 0
+    }
+
+    /// Decodes a frame into this value, replacing what it held. For a loop over millions of
+    /// frames: one `Packet` reused in place is never copied, where returning a new one each
+    /// time costs a few hundred bytes of copying per frame.
+    public mutating func decode(_ bytes: UnsafeRawBufferPointer, linkType: LinkType) {
         self.linkType = linkType
         capturedLength = bytes.count
+        link = nil
+        network = nil
+        transport = nil
+        problem = nil
         let view = ByteView(bytes: bytes)
         do throws(DecodeError) {
             let (link, next) = try LinkHeader.decode(view, linkType: linkType)
@@ -61,7 +79,7 @@ public struct Packet: Hashable, Sendable {
             transport = .other(ip.protocol)
             return
         }
-        let pseudo = PseudoHeader(network: .ipv4(ip), protocol: ip.protocol, verifiable: !ip.moreFragments)
+        let pseudo = ip.pseudoHeader(verifiable: !ip.moreFragments)
         try decodeTransport(view, protocol: ip.protocol, at: start, length: ip.payloadLength, pseudo: pseudo)
     }
 
@@ -72,7 +90,7 @@ public struct Packet: Hashable, Sendable {
             transport = .other(ip.upperProtocol)
             return
         }
-        let pseudo = PseudoHeader(network: .ipv6(ip), protocol: ip.upperProtocol, verifiable: !ip.isFragment)
+        let pseudo = ip.pseudoHeader(verifiable: !ip.isFragment)
         try decodeTransport(view, protocol: ip.upperProtocol, at: ip.upperOffset, length: ip.upperLength, pseudo: pseudo)
     }
 
@@ -84,7 +102,7 @@ public struct Packet: Hashable, Sendable {
             let tcp = try TCPHeader.decode(view, at: offset, length: length, pseudoHeader: pseudo)
             transport = .tcp(tcp)
             // A bad option length leaves the header usable: keep it, and say what was wrong.
-            if let optionProblem = tcp.options.problem { problem = optionProblem }
+            if tcp.options.isMalformed { problem = tcp.options.problem }
         case .udp:
             transport = .udp(try UDPHeader.decode(view, at: offset, ipLength: length, pseudoHeader: pseudo))
         case .icmp:

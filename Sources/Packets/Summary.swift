@@ -87,21 +87,8 @@ extension ICMPv6Header {
 }
 
 extension QuotedDatagram {
-    /// The destination address of the quoted datagram, as text.
-    public var destination: String {
-        switch network {
-        case .ipv4(let ip): ip.destination.description
-        case .ipv6(let ip): ip.destination.description
-        }
-    }
-
     /// "UDP 127.0.0.1.40000 > 127.0.0.1.9": which packet of ours the error is about.
     public var summary: String {
-        let (source, destination): (String, String)
-        switch network {
-        case .ipv4(let ip): (source, destination) = (ip.source.description, ip.destination.description)
-        case .ipv6(let ip): (source, destination) = (ip.source.description, ip.destination.description)
-        }
         if let sourcePort, let destinationPort {
             return "\(`protocol`) \(source).\(sourcePort) > \(destination).\(destinationPort)"
         }

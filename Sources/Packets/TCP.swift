@@ -1,5 +1,5 @@
 /// The TCP flags byte plus the AE/NS bit: the control bits of RFC 9293 §3.1 and RFC 3168's ECN.
-public struct TCPFlags: OptionSet, Hashable, Sendable, CustomStringConvertible {
+public struct TCPFlags: OptionSet, Hashable, Sendable, BitwiseCopyable, CustomStringConvertible {
     public var rawValue: UInt16
     public init(rawValue: UInt16) { self.rawValue = rawValue }
 
@@ -41,7 +41,7 @@ public struct TCPFlags: OptionSet, Hashable, Sendable, CustomStringConvertible {
 }
 
 /// A TCP header (RFC 9293 §3.1) and where its payload lies in the frame.
-public struct TCPHeader: Hashable, Sendable {
+public struct TCPHeader: Hashable, Sendable, BitwiseCopyable {
     public var offset: Int
     public var sourcePort: UInt16
     public var destinationPort: UInt16
@@ -75,10 +75,10 @@ extension TCPHeader {
         let dataOffsetFlags = view.u16(offset + 12)
         let headerLength = Int(dataOffsetFlags >> 12) * 4
         guard headerLength >= 20 else {
-            throw DecodeError(.tcp, at: offset + 12, .badLength(field: "data offset", value: headerLength / 4, reason: "the header is at least 5 words (20 bytes)"))
+            throw DecodeError(.tcp, at: offset + 12, .badLength(.tcpDataOffset, value: headerLength / 4, limit: length))
         }
         guard headerLength <= length else {
-            throw DecodeError(.tcp, at: offset + 12, .badLength(field: "data offset", value: headerLength / 4, reason: "the \(headerLength)-byte header is longer than the \(length)-byte segment"))
+            throw DecodeError(.tcp, at: offset + 12, .badLength(.tcpDataOffset, value: headerLength / 4, limit: length))
         }
         try view.require(headerLength, at: offset, .tcpOptions)
         let captured = min(length, view.count - offset)
@@ -95,22 +95,20 @@ extension TCPHeader {
     }
 }
 
-/// The network header a TCP, UDP or ICMPv6 checksum covers, and whether it can be checked.
+/// The pseudo-header a TCP, UDP or ICMPv6 checksum covers (RFC 9293 §3.1, RFC 8200 §8.1),
+/// summed once by the IP layer, and whether the checksum can be checked at all.
 struct PseudoHeader {
-    enum Network { case ipv4(IPv4Header), ipv6(IPv6Header), none }
-    var network: Network
-    var `protocol`: IPProtocol
+    /// The sum of the addresses and the protocol (the length is added per segment).
+    var partialSum: InternetChecksum
     /// False for IP fragments: the checksum covers the reassembled datagram.
     var verifiable: Bool
+    /// Only IPv4 lets UDP send no checksum.
+    var isIPv4: Bool
 
     func verify(_ view: ByteView, at offset: Int, length: Int, captured: Int, found: UInt16) -> ChecksumStatus {
         guard verifiable, captured == length else { return .unverified }
-        var sum = InternetChecksum()
-        switch network {
-        case .ipv4(let ip): ip.addPseudoHeader(to: &sum, length: length)
-        case .ipv6(let ip): ip.addPseudoHeader(to: &sum, length: length, protocol: `protocol`)
-        case .none: break
-        }
+        var sum = partialSum
+        if isIPv4 { sum.add(word: UInt16(truncatingIfNeeded: length)) } else { sum.add(word32: UInt32(length)) }
         sum.add(view.slice(offset, length))
         return .from(found: found, sumIncludingField: sum.value)
     }

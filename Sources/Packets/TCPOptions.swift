@@ -44,7 +44,7 @@ public enum TCPOption: Hashable, Sendable {
 
 /// A TCP header's options: the raw bytes, plus the options a connection negotiates, parsed once
 /// at decode time so the inspector reads them without walking the list again.
-public struct TCPOptions: Hashable, Sendable {
+public struct TCPOptions: Hashable, Sendable, BitwiseCopyable {
     public private(set) var raw = OptionBytes()
     public private(set) var mss: UInt16?
     public private(set) var windowScale: UInt8?
@@ -53,8 +53,20 @@ public struct TCPOptions: Hashable, Sendable {
     public private(set) var timestampEchoReply: UInt32?
     /// How many SACK blocks the segment carries (at most 4 fit).
     public private(set) var sackBlockCount = 0
+    /// Where the options start in the frame, and whether one has an impossible length.
+    /// (The error itself is rebuilt on demand: keeping it inline would double the header's
+    /// size, and every decoded packet is copied a few times.)
+    private var frameOffset: UInt32 = 0
+    private(set) var isMalformed = false
+
     /// Set when an option's length byte is impossible; options after it are not decoded.
-    public private(set) var problem: DecodeError?
+    public var problem: DecodeError? {
+        guard isMalformed else { return nil }
+        return raw.withBytes { bytes in
+            var scratch = TCPOptions()
+            return scratch.scan(bytes, offset: Int(frameOffset))
+        }
+    }
 
     public var isEmpty: Bool { raw.isEmpty }
 
@@ -63,23 +75,26 @@ public struct TCPOptions: Hashable, Sendable {
     /// `bytes` are the option bytes; `offset` is where they start in the frame (for errors).
     init(_ bytes: UnsafeRawBufferPointer, offset: Int) {
         raw = OptionBytes(bytes)
+        frameOffset = UInt32(truncatingIfNeeded: offset)
+        isMalformed = scan(bytes, offset: offset) != nil
+    }
+
+    /// Walks the options, recording the ones a connection negotiates; returns the first
+    /// impossible length, after which nothing more is decoded.
+    private mutating func scan(_ bytes: UnsafeRawBufferPointer, offset: Int) -> DecodeError? {
         var index = 0
+        let view = ByteView(bytes: bytes)
         while index < bytes.count {
             let kind = bytes[index]
             if kind == 0 { break }
             if kind == 1 { index += 1; continue }
             guard index + 1 < bytes.count else {
-                problem = DecodeError(.tcpOptions, at: offset + index, .truncated(needed: 2, available: 1))
-                break
+                return DecodeError(.tcpOptions, at: offset + index, .truncated(needed: 2, available: 1))
             }
             let length = Int(bytes[index + 1])
             guard length >= 2, index + length <= bytes.count else {
-                problem = DecodeError(.tcpOptions, at: offset + index + 1, .badLength(
-                    field: "length of option kind \(kind)", value: length,
-                    reason: length < 2 ? "an option's length counts its kind and length bytes, so at least 2" : "runs past the end of the TCP header"))
-                break
+                return DecodeError(.tcpOptions, at: offset + index + 1, (length < 2 ? .badLength(.tcpOptionTooShort(kind: kind), value: length, limit: 2) : .badLength(.tcpOptionPastEnd(kind: kind), value: length, limit: bytes.count - index)))
             }
-            let view = ByteView(bytes: bytes)
             switch (kind, length) {
             case (2, 4): mss = view.u16(index + 2)
             case (3, 3): windowScale = bytes[index + 2]
@@ -89,19 +104,18 @@ public struct TCPOptions: Hashable, Sendable {
                 timestampValue = view.u32(index + 2)
                 timestampEchoReply = view.u32(index + 6)
             case (2, _), (3, _), (4, _), (5, _), (8, _):
-                problem = DecodeError(.tcpOptions, at: offset + index + 1, .badLength(
-                    field: "length of option kind \(kind)", value: length, reason: "that option has a fixed size"))
+                return DecodeError(.tcpOptions, at: offset + index + 1, .badLength(.tcpOptionWrongSize(kind: kind), value: length, limit: 0))
             default: break
             }
-            if problem != nil { break }
             index += length
         }
+        return nil
     }
 
     /// Every option in the order sent. Builds an array: for display, not for the hot path.
     public var list: [TCPOption] {
         var options: [TCPOption] = []
-        let bytes = raw.array
+        let bytes = raw.array  // for display: an array is fine here
         var index = 0
         while index < bytes.count {
             let kind = bytes[index]

@@ -1,5 +1,5 @@
 /// A UDP header (RFC 768): ports, a length and a checksum — all UDP adds to IP.
-public struct UDPHeader: Hashable, Sendable {
+public struct UDPHeader: Hashable, Sendable, BitwiseCopyable {
     public var offset: Int
     public var sourcePort: UInt16
     public var destinationPort: UInt16
@@ -18,15 +18,15 @@ extension UDPHeader {
         try view.require(8, at: offset, .udp)
         let length = Int(view.u16(offset + 4))
         guard length >= 8 else {
-            throw DecodeError(.udp, at: offset + 4, .badLength(field: "length", value: length, reason: "it counts the 8-byte header, so at least 8"))
+            throw DecodeError(.udp, at: offset + 4, .badLength(.udpLength, value: length, limit: ipLength))
         }
         guard length <= ipLength else {
-            throw DecodeError(.udp, at: offset + 4, .badLength(field: "length", value: length, reason: "longer than the \(ipLength) bytes the IP header leaves for UDP"))
+            throw DecodeError(.udp, at: offset + 4, .badLength(.udpLength, value: length, limit: ipLength))
         }
         let captured = min(length, view.count - offset)
         let checksum = view.u16(offset + 6)
         var status: ChecksumStatus
-        if checksum == 0, case .ipv4 = pseudoHeader.network {
+        if checksum == 0, pseudoHeader.isIPv4 {
             status = .absent
         } else {
             status = pseudoHeader.verify(view, at: offset, length: length, captured: captured, found: checksum)

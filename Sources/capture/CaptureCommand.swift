@@ -112,12 +112,16 @@ extension CaptureCommand {
         func run() throws {
             let capture = try CaptureFile(path: file)
             let linkType = capture.linkType
+            // Read the options once: a property wrapper's getter costs a generic metadata
+            // lookup, too much for every frame of a million.
+            let limit = count ?? Int.max, quiet = quiet
             var tally = Tally()
+            var packet = Packet()  // decoded in place, frame after frame
             var result: Result<Void, CaptureError> = .success(())
             do {
                 try capture.forEach { frame in
-                    if let count, tally.frames >= count { return }
-                    let packet = frame.decode(linkType)
+                    if tally.frames >= limit { return }
+                    packet.decode(frame.bytes, linkType: linkType)
                     tally.add(packet)
                     if !quiet { print(timeOfDay(frame.timestamp) + " " + packet.summary) }
                 }
@@ -134,7 +138,7 @@ extension CaptureCommand {
 struct Tally: CustomStringConvertible {
     var frames = 0, tcp = 0, udp = 0, icmp = 0, other = 0, malformed = 0, payloadBytes = 0
 
-    mutating func add(_ packet: Packet) {
+    mutating func add(_ packet: borrowing Packet) {
         frames += 1
         if packet.problem != nil { malformed += 1 }
         switch packet.transport {
