@@ -189,7 +189,7 @@ enum Tshark {
             let name = quote.protocol == .tcp ? "tcp" : "udp"
             set("\(name).srcport", quote.sourcePort)
             set("\(name).dstport", quote.destinationPort)
-            if case .ipv6 = quote.network, row["ip.version"] == nil { row["ip.version"] = "6" }
+            if quote.version == 6, row["ip.version"] == nil { row["ip.version"] = "6" }
             if quote.protocol == .icmp {
                 set("icmp.ident", quote.echoIdentifier)
                 set("icmp.seq", quote.echoSequence)
