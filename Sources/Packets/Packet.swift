@@ -20,21 +20,51 @@ public enum TransportHeader: Hashable, Sendable, BitwiseCopyable {
 /// problem met. Decoding never traps and never throws: a header that is short or inconsistent
 /// sets `problem` (naming the layer and the byte) and leaves every layer before it in place.
 ///
-/// A `Packet` holds numbers and offsets, not the frame's bytes: decoding a million-frame
-/// capture allocates nothing per frame. Payload bytes are read from the frame by offset.
+/// A `Packet` holds numbers and offsets, not the frame's bytes, and is bitwise-copyable:
+/// decoding a million-frame capture allocates nothing per frame. Payload bytes are read from
+/// the frame by offset. Each header has its own stored slot (`ipv4`, `tcp`…), so decoding
+/// writes every header once, in place; `network` and `transport` give the enum views.
 public struct Packet: Hashable, Sendable, BitwiseCopyable {
     public var linkType: LinkType
     public var link: LinkHeader?
-    public var network: NetworkHeader?
-    public var transport: TransportHeader?
+    public private(set) var ipv4: IPv4Header?
+    public private(set) var ipv6: IPv6Header?
+    public private(set) var tcp: TCPHeader?
+    public private(set) var udp: UDPHeader?
+    public private(set) var icmp: ICMPHeader?
+    public private(set) var icmpv6: ICMPv6Header?
+    /// A link payload that is not IP (ARP…), or an IP payload SocketLab does not decode.
+    private var otherEtherType: EtherType?
+    private var otherProtocol: IPProtocol?
     public var problem: DecodeError?
     /// Bytes the capture holds for this frame.
     public var capturedLength: Int
+
+    /// The network-layer header, whichever it is.
+    public var network: NetworkHeader? {
+        if let ipv4 { return .ipv4(ipv4) }
+        if let ipv6 { return .ipv6(ipv6) }
+        return otherEtherType.map { .other($0) }
+    }
+
+    /// The transport-layer header, whichever it is.
+    public var transport: TransportHeader? {
+        if let tcp { return .tcp(tcp) }
+        if let udp { return .udp(udp) }
+        if let icmp { return .icmp(icmp) }
+        if let icmpv6 { return .icmpv6(icmpv6) }
+        return otherProtocol.map { .other($0) }
+    }
 
     /// Decodes one captured frame whose first header is `linkType`'s.
     public init(decoding bytes: UnsafeRawBufferPointer, linkType: LinkType) {
         self.init()
         decode(bytes, linkType: linkType)
+    }
+
+    public init(decoding bytes: [UInt8], linkType: LinkType) {
+        self.init()
+        bytes.withUnsafeBytes { decode($0, linkType: linkType) }
     }
 
     /// A packet with nothing decoded yet, to reuse with `decode(_:linkType:)`.
@@ -44,14 +74,19 @@ public struct Packet: Hashable, Sendable, BitwiseCopyable {
     }
 
     /// Decodes a frame into this value, replacing what it held. For a loop over millions of
-    /// frames: one `Packet` reused in place is never copied, where returning a new one each
-    /// time costs a few hundred bytes of copying per frame.
+    /// frames: one `Packet` reused in place is never copied.
     public mutating func decode(_ bytes: UnsafeRawBufferPointer, linkType: LinkType) {
         self.linkType = linkType
         capturedLength = bytes.count
         link = nil
-        network = nil
-        transport = nil
+        ipv4 = nil
+        ipv6 = nil
+        tcp = nil
+        udp = nil
+        icmp = nil
+        icmpv6 = nil
+        otherEtherType = nil
+        otherProtocol = nil
         problem = nil
         let view = ByteView(bytes: bytes)
         do throws(DecodeError) {
@@ -60,34 +95,29 @@ public struct Packet: Hashable, Sendable, BitwiseCopyable {
             switch next {
             case .ipv4: try decodeIPv4(view, at: link.length)
             case .ipv6: try decodeIPv6(view, at: link.length)
-            case .other(let type): network = .other(type)
+            case .other(let type): otherEtherType = type
             }
         } catch {
             problem = error
         }
     }
 
-    public init(decoding bytes: [UInt8], linkType: LinkType) {
-        self = bytes.withUnsafeBytes { Packet(decoding: $0, linkType: linkType) }
-    }
-
     private mutating func decodeIPv4(_ view: ByteView, at offset: Int) throws(DecodeError) {
-        let ip = try IPv4Header.decode(view, at: offset)
-        network = .ipv4(ip)
-        let start = offset + ip.headerLength
+        ipv4 = try IPv4Header.decode(view, at: offset)
+        let ip = ipv4.unsafelyUnwrapped
         guard ip.fragmentOffset == 0 else {
-            transport = .other(ip.protocol)
+            otherProtocol = ip.protocol
             return
         }
         let pseudo = ip.pseudoHeader(verifiable: !ip.moreFragments)
-        try decodeTransport(view, protocol: ip.protocol, at: start, length: ip.payloadLength, pseudo: pseudo)
+        try decodeTransport(view, protocol: ip.protocol, at: offset + ip.headerLength, length: ip.payloadLength, pseudo: pseudo)
     }
 
     private mutating func decodeIPv6(_ view: ByteView, at offset: Int) throws(DecodeError) {
-        let ip = try IPv6Header.decode(view, at: offset)
-        network = .ipv6(ip)
+        ipv6 = try IPv6Header.decode(view, at: offset)
+        let ip = ipv6.unsafelyUnwrapped
         if let fragment = ip.fragment, fragment.fragmentOffset != 0 {
-            transport = .other(ip.upperProtocol)
+            otherProtocol = ip.upperProtocol
             return
         }
         let pseudo = ip.pseudoHeader(verifiable: !ip.isFragment)
@@ -99,30 +129,22 @@ public struct Packet: Hashable, Sendable, BitwiseCopyable {
     ) throws(DecodeError) {
         switch `protocol` {
         case .tcp:
-            let tcp = try TCPHeader.decode(view, at: offset, length: length, pseudoHeader: pseudo)
-            transport = .tcp(tcp)
+            tcp = try TCPHeader.decode(view, at: offset, length: length, pseudoHeader: pseudo)
             // A bad option length leaves the header usable: keep it, and say what was wrong.
-            if tcp.options.isMalformed { problem = tcp.options.problem }
+            if tcp.unsafelyUnwrapped.options.isMalformed { problem = tcp.unsafelyUnwrapped.options.problem }
         case .udp:
-            transport = .udp(try UDPHeader.decode(view, at: offset, ipLength: length, pseudoHeader: pseudo))
+            udp = try UDPHeader.decode(view, at: offset, ipLength: length, pseudoHeader: pseudo)
         case .icmp:
-            transport = .icmp(try ICMPHeader.decode(view, at: offset, length: length, verifiable: pseudo.verifiable))
+            icmp = try ICMPHeader.decode(view, at: offset, length: length, verifiable: pseudo.verifiable)
         case .icmpv6:
-            transport = .icmpv6(try ICMPv6Header.decode(view, at: offset, length: length, pseudoHeader: pseudo))
+            icmpv6 = try ICMPv6Header.decode(view, at: offset, length: length, pseudoHeader: pseudo)
         default:
-            transport = .other(`protocol`)
+            otherProtocol = `protocol`
         }
     }
 }
 
 extension Packet {
-    public var ipv4: IPv4Header? { if case .ipv4(let ip) = network { ip } else { nil } }
-    public var ipv6: IPv6Header? { if case .ipv6(let ip) = network { ip } else { nil } }
-    public var tcp: TCPHeader? { if case .tcp(let tcp) = transport { tcp } else { nil } }
-    public var udp: UDPHeader? { if case .udp(let udp) = transport { udp } else { nil } }
-    public var icmp: ICMPHeader? { if case .icmp(let icmp) = transport { icmp } else { nil } }
-    public var icmpv6: ICMPv6Header? { if case .icmpv6(let icmp) = transport { icmp } else { nil } }
-
     /// Source and destination addresses as text, whichever IP version.
     public var sourceAddress: String? {
         switch network {

@@ -116,14 +116,12 @@ extension CaptureCommand {
             // lookup, too much for every frame of a million.
             let limit = count ?? Int.max, quiet = quiet
             var tally = Tally()
-            var packet = Packet()  // decoded in place, frame after frame
             var result: Result<Void, CaptureError> = .success(())
             do {
                 try capture.forEach { frame in
                     if tally.frames >= limit { return }
-                    packet.decode(frame.bytes, linkType: linkType)
-                    tally.add(packet)
-                    if !quiet { print(timeOfDay(frame.timestamp) + " " + packet.summary) }
+                    tally.add(frame.bytes, linkType: linkType)
+                    if !quiet { print(timeOfDay(frame.timestamp) + " " + tally.packet.summary) }
                 }
             } catch {
                 result = .failure(error)
@@ -134,18 +132,26 @@ extension CaptureCommand {
     }
 }
 
-/// Frames per protocol, for `read --quiet`.
+/// Frames per protocol, for `read --quiet`. It owns the one `Packet` every frame is decoded
+/// into, so nothing is copied per frame.
 struct Tally: CustomStringConvertible {
+    private(set) var packet = Packet()
     var frames = 0, tcp = 0, udp = 0, icmp = 0, other = 0, malformed = 0, payloadBytes = 0
 
-    mutating func add(_ packet: borrowing Packet) {
+    mutating func add(_ bytes: UnsafeRawBufferPointer, linkType: LinkType) {
+        packet.decode(bytes, linkType: linkType)
         frames += 1
         if packet.problem != nil { malformed += 1 }
-        switch packet.transport {
-        case .tcp(let tcp): self.tcp += 1; payloadBytes += tcp.payloadLength
-        case .udp(let udp): self.udp += 1; payloadBytes += udp.payloadLength
-        case .icmp, .icmpv6: icmp += 1
-        default: other += 1
+        if let length = packet.tcp?.payloadLength {
+            tcp += 1
+            payloadBytes += length
+        } else if let length = packet.udp?.payloadLength {
+            udp += 1
+            payloadBytes += length
+        } else if packet.icmp != nil || packet.icmpv6 != nil {
+            icmp += 1
+        } else {
+            other += 1
         }
     }
 
