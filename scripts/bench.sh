@@ -64,3 +64,6 @@ out=bench/out/socketcore.txt
   fi
   echo "ratio = SocketCore / C; 1.000 is parity, above 0.900 is within the 10% target."
 } | tee "$out"
+
+# Decoding: Packets beside tcpdump and a C libpcap walker (bench/out/decode.txt).
+bash scripts/bench-decode.sh

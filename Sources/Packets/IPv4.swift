@@ -40,8 +40,10 @@ public struct OptionBytes: Sendable, BitwiseCopyable, Hashable {
     init() {}
     init(_ bytes: UnsafeRawBufferPointer) {
         count = min(bytes.count, 40)
-        withUnsafeMutableBytes(of: &storage) { destination in
-            destination.copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes.prefix(count)))
+        if let base = bytes.baseAddress {
+            withUnsafeMutableBytes(of: &storage) { destination in
+                destination.copyMemory(from: UnsafeRawBufferPointer(start: base, count: count))
+            }
         }
     }
     public subscript(index: Int) -> UInt8 {
@@ -92,6 +94,7 @@ public struct IPv4Header: Hashable, Sendable, BitwiseCopyable {
 }
 
 extension IPv4Header {
+    @inline(__always)
     static func decode(_ view: ByteView, at offset: Int) throws(DecodeError) -> IPv4Header {
         try view.require(20, at: offset, .ipv4)
         let versionIHL = view.u8(offset)

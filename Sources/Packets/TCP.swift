@@ -70,6 +70,7 @@ public struct TCPHeader: Hashable, Sendable, BitwiseCopyable {
 
 extension TCPHeader {
     /// `length` is the TCP segment length the IP header gives (header + payload).
+    @inline(__always)
     static func decode(_ view: ByteView, at offset: Int, length: Int, pseudoHeader: PseudoHeader) throws(DecodeError) -> TCPHeader {
         try view.require(20, at: offset, .tcp)
         let dataOffsetFlags = view.u16(offset + 12)
