@@ -149,52 +149,35 @@ public final class LiveCapture: @unchecked Sendable {
             }
             body(FrameView(header: header.pointee, data: data, number: framesSeen))
         }
-        while count.map({ delivered < $0 }) ?? true {
-            if stopRequested.load(ordering: .relaxed) || signalStop.load(ordering: .relaxed) {
-                drain(until: count, delivered: { delivered }, deliver)
-                break
+        // After a stop request the loop drains: it takes what the kernel still holds until the
+        // link has been quiet for one poll timeout (100 ms), or 2 s have passed. On loopback
+        // libpcap keeps only the incoming copy of each packet, which the kernel queues in a
+        // softirq backlog after the sender's call returns: stopping at once would lose the
+        // last packets of a burst.
+        var drainUntil: ContinuousClock.Instant?
+        loop: while count.map({ delivered < $0 }) ?? true {
+            if drainUntil == nil, stopRequested.load(ordering: .relaxed) || signalStop.load(ordering: .relaxed) {
+                drainUntil = ContinuousClock.now + .seconds(2)
             }
-            if let deadline, ContinuousClock.now >= deadline { break }
+            if let drainUntil, ContinuousClock.now >= drainUntil { break }
+            if drainUntil == nil, let deadline, ContinuousClock.now >= deadline { break }
             var header: UnsafeMutablePointer<pcap_pkthdr>?
             var data: UnsafePointer<UInt8>?
             switch pcap_next_ex(handle, &header, &data) {
             case 1:
                 if let header, let data { deliver(header, data) }
             case 0:
-                _ = waitForFrames(.milliseconds(100))  // nothing queued: wait, then re-check
+                // Nothing queued: wait, then look again; while draining, quiet means done.
+                if !waitForFrames(.milliseconds(100)) && drainUntil != nil { break loop }
             case PCAP_ERROR_BREAK:
                 continue  // pcap_breakloop from stop(): check the stop conditions
             default:
+                if drainUntil != nil { break loop }  // already stopping: keep what we have
                 throw .libpcap(call: "pcap_next_ex(\(options.interface))", detail: lastError(handle))
             }
         }
         if let dumper { pcap_dump_flush(dumper) }
         return try statistics()
-    }
-
-    /// Takes what the kernel still holds after a stop request, until the link has been quiet
-    /// for one poll timeout (100 ms) or 2 s have passed. On loopback libpcap keeps only the
-    /// incoming copy of each packet, which the kernel queues in a softirq backlog after the
-    /// sender's call returns: stopping at once would lose the last packets of a burst.
-    private func drain(
-        until count: Int?, delivered: () -> Int,
-        _ deliver: (UnsafeMutablePointer<pcap_pkthdr>, UnsafePointer<UInt8>) -> Void
-    ) {
-        let deadline = ContinuousClock.now + .seconds(2)
-        while ContinuousClock.now < deadline, count.map({ delivered() < $0 }) ?? true {
-            var header: UnsafeMutablePointer<pcap_pkthdr>?
-            var data: UnsafePointer<UInt8>?
-            switch pcap_next_ex(handle, &header, &data) {
-            case 1:
-                if let header, let data { deliver(header, data) }
-            case 0:
-                if !waitForFrames(.milliseconds(100)) { return }  // quiet for 100 ms: done
-            case PCAP_ERROR_BREAK:
-                continue  // stop()'s pcap_breakloop, reported once; keep draining
-            default:
-                return  // the handle failed; run() reports nothing more to read
-            }
-        }
     }
 
     /// Waits until the capture descriptor is readable or `timeout` passes (false). The handle
