@@ -108,6 +108,10 @@ public struct ICMPHeader: Hashable, Sendable, BitwiseCopyable {
 }
 
 extension ICMPHeader {
+    /// A placeholder for a `Packet`'s slot before any frame filled it; never shown.
+    static let blank = ICMPHeader(
+        offset: 0, type: 0, code: 0, checksum: 0, checksumStatus: .unverified, restOfHeader: 0, message: .other, bodyLength: 0)
+
     static func decode(_ view: ByteView, at offset: Int, length: Int, verifiable: Bool) throws(DecodeError) -> ICMPHeader {
         try view.require(8, at: offset, .icmp)
         let captured = min(length, view.count - offset)

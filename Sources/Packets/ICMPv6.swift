@@ -50,6 +50,10 @@ public struct ICMPv6Header: Hashable, Sendable, BitwiseCopyable {
 }
 
 extension ICMPv6Header {
+    /// A placeholder for a `Packet`'s slot before any frame filled it; never shown.
+    static let blank = ICMPv6Header(
+        offset: 0, type: 0, code: 0, checksum: 0, checksumStatus: .unverified, restOfHeader: 0, message: .other, bodyLength: 0)
+
     static func decode(_ view: ByteView, at offset: Int, length: Int, pseudoHeader: PseudoHeader) throws(DecodeError) -> ICMPv6Header {
         try view.require(8, at: offset, .icmpv6)
         let captured = min(length, view.count - offset)

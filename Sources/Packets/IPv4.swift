@@ -35,11 +35,13 @@ public struct IPProtocol: Hashable, Sendable, BitwiseCopyable, CustomStringConve
 /// generic metadata at run time, which made decoding several times slower.
 public struct OptionBytes: Sendable, BitwiseCopyable, Hashable {
     private var storage: (UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0)
-    public private(set) var count = 0
+    private var storedCount: UInt8 = 0
+    public var count: Int { Int(storedCount) }
 
     init() {}
     init(_ bytes: UnsafeRawBufferPointer) {
-        count = min(bytes.count, 40)
+        storedCount = UInt8(min(bytes.count, 40))
+        let count = self.count
         if let base = bytes.baseAddress {
             withUnsafeMutableBytes(of: &storage) { destination in
                 destination.copyMemory(from: UnsafeRawBufferPointer(start: base, count: count))
@@ -94,6 +96,13 @@ public struct IPv4Header: Hashable, Sendable, BitwiseCopyable {
 }
 
 extension IPv4Header {
+    /// A placeholder for a `Packet`'s slot before any frame filled it; never shown.
+    static let blank = IPv4Header(
+        offset: 0, headerLength: 0, dscp: 0, ecn: 0, totalLength: 0, identification: 0,
+        reservedFlag: false, dontFragment: false, moreFragments: false, fragmentOffset: 0, ttl: 0,
+        protocol: IPProtocol(0), checksum: 0, checksumStatus: .unverified,
+        source: IPv4Address(0), destination: IPv4Address(0), options: OptionBytes())
+
     @inline(__always)
     static func decode(_ view: ByteView, at offset: Int) throws(DecodeError) -> IPv4Header {
         try view.require(20, at: offset, .ipv4)

@@ -104,6 +104,11 @@ extension IPProtocol {
 }
 
 extension IPv6Header {
+    /// A placeholder for a `Packet`'s slot before any frame filled it; never shown.
+    static let blank = IPv6Header(
+        offset: 0, trafficClass: 0, flowLabel: 0, payloadLength: 0, nextHeader: IPProtocol(0), hopLimit: 0,
+        source: .any, destination: .any, upperProtocol: IPProtocol(0), upperOffset: 0)
+
     static func decode(_ view: ByteView, at offset: Int) throws(DecodeError) -> IPv6Header {
         try view.require(40, at: offset, .ipv6)
         let first = view.u32(offset)

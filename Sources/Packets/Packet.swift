@@ -26,34 +26,73 @@ public enum TransportHeader: Hashable, Sendable, BitwiseCopyable {
 /// writes every header once, in place; `network` and `transport` give the enum views.
 public struct Packet: Hashable, Sendable, BitwiseCopyable {
     public var linkType: LinkType
-    public var link: LinkHeader?
-    public private(set) var ipv4: IPv4Header?
-    public private(set) var ipv6: IPv6Header?
-    public private(set) var tcp: TCPHeader?
-    public private(set) var udp: UDPHeader?
-    public private(set) var icmp: ICMPHeader?
-    public private(set) var icmpv6: ICMPv6Header?
-    /// A link payload that is not IP (ARP…), or an IP payload SocketLab does not decode.
-    private var otherEtherType: EtherType?
-    private var otherProtocol: IPProtocol?
     public var problem: DecodeError?
     /// Bytes the capture holds for this frame.
     public var capturedLength: Int
 
+    // Each header has a slot that holds the last value written; `present` says which slots
+    // this frame filled. Starting a new frame is one store to `present`, where setting nine
+    // optionals to nil would rewrite several hundred bytes per frame.
+    // (@usableFromInline and @inlinable: reading a header from another module must not copy
+    // the whole packet to call an accessor.)
+    @usableFromInline struct Layers: OptionSet, Hashable, Sendable, BitwiseCopyable {
+        @usableFromInline var rawValue: UInt16
+        @inlinable init(rawValue: UInt16) { self.rawValue = rawValue }
+        @inlinable static var link: Layers { Layers(rawValue: 1) }
+        @inlinable static var ipv4: Layers { Layers(rawValue: 2) }
+        @inlinable static var ipv6: Layers { Layers(rawValue: 4) }
+        @inlinable static var tcp: Layers { Layers(rawValue: 8) }
+        @inlinable static var udp: Layers { Layers(rawValue: 16) }
+        @inlinable static var icmp: Layers { Layers(rawValue: 32) }
+        @inlinable static var icmpv6: Layers { Layers(rawValue: 64) }
+        @inlinable static var otherNetwork: Layers { Layers(rawValue: 128) }
+        @inlinable static var otherTransport: Layers { Layers(rawValue: 256) }
+    }
+    @usableFromInline var present: Layers = []
+    @usableFromInline var linkSlot = LinkHeader.raw
+    @usableFromInline var ipv4Slot = IPv4Header.blank
+    @usableFromInline var ipv6Slot = IPv6Header.blank
+    @usableFromInline var tcpSlot = TCPHeader.blank
+    @usableFromInline var udpSlot = UDPHeader.blank
+    @usableFromInline var icmpSlot = ICMPHeader.blank
+    @usableFromInline var icmpv6Slot = ICMPv6Header.blank
+    private var otherEtherType = EtherType(0)
+    private var otherProtocol = IPProtocol(0)
+
+    @inlinable public var link: LinkHeader? { present.contains(.link) ? linkSlot : nil }
+    @inlinable public var ipv4: IPv4Header? { present.contains(.ipv4) ? ipv4Slot : nil }
+    @inlinable public var ipv6: IPv6Header? { present.contains(.ipv6) ? ipv6Slot : nil }
+    @inlinable public var tcp: TCPHeader? { present.contains(.tcp) ? tcpSlot : nil }
+    @inlinable public var udp: UDPHeader? { present.contains(.udp) ? udpSlot : nil }
+    @inlinable public var icmp: ICMPHeader? { present.contains(.icmp) ? icmpSlot : nil }
+    @inlinable public var icmpv6: ICMPv6Header? { present.contains(.icmpv6) ? icmpv6Slot : nil }
+
+    /// Equal when the same layers were decoded to the same values (stale slots do not count).
+    public static func == (a: Packet, b: Packet) -> Bool {
+        a.linkType == b.linkType && a.problem == b.problem && a.capturedLength == b.capturedLength
+            && a.link == b.link && a.network == b.network && a.transport == b.transport
+    }
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(linkType)
+        hasher.combine(capturedLength)
+        hasher.combine(network)
+        hasher.combine(transport)
+    }
+
     /// The network-layer header, whichever it is.
     public var network: NetworkHeader? {
-        if let ipv4 { return .ipv4(ipv4) }
-        if let ipv6 { return .ipv6(ipv6) }
-        return otherEtherType.map { .other($0) }
+        if present.contains(.ipv4) { return .ipv4(ipv4Slot) }
+        if present.contains(.ipv6) { return .ipv6(ipv6Slot) }
+        return present.contains(.otherNetwork) ? .other(otherEtherType) : nil
     }
 
     /// The transport-layer header, whichever it is.
     public var transport: TransportHeader? {
-        if let tcp { return .tcp(tcp) }
-        if let udp { return .udp(udp) }
-        if let icmp { return .icmp(icmp) }
-        if let icmpv6 { return .icmpv6(icmpv6) }
-        return otherProtocol.map { .other($0) }
+        if present.contains(.tcp) { return .tcp(tcpSlot) }
+        if present.contains(.udp) { return .udp(udpSlot) }
+        if present.contains(.icmp) { return .icmp(icmpSlot) }
+        if present.contains(.icmpv6) { return .icmpv6(icmpv6Slot) }
+        return present.contains(.otherTransport) ? .other(otherProtocol) : nil
     }
 
     /// Decodes one captured frame whose first header is `linkType`'s.
@@ -78,24 +117,19 @@ public struct Packet: Hashable, Sendable, BitwiseCopyable {
     public mutating func decode(_ bytes: UnsafeRawBufferPointer, linkType: LinkType) {
         self.linkType = linkType
         capturedLength = bytes.count
-        link = nil
-        ipv4 = nil
-        ipv6 = nil
-        tcp = nil
-        udp = nil
-        icmp = nil
-        icmpv6 = nil
-        otherEtherType = nil
-        otherProtocol = nil
+        present = []
         problem = nil
         let view = ByteView(bytes: bytes)
         do throws(DecodeError) {
             let (link, next) = try LinkHeader.decode(view, linkType: linkType)
-            self.link = link
+            linkSlot = link
+            present.insert(.link)
             switch next {
             case .ipv4: try decodeIPv4(view, at: link.length)
             case .ipv6: try decodeIPv6(view, at: link.length)
-            case .other(let type): otherEtherType = type
+            case .other(let type):
+                otherEtherType = type
+                present.insert(.otherNetwork)
             }
         } catch {
             problem = error
@@ -103,10 +137,12 @@ public struct Packet: Hashable, Sendable, BitwiseCopyable {
     }
 
     private mutating func decodeIPv4(_ view: ByteView, at offset: Int) throws(DecodeError) {
-        ipv4 = try IPv4Header.decode(view, at: offset)
-        let ip = ipv4.unsafelyUnwrapped
+        ipv4Slot = try IPv4Header.decode(view, at: offset)
+        present.insert(.ipv4)
+        let ip = ipv4Slot
         guard ip.fragmentOffset == 0 else {
             otherProtocol = ip.protocol
+            present.insert(.otherTransport)
             return
         }
         let pseudo = ip.pseudoHeader(verifiable: !ip.moreFragments)
@@ -114,10 +150,12 @@ public struct Packet: Hashable, Sendable, BitwiseCopyable {
     }
 
     private mutating func decodeIPv6(_ view: ByteView, at offset: Int) throws(DecodeError) {
-        ipv6 = try IPv6Header.decode(view, at: offset)
-        let ip = ipv6.unsafelyUnwrapped
+        ipv6Slot = try IPv6Header.decode(view, at: offset)
+        present.insert(.ipv6)
+        let ip = ipv6Slot
         if let fragment = ip.fragment, fragment.fragmentOffset != 0 {
             otherProtocol = ip.upperProtocol
+            present.insert(.otherTransport)
             return
         }
         let pseudo = ip.pseudoHeader(verifiable: !ip.isFragment)
@@ -129,17 +167,22 @@ public struct Packet: Hashable, Sendable, BitwiseCopyable {
     ) throws(DecodeError) {
         switch `protocol` {
         case .tcp:
-            tcp = try TCPHeader.decode(view, at: offset, length: length, pseudoHeader: pseudo)
+            tcpSlot = try TCPHeader.decode(view, at: offset, length: length, pseudoHeader: pseudo)
+            present.insert(.tcp)
             // A bad option length leaves the header usable: keep it, and say what was wrong.
-            if tcp.unsafelyUnwrapped.options.isMalformed { problem = tcp.unsafelyUnwrapped.options.problem }
+            if tcpSlot.options.isMalformed { problem = tcpSlot.options.problem }
         case .udp:
-            udp = try UDPHeader.decode(view, at: offset, ipLength: length, pseudoHeader: pseudo)
+            udpSlot = try UDPHeader.decode(view, at: offset, ipLength: length, pseudoHeader: pseudo)
+            present.insert(.udp)
         case .icmp:
-            icmp = try ICMPHeader.decode(view, at: offset, length: length, verifiable: pseudo.verifiable)
+            icmpSlot = try ICMPHeader.decode(view, at: offset, length: length, verifiable: pseudo.verifiable)
+            present.insert(.icmp)
         case .icmpv6:
-            icmpv6 = try ICMPv6Header.decode(view, at: offset, length: length, pseudoHeader: pseudo)
+            icmpv6Slot = try ICMPv6Header.decode(view, at: offset, length: length, pseudoHeader: pseudo)
+            present.insert(.icmpv6)
         default:
             otherProtocol = `protocol`
+            present.insert(.otherTransport)
         }
     }
 }

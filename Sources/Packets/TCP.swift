@@ -42,24 +42,51 @@ public struct TCPFlags: OptionSet, Hashable, Sendable, BitwiseCopyable, CustomSt
 
 /// A TCP header (RFC 9293 §3.1) and where its payload lies in the frame.
 public struct TCPHeader: Hashable, Sendable, BitwiseCopyable {
-    public var offset: Int
     public var sourcePort: UInt16
     public var destinationPort: UInt16
     /// Raw 32-bit sequence and acknowledgement numbers as on the wire.
     public var sequenceNumber: UInt32
     public var acknowledgementNumber: UInt32
-    /// Data offset × 4: 20 to 60 bytes.
-    public var headerLength: Int
     public var flags: TCPFlags
     /// The window field before any scaling (the scale is known only from the handshake).
     public var window: UInt16
     public var checksum: UInt16
-    public var checksumStatus: ChecksumStatus
     public var urgentPointer: UInt16
+    public var checksumStatus: ChecksumStatus
     public var options: TCPOptions
+    // Lengths and offsets in the integer sizes the protocol gives them (an IP datagram is at
+    // most 65,535 bytes): a smaller header is cheaper to move, a million times over.
+    private var storedOffset: UInt32
+    private var storedHeaderLength: UInt8
+    private var storedPayloadLength: UInt16
+    private var storedCapturedPayloadLength: UInt16
+
+    /// Where the header starts in the frame.
+    public var offset: Int { Int(storedOffset) }
+    /// Data offset × 4: 20 to 60 bytes.
+    public var headerLength: Int { Int(storedHeaderLength) }
     /// Payload bytes as sent (from the IP length), and how many of them the capture holds.
-    public var payloadLength: Int
-    public var capturedPayloadLength: Int
+    public var payloadLength: Int { Int(storedPayloadLength) }
+    public var capturedPayloadLength: Int { Int(storedCapturedPayloadLength) }
+
+    init(offset: Int, sourcePort: UInt16, destinationPort: UInt16, sequenceNumber: UInt32, acknowledgementNumber: UInt32,
+         headerLength: Int, flags: TCPFlags, window: UInt16, checksum: UInt16, checksumStatus: ChecksumStatus,
+         urgentPointer: UInt16, options: TCPOptions, payloadLength: Int, capturedPayloadLength: Int) {
+        self.sourcePort = sourcePort
+        self.destinationPort = destinationPort
+        self.sequenceNumber = sequenceNumber
+        self.acknowledgementNumber = acknowledgementNumber
+        self.flags = flags
+        self.window = window
+        self.checksum = checksum
+        self.urgentPointer = urgentPointer
+        self.checksumStatus = checksumStatus
+        self.options = options
+        storedOffset = UInt32(truncatingIfNeeded: offset)
+        storedHeaderLength = UInt8(truncatingIfNeeded: headerLength)
+        storedPayloadLength = UInt16(truncatingIfNeeded: payloadLength)
+        storedCapturedPayloadLength = UInt16(truncatingIfNeeded: max(0, capturedPayloadLength))
+    }
     public var payloadOffset: Int { offset + headerLength }
 
     /// How much sequence space the segment uses: payload, plus one each for SYN and FIN.
@@ -69,6 +96,12 @@ public struct TCPHeader: Hashable, Sendable, BitwiseCopyable {
 }
 
 extension TCPHeader {
+    /// A placeholder for a `Packet`'s slot before any frame filled it; never shown.
+    static let blank = TCPHeader(
+        offset: 0, sourcePort: 0, destinationPort: 0, sequenceNumber: 0, acknowledgementNumber: 0,
+        headerLength: 0, flags: [], window: 0, checksum: 0, checksumStatus: .unverified, urgentPointer: 0,
+        options: TCPOptions(), payloadLength: 0, capturedPayloadLength: 0)
+
     /// `length` is the TCP segment length the IP header gives (header + payload).
     @inline(__always)
     static func decode(_ view: ByteView, at offset: Int, length: Int, pseudoHeader: PseudoHeader) throws(DecodeError) -> TCPHeader {

@@ -46,18 +46,23 @@ public enum TCPOption: Hashable, Sendable {
 /// at decode time so the inspector reads them without walking the list again.
 public struct TCPOptions: Hashable, Sendable, BitwiseCopyable {
     public private(set) var raw = OptionBytes()
-    public private(set) var mss: UInt16?
     public private(set) var windowScale: UInt8?
     public private(set) var sackPermitted = false
+    public private(set) var mss: UInt16?
     public private(set) var timestampValue: UInt32?
     public private(set) var timestampEchoReply: UInt32?
-    /// How many SACK blocks the segment carries (at most 4 fit).
-    public private(set) var sackBlockCount = 0
-    /// Where the options start in the frame, and whether one has an impossible length.
+    private var storedSackBlockCount: UInt8 = 0
+    /// Whether an option has an impossible length, and where the options start in the frame.
     /// (The error itself is rebuilt on demand: keeping it inline would double the header's
-    /// size, and every decoded packet is copied a few times.)
-    private var frameOffset: UInt32 = 0
+    /// size, and every decoded packet is moved a few times.)
     private(set) var isMalformed = false
+    private var frameOffset: UInt32 = 0
+
+    /// How many SACK blocks the segment carries (at most 4 fit).
+    public var sackBlockCount: Int {
+        get { Int(storedSackBlockCount) }
+        set { storedSackBlockCount = UInt8(truncatingIfNeeded: newValue) }
+    }
 
     /// Set when an option's length byte is impossible; options after it are not decoded.
     public var problem: DecodeError? {

@@ -13,6 +13,11 @@ public struct UDPHeader: Hashable, Sendable, BitwiseCopyable {
 }
 
 extension UDPHeader {
+    /// A placeholder for a `Packet`'s slot before any frame filled it; never shown.
+    static let blank = UDPHeader(
+        offset: 0, sourcePort: 0, destinationPort: 0, length: 0, checksum: 0, checksumStatus: .unverified,
+        capturedPayloadLength: 0)
+
     /// `ipLength` is what the IP header leaves for UDP.
     static func decode(_ view: ByteView, at offset: Int, ipLength: Int, pseudoHeader: PseudoHeader) throws(DecodeError) -> UDPHeader {
         try view.require(8, at: offset, .udp)
