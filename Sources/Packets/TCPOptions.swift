@@ -81,6 +81,13 @@ public struct TCPOptions: Hashable, Sendable, BitwiseCopyable {
     init(_ bytes: UnsafeRawBufferPointer, offset: Int) {
         raw = OptionBytes(bytes)
         frameOffset = UInt32(truncatingIfNeeded: offset)
+        // Linux puts exactly NOP, NOP, timestamps on every segment after the handshake: read
+        // that layout directly, and walk the list only for anything else.
+        if bytes.count == 12, bytes.loadUnaligned(as: UInt32.self) == UInt32(bigEndian: 0x0101_080A) {
+            timestampValue = UInt32(bigEndian: bytes.loadUnaligned(fromByteOffset: 4, as: UInt32.self))
+            timestampEchoReply = UInt32(bigEndian: bytes.loadUnaligned(fromByteOffset: 8, as: UInt32.self))
+            return
+        }
         isMalformed = scan(bytes, offset: offset) != nil
     }
 
