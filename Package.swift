@@ -16,9 +16,11 @@ let package = Package(
         .library(name: "SocketCore", targets: ["SocketCore"]),
         .library(name: "Packets", targets: ["Packets"]),
         .library(name: "Capture", targets: ["Capture"]),
+        .library(name: "Inspector", targets: ["Inspector"]),
         .executable(name: "echo", targets: ["echo"]),
         .executable(name: "socketcore-bench", targets: ["socketcore-bench"]),
         .executable(name: "capture", targets: ["capture"]),
+        .executable(name: "inspector", targets: ["inspector"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -38,6 +40,8 @@ let package = Package(
         .target(name: "Packets", dependencies: ["NetworkAddresses"], swiftSettings: strict),
         // libpcap: live capture, pcap/pcapng files, statistics, interfaces.
         .target(name: "Capture", dependencies: ["CPcap", "Packets", "SocketCore"], swiftSettings: strict),
+        // Follows TCP conversations in decoded packets and explains them; never opens a device.
+        .target(name: "Inspector", dependencies: ["Packets", "Capture"], swiftSettings: strict),
         // What every command-line tool shares: exit codes and error printing.
         .target(
             name: "ToolSupport",
@@ -77,6 +81,18 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Follows TCP connections in a capture file; explains them (issue 4 grows it).
+        .executableTarget(
+            name: "inspector",
+            dependencies: [
+                "Capture",
+                "Inspector",
+                "Packets",
+                "ToolSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
         // libFuzzer target over the decoder (`make fuzz`); a plain build replays saved inputs.
         .executableTarget(name: "packets-fuzz", dependencies: ["Packets", "TestSupport"], swiftSettings: strict),
         // Shared by the test targets: peer threads, running real programs, test data.
@@ -85,7 +101,7 @@ let package = Package(
         .testTarget(name: "PacketsTests", dependencies: ["Packets", "TestSupport"], swiftSettings: strict),
         .testTarget(
             name: "CaptureTests",
-            dependencies: ["Capture", "Packets", "SocketCore", "TestSupport"],
+            dependencies: ["Capture", "Packets", "SocketCore", "TestSupport", "Inspector"],
             swiftSettings: strict
         ),
     ]

@@ -1,0 +1,44 @@
+import Capture
+import Packets
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The default view: tcpdump's line, with relative numbers, and under the segments that
+/// matter an indented note in plain English.
+public enum TextView {
+    public static func line(_ report: SegmentReport, absolute: Bool = false) -> String {
+        let tcp = report.tcp
+        let family = report.source.address.rank.family == 4 ? "IP" : "IP6"
+        var text = "\(timeOfDay(report.time)) \(family) \(report.source) > \(report.destination): "
+        text += tcp.tcpdumpText(
+            sequence: absolute ? nil : report.seq, acknowledgement: absolute ? nil : report.ack, window: report.window)
+        for note in report.notes { text += "\n    " + note }
+        return text
+    }
+
+    /// One sentence for a UDP or ICMP packet: no connection, no handshake.
+    public static func note(for packet: Packet) -> String {
+        if let udp = packet.udp {
+            return "UDP: one datagram of \(udp.payloadLength) bytes — no connection, no handshake, no acknowledgement; it arrives whole or not at all."
+        }
+        if let icmp = packet.icmp {
+            return "ICMP \(icmp.name): a message from the IP layer itself (type \(icmp.type), code \(icmp.code)), not part of any connection."
+        }
+        if let icmp = packet.icmpv6 {
+            return "ICMPv6 \(icmp.name): a message from the IPv6 layer itself (type \(icmp.type), code \(icmp.code))."
+        }
+        return packet.problem.map { "Could not decode further: \($0)." } ?? "Not TCP, UDP or ICMP."
+    }
+
+    /// tcpdump's time column: local time of day with microseconds.
+    public static func timeOfDay(_ timestamp: Timestamp) -> String {
+        var seconds = time_t(timestamp.seconds)
+        var parts = tm()
+        localtime_r(&seconds, &parts)
+        func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        let micro = String(timestamp.nanoseconds / 1000)
+        return "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))." + String(repeating: "0", count: 6 - micro.count) + micro
+    }
+}

@@ -1,0 +1,142 @@
+import Capture
+import Foundation
+import Inspector
+import Packets
+import SocketCore
+import Testing
+
+/// The inspector's numbers against tshark's on captures of real connections: for every TCP
+/// segment, the stream index, flags, relative and raw sequence and acknowledgement numbers,
+/// payload length and scaled window must be the same.
+@Suite(.serialized) struct InspectorAgreementTests {
+    let directory: String
+    init() throws { directory = try temporaryDirectory("inspector-tests") }
+
+    static let fields = ["tcp.stream", "tcp.flags", "tcp.seq", "tcp.ack", "tcp.seq_raw", "tcp.ack_raw", "tcp.len", "tcp.window_size"]
+
+    /// Runs the tracker over `file` and tshark over the same file; returns the disagreements.
+    func compare(_ file: String) throws -> (segments: Int, differences: [String]) {
+        let arguments = ["tshark", "-r", file, "-n", "-T", "fields", "-E", "separator=\t", "-E", "occurrence=f",
+                         "-e", "frame.number"] + Self.fields.flatMap { ["-e", $0] }
+        let (status, output) = try run(arguments, separateErrors: true)
+        try #require(status == 0)
+        var theirs: [Int: [String]] = [:]
+        for line in output.split(separator: "\n") {
+            let columns = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+            guard let frame = Int(columns[0]), !columns[1].isEmpty else { continue }  // not TCP
+            theirs[frame] = columns.dropFirst().map(Tshark.normalize)
+        }
+        let capture = try CaptureFile(path: file)
+        var tracker = ConnectionTracker()
+        var differences: [String] = []
+        var segments = 0
+        for frame in try capture.readAll() {
+            guard let report = tracker.add(frame: frame.number, time: frame.timestamp, packet: frame.decode(capture.linkType)) else {
+                if theirs[frame.number] != nil { differences.append("frame \(frame.number): tshark sees TCP, the inspector does not") }
+                continue
+            }
+            segments += 1
+            let ours = [report.stream, Int(report.flags.rawValue), Int(report.seq), Int(report.ack), Int(report.seqRaw),
+                        Int(report.ackRaw), report.length, report.window].map(String.init)
+            guard let expected = theirs[frame.number] else {
+                differences.append("frame \(frame.number): the inspector sees TCP, tshark does not")
+                continue
+            }
+            for (name, (mine, other)) in zip(Self.fields, zip(ours, expected)) where mine != other {
+                differences.append("frame \(frame.number) \(name): tshark \(other), inspector \(mine)")
+            }
+        }
+        if segments != theirs.count { differences.append("tshark has \(theirs.count) TCP frames, the inspector \(segments)") }
+        print("inspector vs tshark: \(file): \(segments) segments × \(Self.fields.count) fields, \(differences.count) differences")
+        return (segments, differences)
+    }
+
+    func expectAgreement(_ file: String, minimumSegments: Int) throws {
+        let result = try compare(file)
+        #expect(result.segments >= minimumSegments)
+        let report = result.differences.prefix(20).joined(separator: "\n")
+        #expect(result.differences.isEmpty, "\(result.differences.count) disagreements:\n\(report)")
+    }
+
+    @Test func curlAndPythonOverIPv4AndIPv6() throws {
+        let port4 = try freePort(), port6 = try freePort(.ipv6)
+        _ = FileManager.default.createFile(atPath: "\(directory)/big.bin", contents: Data(pattern(300_000)))
+        let server4 = try httpServer(host: "127.0.0.1", port: port4, directory: directory)
+        let server6 = try httpServer(host: "::1", port: port6, directory: directory)
+        defer { server4.stop(); server6.stop() }
+        let capture = try captureWhile("http", in: directory, filter: "tcp port \(port4) or tcp port \(port6)") {
+            try curl("http://127.0.0.1:\(port4)/big.bin")
+            try curl("http://[::1]:\(port6)/big.bin")
+        }
+        try expectAgreement(capture.path, minimumSegments: 20)
+    }
+
+    @Test func connectionRefused() throws {
+        let port = try freePort()
+        let capture = try captureWhile("refused", in: directory, filter: "tcp port \(port)") {
+            #expect(throws: SocketError.self) { try Socket.connected(to: .loopback(port)) }
+        }
+        try expectAgreement(capture.path, minimumSegments: 2)
+    }
+
+    @Test func twentyParallelConnections() throws {
+        let listener = try Socket.listening(on: .loopback(0), backlog: 128)
+        let port = try listener.localAddress.port!
+        let server = Peer {
+            for _ in 0..<20 {
+                let (connection, peer) = try listener.accept()
+                try connection.send(Array("hello \(peer)\n".utf8))
+                _ = try connection.receiveUntilEOF()
+            }
+        }
+        let capture = try captureWhile("parallel", in: directory, filter: "tcp port \(port)") {
+            let clients = (0..<20).map { i in
+                Peer { () throws -> Int in
+                    let socket = try Socket.connected(to: .loopback(port))
+                    try socket.send(pattern(1000 * (i + 1)))
+                    try socket.shutdown(.write)
+                    return try socket.receiveUntilEOF().count
+                }
+            }
+            for client in clients { _ = try client.value() }
+            try server.value()
+        }
+        let file = try CaptureFile(path: capture.path)
+        var tracker = ConnectionTracker()
+        for frame in try file.readAll() { _ = tracker.add(frame: frame.number, time: frame.timestamp, packet: frame.decode(file.linkType)) }
+        #expect(tracker.streamCount == 20, "twenty connections, twenty streams")
+        try expectAgreement(capture.path, minimumSegments: 20 * 8)
+    }
+
+    @Test func aReusedPortStartsANewStream() throws {
+        let listener = try Socket.listening(on: .loopback(0))
+        let port = try listener.localAddress.port!
+        let clientPort = try freePort()
+        let server = Peer {
+            for _ in 0..<2 {
+                // The server closes first, so TIME_WAIT stays on its side and the client may
+                // use the same port again at once: the same 4-tuple, a new ISN.
+                let (connection, _) = try listener.accept()
+                try connection.send(Array("bye\n".utf8))
+                try connection.close()
+            }
+        }
+        let capture = try captureWhile("reuse", in: directory, filter: "tcp port \(port)") {
+            for _ in 0..<2 {
+                let socket = try Socket.tcp(.ipv4)
+                try socket.set(.reuseAddress, true)
+                try socket.bind(to: .loopback(clientPort))
+                try socket.connect(to: .loopback(port))
+                _ = try socket.receiveUntilEOF()
+                try socket.close()
+                usleep(50_000)
+            }
+            try server.value()
+        }
+        let file = try CaptureFile(path: capture.path)
+        var tracker = ConnectionTracker()
+        for frame in try file.readAll() { _ = tracker.add(frame: frame.number, time: frame.timestamp, packet: frame.decode(file.linkType)) }
+        #expect(tracker.streamCount == 2, "one 4-tuple, two connections, two streams")
+        try expectAgreement(capture.path, minimumSegments: 12)
+    }
+}
