@@ -24,6 +24,7 @@ if [[ $purpose == test || $purpose == bench ]]; then
   need[editcap]=tshark     # (wireshark-common) converts captures to pcapng
   need[dumpcap]=tshark     # writes pcapng live
   need[setpriv]=util-linux # drops capabilities to test the missing-privilege path
+  need[ethtool]=ethtool    # MSS-sized packets on the test links (TSO/GSO off)
 fi
 if [[ $purpose == bench ]]; then
   need[iperf3]=iperf3      # the reference for loopback throughput

@@ -20,6 +20,11 @@ public struct ConnectionTracker {
         /// The endpoint that sent the first segment seen; `directions[0]` is from it.
         var first: Endpoint
         var directions = [Direction(), Direction()]
+        var sequence = [SequenceState(), SequenceState()]
+        /// When the latest SYN was seen, and the handshake RTT once the first plain ACK after
+        /// it arrives (tshark's `tcp.analysis.initial_rtt`).
+        var lastSYNTime: Timestamp?
+        var initialRTT: Double?
     }
 
     private var conversations: [ConversationKey: Int] = [:]
@@ -67,13 +72,40 @@ public struct ConnectionTracker {
         }
         let seq = tcp.sequenceNumber &- table[i].directions[forward].baseSeq!
         let ack = tcp.flags.contains(.ack) ? tcp.acknowledgementNumber &- table[i].directions[reverse].baseSeq! : 0
+        let window = scaledWindow(tcp, sender: table[i].directions[forward], receiver: table[i].directions[reverse])
+
+        // Handshake RTT: from the latest SYN to the first segment that is a plain ACK.
+        if isFirstSYN { table[i].lastSYNTime = time }
+        if tcp.flags.intersection([.syn, .ack, .rst, .fin]) == .ack, table[i].initialRTT == nil, let start = table[i].lastSYNTime {
+            table[i].initialRTT = time.seconds(since: start)
+        }
+        for side in 0..<2 {
+            table[i].sequence[side].windowShift = shift(of: table[i].directions[side], other: table[i].directions[1 - side])
+        }
+
+        var evidence: [String] = []
+        let analyzer = SegmentAnalyzer(
+            seq: tcp.sequenceNumber, ack: tcp.acknowledgementNumber, length: tcp.payloadLength,
+            flags: tcp.flags.rawValue, window: Int(tcp.window), time: time, frame: frame, initialRTT: table[i].initialRTT)
+        var sender = table[i].sequence[forward], receiver = table[i].sequence[reverse]
+        let analysis = analyzer.run(forward: &sender, reverse: &receiver, evidence: &evidence)
+        table[i].sequence[forward] = sender
+        table[i].sequence[reverse] = receiver
 
         return SegmentReport(
             frame: frame, time: time, stream: table[i].stream, source: source, destination: destination,
             flags: tcp.flags, seq: seq, ack: ack, seqRaw: tcp.sequenceNumber, ackRaw: tcp.acknowledgementNumber,
-            length: tcp.payloadLength,
-            window: scaledWindow(tcp, sender: table[i].directions[forward], receiver: table[i].directions[reverse]),
-            tcp: tcp, notes: [])
+            length: tcp.payloadLength, window: window, tcp: tcp, analysis: analysis, evidence: evidence,
+            initialRTT: table[i].initialRTT, notes: [])
+    }
+
+    /// The shift for one side's windows: nil until its SYN is seen; 0 when either side's SYN
+    /// lacked the option (RFC 7323: scaling needs both).
+    private func shift(of side: Direction, other: Direction) -> Int? {
+        guard let mine = side.offeredScale else { return nil }
+        if mine < 0 { return 0 }
+        if let theirs = other.offeredScale, theirs < 0 { return 0 }
+        return min(mine, 14)
     }
 
     /// RFC 7323 §2.2: the window field of a SYN is never scaled; after it, a side's windows

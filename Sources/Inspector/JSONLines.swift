@@ -14,6 +14,7 @@ public enum JSONLines {
         out += ",\"flags\":[" + report.flags.names.map(quoted).joined(separator: ",") + "]"
         out += ",\"seq\":\(report.seq),\"ack\":\(report.ack),\"seq_raw\":\(report.seqRaw),\"ack_raw\":\(report.ackRaw)"
         out += ",\"len\":\(report.length),\"win\":\(report.window)"
+        out += ",\"analysis\":[" + report.analysis.names.map(quoted).joined(separator: ",") + "]"
         if !report.notes.isEmpty { out += ",\"note\":" + quoted(report.notes.joined(separator: " ")) }
         return out + "}"
     }

@@ -26,6 +26,11 @@ public struct SegmentReport: Sendable {
     public var window: Int
     /// The TCP header as decoded, for the options and the rest.
     public var tcp: TCPHeader
+    /// Wireshark's analysis flags for this segment, and the numbers behind each, in words.
+    public var analysis: AnalysisFlags
+    public var evidence: [String]
+    /// The connection's handshake RTT once known (tshark's `tcp.analysis.initial_rtt`).
+    public var initialRTT: Double?
     /// Plain-English notes for this segment (empty for ordinary data and ACKs).
     public var notes: [String]
 }
