@@ -33,6 +33,9 @@ public struct AnalysisFlags: OptionSet, Hashable, Sendable {
 
     /// tshark's names for the flags set. Like tshark, a fast or spurious retransmission is
     /// also reported as a retransmission (`tcp.analysis.retransmission` matches all three).
+    /// tshark's name for a single flag.
+    public var name: String? { Self.named.first { $0.0 == self }?.1 }
+
     public var names: [String] {
         var flags = self
         if !flags.isDisjoint(with: [.fastRetransmission, .spuriousRetransmission]) { flags.insert(.retransmission) }
@@ -84,7 +87,7 @@ struct SegmentAnalyzer {
 
     static let syn: UInt16 = 0x02, fin: UInt16 = 0x01, rst: UInt16 = 0x04, ackFlag: UInt16 = 0x10
 
-    func run(forward: inout SequenceState, reverse: inout SequenceState, evidence: inout [String]) -> AnalysisFlags {
+    func run(forward: inout SequenceState, reverse: inout SequenceState, evidence: inout [(AnalysisFlags, String)]) -> AnalysisFlags {
         var result: AnalysisFlags = []
         let control = flags & (Self.syn | Self.fin | Self.rst)
         let seglen = UInt32(truncatingIfNeeded: length)
@@ -92,29 +95,29 @@ struct SegmentAnalyzer {
         checks: do {
             if length == 1, seq == forward.nextSeq, reverse.window == 0 {
                 result.insert(.zeroWindowProbe)
-                evidence.append("1 byte at the next expected sequence number while the receiver's window is 0")
+                evidence.append((.zeroWindowProbe, "1 byte at the next expected sequence number while the receiver's window is 0"))
                 break checks
             }
             if window == 0, control == 0 {
                 result.insert(.zeroWindow)
-                evidence.append("the sender advertises a window of 0: its receive buffer is full")
+                evidence.append((.zeroWindow, "the sender advertises a window of 0: its receive buffer is full"))
             }
             if forward.nextSeq != 0, seqGreater(seq, forward.nextSeq), flags & Self.rst == 0 {
                 result.insert(.lostSegment)
-                evidence.append("seq is \(seq &- forward.nextSeq) bytes beyond the next expected byte")
+                evidence.append((.lostSegment, "seq is \(seq &- forward.nextSeq) bytes beyond the next expected byte"))
             }
             if length <= 1, seq == forward.nextSeq &- 1, control == 0 {
                 result.insert(.keepAlive)
-                evidence.append("\(length) byte\(length == 1 ? "" : "s") at one below the next sequence number: a probe to see whether the peer is still there")
+                evidence.append((.keepAlive, "\(length) byte\(length == 1 ? "" : "s") at one below the next sequence number: a probe to see whether the peer is still there"))
             }
             if length == 0, window != 0, window != forward.window, seq == forward.nextSeq, ack == forward.lastAck, control == 0 {
                 result.insert(.windowUpdate)
-                evidence.append("no data, same ack, window changed from \(forward.window) to \(window)")
+                evidence.append((.windowUpdate, "no data, same ack, window changed from \(forward.window) to \(window)"))
             }
             if length > 0, let shift = reverse.windowShift,
                seq &+ seglen == reverse.lastAck &+ UInt32(truncatingIfNeeded: reverse.window << shift), control == 0 {
                 result.insert(.windowFull)
-                evidence.append("the data reaches exactly the edge of the receiver's window")
+                evidence.append((.windowFull, "the data reaches exactly the edge of the receiver's window"))
             }
             if length == 0, window != 0, window == forward.window, seq == forward.nextSeq, ack == forward.lastAck,
                reverse.lastSegmentFlags.contains(.keepAlive), control == 0 {
@@ -129,7 +132,7 @@ struct SegmentAnalyzer {
             if length == 0, window != 0, window == forward.window, seq == forward.nextSeq, ack == forward.lastAck, control == 0 {
                 forward.duplicateAcks += 1
                 result.insert(.duplicateAck)
-                evidence.append("duplicate ACK #\(forward.duplicateAcks) of frame \(forward.lastNonDuplicateAck): same ack, same window, no data")
+                evidence.append((.duplicateAck, "duplicate ACK #\(forward.duplicateAcks) of frame \(forward.lastNonDuplicateAck): same ack, same window, no data"))
             }
         }
         if ack != forward.lastAck {
@@ -138,7 +141,7 @@ struct SegmentAnalyzer {
         }
         if reverse.maxSeqToBeAcked != 0, seqGreater(ack, reverse.maxSeqToBeAcked), flags & Self.ackFlag != 0 {
             result.insert(.ackLostSegment)
-            evidence.append("acknowledges data this capture never saw (the capture point missed it)")
+            evidence.append((.ackLostSegment, "acknowledges data this capture never saw (the capture point missed it)"))
             reverse.maxSeqToBeAcked = reverse.nextSeq
         }
 
@@ -148,23 +151,23 @@ struct SegmentAnalyzer {
             if length > 1, forward.nextSeq &- 1 == seq { notAdvanced = false }
             if notAdvanced, reverse.duplicateAcks >= 2, reverse.lastAck == seq, time.seconds(since: reverse.lastAckTime) < 0.020 {
                 result.insert(.fastRetransmission)
-                evidence.append("resent within 20 ms of \(reverse.duplicateAcks) duplicate ACKs asking for exactly this byte")
+                evidence.append((.fastRetransmission, "resent within 20 ms of \(reverse.duplicateAcks) duplicate ACKs asking for exactly this byte"))
                 break retransmission
             }
             let threshold = initialRTT.flatMap { $0 > 0 ? $0 : nil } ?? 0.003
             if notAdvanced, time.seconds(since: forward.nextSeqTime) < threshold, forward.nextSeq != seq &+ seglen {
                 result.insert(.outOfOrder)
-                evidence.append("goes back in sequence space less than one RTT (\(Self.milliseconds(threshold))) after the highest segment: reordered rather than resent")
+                evidence.append((.outOfOrder, "goes back in sequence space less than one RTT (\(Self.milliseconds(threshold))) after the highest segment: reordered rather than resent"))
                 break retransmission
             }
             if length > 0, reverse.lastAck != 0, seqLessOrEqual(seq &+ seglen, reverse.lastAck) {
                 result.insert(.spuriousRetransmission)
-                evidence.append("resends data the receiver had already acknowledged")
+                evidence.append((.spuriousRetransmission, "resends data the receiver had already acknowledged"))
                 break retransmission
             }
             if notAdvanced {
                 result.insert(.retransmission)
-                evidence.append("resends bytes first sent in frame \(forward.nextSeqFrame), \(Self.milliseconds(time.seconds(since: forward.nextSeqTime))) earlier, not yet acknowledged")
+                evidence.append((.retransmission, "resends bytes first sent in frame \(forward.nextSeqFrame), \(Self.milliseconds(time.seconds(since: forward.nextSeqTime))) earlier, not yet acknowledged"))
             }
         }
 

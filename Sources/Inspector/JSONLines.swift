@@ -52,3 +52,34 @@ public enum JSONLines {
         return out + "\""
     }
 }
+
+extension JSONLines {
+    /// `{"kind":"handshake",…}` or `{"kind":"close",…}`.
+    public static func line(_ record: ConnectionTracker.Record) -> String {
+        switch record {
+        case .handshake(let h):
+            var out = "{\"kind\":\"handshake\",\"stream\":\(h.stream),\"state\":\"\(h.state.rawValue)\""
+            out += ",\"client\":\(quoted(h.client.description)),\"server\":\(quoted(h.server.description))"
+            out += ",\"client_isn\":\(h.clientISN),\"server_isn\":\(h.serverISN.map(String.init) ?? "null")"
+            out += ",\"frames\":[\(h.synFrame),\(h.synAckFrame.map(String.init) ?? "null"),\(h.ackFrame.map(String.init) ?? "null")]"
+            out += ",\"syn_count\":\(h.synCount),\"rtt\":\(h.rtt.map { String(format9($0)) } ?? "null")"
+            out += ",\"client_options\":\(options(h.clientOptions)),\"server_options\":\(h.serverOptions.map(options) ?? "null")"
+            return out + "}"
+        case .close(let c):
+            return "{\"kind\":\"close\",\"stream\":\(c.stream),\"how\":\"\(c.how.rawValue)\",\"first\":\"\(c.first)\""
+                + ",\"frames\":[\(c.frames.map(String.init).joined(separator: ","))],\"complete\":\(c.complete)}"
+        }
+    }
+
+    static func options(_ o: OfferedOptions) -> String {
+        "{\"mss\":\(o.mss.map(String.init) ?? "null"),\"wscale\":\(o.windowScale.map(String.init) ?? "null")"
+            + ",\"sack_permitted\":\(o.sackPermitted),\"timestamps\":\(o.timestamps)}"
+    }
+
+    /// Seconds with nanosecond digits, as tshark prints `tcp.analysis.initial_rtt`.
+    static func format9(_ seconds: Double) -> String {
+        let nanoseconds = Int64((seconds * 1e9).rounded())
+        let whole = nanoseconds / 1_000_000_000, fraction = String(nanoseconds % 1_000_000_000)
+        return "\(whole)." + String(repeating: "0", count: 9 - fraction.count) + fraction
+    }
+}

@@ -42,3 +42,26 @@ public enum TextView {
         return "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))." + String(repeating: "0", count: 6 - micro.count) + micro
     }
 }
+
+extension TextView {
+    /// The handshake and close blocks a student reads after the packets of a connection.
+    public static func block(_ record: ConnectionTracker.Record) -> String {
+        switch record {
+        case .handshake(let h):
+            var lines = ["── stream \(h.stream) handshake: \(h.state.rawValue.split(separator: "_").joined(separator: " ")) ──",
+                         "   client \(h.client)  ISN \(h.clientISN)  offers \(h.clientOptions.text)"]
+            if let isn = h.serverISN, let options = h.serverOptions {
+                lines.append("   server \(h.server)  ISN \(isn)  offers \(options.text)")
+            } else {
+                lines.append("   server \(h.server)  " + (h.state == .refused ? "answered with RST: nothing listens there" : "never answered"))
+            }
+            let frames = [h.synFrame, h.synAckFrame, h.ackFrame].map { $0.map(String.init) ?? "—" }
+            lines.append("   frames SYN \(frames[0]), SYN-ACK \(frames[1]), ACK \(frames[2])" + (h.synCount > 1 ? "; the SYN was sent \(h.synCount) times" : "")
+                         + (h.rtt.map { "; handshake RTT " + JSONLines.format9($0) + " s" } ?? ""))
+            return lines.joined(separator: "\n")
+        case .close(let c):
+            let how = ["fin": "FIN exchange", "rst": "reset (RST)", "half_close": "half-close, then FINs"][c.how.rawValue] ?? c.how.rawValue
+            return "── stream \(c.stream) close: \(how), \(c.first) first\(c.complete ? "" : " (not finished in this capture)"); frames \(c.frames.map(String.init).joined(separator: ", ")) ──"
+        }
+    }
+}

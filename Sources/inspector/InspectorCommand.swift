@@ -35,6 +35,8 @@ extension InspectorCommand {
         var stream: Int?
         @Flag(help: "Raw sequence and acknowledgement numbers instead of relative ones.")
         var absolute = false
+        @Flag(help: "Only connection set-up and tear-down: SYN, SYN-ACK, the ACK after them, FIN, RST.")
+        var handshakes = false
 
         func validate() throws {
             if let count, count <= 0 { throw ValidationError("--count must be at least 1") }
@@ -44,7 +46,13 @@ extension InspectorCommand {
         func run() throws {
             let capture = try CaptureFile(path: file)
             let linkType = capture.linkType
-            let limit = count ?? Int.max, json = json, onlyStream = stream, absolute = absolute
+            let limit = count ?? Int.max, json = json, onlyStream = stream, absolute = absolute, handshakes = handshakes
+            func emit(_ records: [ConnectionTracker.Record]) {
+                for record in records {
+                    if let onlyStream, record.stream != onlyStream { continue }
+                    print(json ? JSONLines.line(record) : TextView.block(record))
+                }
+            }
             var tracker = ConnectionTracker()
             var packet = Packet()
             var frames = 0
@@ -55,9 +63,11 @@ extension InspectorCommand {
                     frames += 1
                     packet.decode(frame.bytes, linkType: linkType)
                     if let report = tracker.add(frame: frame.number, time: frame.timestamp, packet: packet) {
-                        if let onlyStream, report.stream != onlyStream { return }
-                        print(json ? JSONLines.line(report) : TextView.line(report, absolute: absolute))
-                    } else if onlyStream == nil {
+                        let shown = (onlyStream.map { report.stream == $0 } ?? true)
+                            && (!handshakes || !report.flags.isDisjoint(with: [.syn, .fin, .rst]) || !report.notes.isEmpty)
+                        if shown { print(json ? JSONLines.line(report) : TextView.line(report, absolute: absolute)) }
+                        emit(tracker.takeRecords())
+                    } else if onlyStream == nil && !handshakes {
                         let note = TextView.note(for: packet)
                         print(json ? JSONLines.line(frame: frame.number, time: frame.timestamp, packet: packet, note: note)
                                    : TextView.timeOfDay(frame.timestamp) + " " + packet.summary + "\n    " + note)
@@ -66,6 +76,7 @@ extension InspectorCommand {
             } catch {
                 failure = error
             }
+            emit(tracker.finish())
             if let failure { throw failure }
         }
     }
