@@ -77,7 +77,7 @@ extension JSONLines {
     }
 
     /// Seconds with nanosecond digits, as tshark prints `tcp.analysis.initial_rtt`.
-    static func format9(_ seconds: Double) -> String {
+    public static func format9(_ seconds: Double) -> String {
         let nanoseconds = Int64((seconds * 1e9).rounded())
         let whole = nanoseconds / 1_000_000_000, fraction = String(nanoseconds % 1_000_000_000)
         return "\(whole)." + String(repeating: "0", count: 9 - fraction.count) + fraction

@@ -15,7 +15,7 @@ import Testing
     static let fields = ["tcp.stream", "tcp.flags", "tcp.seq", "tcp.ack", "tcp.seq_raw", "tcp.ack_raw", "tcp.len", "tcp.window_size"]
 
     /// Runs the tracker over `file` and tshark over the same file; returns the disagreements.
-    func compare(_ file: String) throws -> (segments: Int, differences: [String]) {
+    static func compare(_ file: String) throws -> (segments: Int, differences: [String]) {
         let arguments = ["tshark", "-r", file, "-n", "-T", "fields", "-E", "separator=\t", "-E", "occurrence=f",
                          "-e", "frame.number"] + Self.fields.flatMap { ["-e", $0] }
         let (status, output) = try run(arguments, separateErrors: true)
@@ -51,8 +51,60 @@ import Testing
         return (segments, differences)
     }
 
-    func expectAgreement(_ file: String, minimumSegments: Int) throws {
-        let result = try compare(file)
+    /// Every complete handshake the inspector reports against tshark: both ISNs, each side's
+    /// options (MSS, window scale, SACK permitted, timestamps) and the handshake RTT
+    /// (`tcp.analysis.initial_rtt`). Returns the handshakes checked and the disagreements.
+    static func compareHandshakes(_ file: String) throws -> (handshakes: Int, differences: [String]) {
+        let fields = ["tcp.seq_raw", "tcp.options.mss_val", "tcp.options.wscale.shift", "tcp.options.sack_perm",
+                      "tcp.options.timestamp.tsval", "tcp.analysis.initial_rtt"]
+        let (status, output) = try run(["tshark", "-r", file, "-n", "-T", "fields", "-E", "separator=\t", "-E", "occurrence=f",
+                                        "-e", "frame.number"] + fields.flatMap { ["-e", $0] }, separateErrors: true)
+        try #require(status == 0)
+        var rows: [Int: [String]] = [:]
+        for line in output.split(separator: "\n") {
+            let columns = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+            if let frame = Int(columns[0]) { rows[frame] = Array(columns.dropFirst()) }
+        }
+        let capture = try CaptureFile(path: file)
+        var tracker = ConnectionTracker()
+        var records: [ConnectionTracker.Record] = []
+        for frame in try capture.readAll() {
+            _ = tracker.add(frame: frame.number, time: frame.timestamp, packet: frame.decode(capture.linkType))
+            records += tracker.takeRecords()
+        }
+        records += tracker.finish()
+        var differences: [String] = []
+        var checked = 0
+        for case .handshake(let h) in records where h.state == .complete {
+            checked += 1
+            func check(_ what: String, _ mine: String, _ theirs: String?) {
+                if mine != (theirs ?? "") { differences.append("stream \(h.stream) \(what): tshark \(theirs ?? "—"), inspector \(mine)") }
+            }
+            func options(_ o: OfferedOptions, frame: Int, side: String) {
+                let row = rows[frame] ?? []
+                check("\(side) MSS", o.mss.map(String.init) ?? "", row[safe: 1])
+                check("\(side) window scale", o.windowScale.map(String.init) ?? "", row[safe: 2])
+                check("\(side) SACK permitted", o.sackPermitted ? "yes" : "no", (row[safe: 3] ?? "").isEmpty ? "no" : "yes")
+                check("\(side) timestamps", o.timestamps ? "yes" : "no", (row[safe: 4] ?? "").isEmpty ? "no" : "yes")
+            }
+            check("client ISN", String(h.clientISN), rows[h.synFrame]?[safe: 0])
+            options(h.clientOptions, frame: h.synFrame, side: "client")
+            if let frame = h.synAckFrame, let isn = h.serverISN, let offered = h.serverOptions {
+                check("server ISN", String(isn), rows[frame]?[safe: 0])
+                options(offered, frame: frame, side: "server")
+            }
+            if let frame = h.ackFrame {
+                check("handshake RTT", h.rtt.map(JSONLines.format9) ?? "", rows[frame]?[safe: 5])
+            }
+        }
+        print("inspector vs tshark: \(file): \(checked) handshakes, \(differences.count) differences")
+        return (checked, differences)
+    }
+
+    static func expectAgreement(_ file: String, minimumSegments: Int) throws {
+        let handshakes = try Self.compareHandshakes(file)
+        #expect(handshakes.differences.isEmpty, "\(handshakes.differences.prefix(20).joined(separator: "\n"))")
+        let result = try Self.compare(file)
         #expect(result.segments >= minimumSegments)
         let report = result.differences.prefix(20).joined(separator: "\n")
         #expect(result.differences.isEmpty, "\(result.differences.count) disagreements:\n\(report)")
@@ -68,7 +120,7 @@ import Testing
             try curl("http://127.0.0.1:\(port4)/big.bin")
             try curl("http://[::1]:\(port6)/big.bin")
         }
-        try expectAgreement(capture.path, minimumSegments: 20)
+        try Self.expectAgreement(capture.path, minimumSegments: 20)
     }
 
     @Test func connectionRefused() throws {
@@ -76,7 +128,7 @@ import Testing
         let capture = try captureWhile("refused", in: directory, filter: "tcp port \(port)") {
             #expect(throws: SocketError.self) { try Socket.connected(to: .loopback(port)) }
         }
-        try expectAgreement(capture.path, minimumSegments: 2)
+        try Self.expectAgreement(capture.path, minimumSegments: 2)
     }
 
     @Test func twentyParallelConnections() throws {
@@ -105,7 +157,55 @@ import Testing
         var tracker = ConnectionTracker()
         for frame in try file.readAll() { _ = tracker.add(frame: frame.number, time: frame.timestamp, packet: frame.decode(file.linkType)) }
         #expect(tracker.streamCount == 20, "twenty connections, twenty streams")
-        try expectAgreement(capture.path, minimumSegments: 20 * 8)
+        try Self.expectAgreement(capture.path, minimumSegments: 20 * 8)
+    }
+
+    /// All the records of a capture, in order.
+    static func records(_ file: String) throws -> [ConnectionTracker.Record] {
+        let capture = try CaptureFile(path: file)
+        var tracker = ConnectionTracker()
+        var records: [ConnectionTracker.Record] = []
+        for frame in try capture.readAll() {
+            _ = tracker.add(frame: frame.number, time: frame.timestamp, packet: frame.decode(capture.linkType))
+            records += tracker.takeRecords()
+        }
+        return records + tracker.finish()
+    }
+
+    @Test func refusedHalfClosedAndAbortedConnectionsAreNamed() throws {
+        let closed = try freePort()
+        let listener = try Socket.listening(on: .loopback(0))
+        let port = try listener.localAddress.port!
+        let server = Peer {
+            for _ in 0..<2 {
+                let (connection, _) = try listener.accept()
+                let request = try connection.receiveUntilEOF()  // the client half-closes, or resets
+                try? connection.send(Array("got \(request.count) bytes\n".utf8))
+                try? connection.close()
+            }
+        }
+        let capture = try captureWhile("lifecycle", in: directory, filter: "tcp port \(port) or tcp port \(closed)") {
+            #expect(throws: SocketError.self) { try Socket.connected(to: .loopback(closed)) }
+            // Half-close: shutdown(SHUT_WR) sends a FIN, and the reply still comes back.
+            let polite = try Socket.connected(to: .loopback(port))
+            try polite.send(pattern(500))
+            try polite.shutdown(.write)
+            #expect(String(decoding: try polite.receiveUntilEOF(), as: UTF8.self) == "got 500 bytes\n")
+            try polite.close()
+            // Abort: SO_LINGER 0 makes close() send RST.
+            let rude = try Socket.connected(to: .loopback(port))
+            try rude.send(pattern(10))
+            try rude.set(.linger, .abort)
+            try rude.close()
+            try? server.value()
+        }
+        let records = try Self.records(capture.path)
+        let handshakes = records.compactMap { if case .handshake(let h) = $0 { h } else { nil } }
+        let closes = records.compactMap { if case .close(let c) = $0 { c } else { nil } }
+        #expect(handshakes.map(\.state) == [.refused, .complete, .complete])
+        #expect(closes.map(\.how) == [.halfClose, .rst], "\(closes)")
+        #expect(closes.first?.first == "client")
+        try Self.expectAgreement(capture.path, minimumSegments: 12)
     }
 
     @Test func aReusedPortStartsANewStream() throws {
@@ -137,6 +237,10 @@ import Testing
         var tracker = ConnectionTracker()
         for frame in try file.readAll() { _ = tracker.add(frame: frame.number, time: frame.timestamp, packet: frame.decode(file.linkType)) }
         #expect(tracker.streamCount == 2, "one 4-tuple, two connections, two streams")
-        try expectAgreement(capture.path, minimumSegments: 12)
+        try Self.expectAgreement(capture.path, minimumSegments: 12)
     }
+}
+
+extension Array {
+    subscript(safe index: Int) -> Element? { indices.contains(index) ? self[index] : nil }
 }
