@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# The inspector end to end on a capture of real traffic: the notes a student reads, JSON Lines
+# a script reads, the stream filter, and broken files.
+#   Tests/e2e/inspector.sh PATH/TO/inspector   (the capture tool is taken from the same folder)
+set -uo pipefail
+inspector=$1
+capture=$(dirname "$1")/capture
+source "$(dirname "$0")/lib.sh"
+dir=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$dir"' EXIT
+port=$((20000 + RANDOM % 20000))
+
+python3 -m http.server --bind 127.0.0.1 "$port" --directory "$dir" >/dev/null 2>&1 &
+for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/" 2>/dev/null && break; sleep 0.05; done
+"$capture" live -q -f "tcp port $port or icmp" -w "$dir/web.pcap" 2> "$dir/live.err" &
+live=$!
+for _ in $(seq 100); do grep -q "listening on lo" "$dir/live.err" 2>/dev/null && break; sleep 0.05; done
+curl -s -o /dev/null "http://127.0.0.1:$port/"
+curl -s -o /dev/null "http://127.0.0.1:$port/"
+ping -c 1 127.0.0.1 > /dev/null
+sleep 0.3
+kill -INT $live; wait $live
+
+"$inspector" read "$dir/web.pcap" > "$dir/text" 2>&1; code=$?
+check "read exits 0" test "$code" = 0
+check "the SYN is explained, with its ISN" grep -q "SYN — the client 127.0.0.1.[0-9]* asks to open a connection to 127.0.0.1.$port and picks its initial sequence number" "$dir/text"
+check "the SYN-ACK says why its ACK is ISN + 1" grep -q "is the client's ISN + 1: a SYN uses one sequence number" "$dir/text"
+check "the handshake is complete, with its RTT" grep -qE "ACK — handshake complete in [0-9.]+ (µs|ms)" "$dir/text"
+check "a handshake block per connection" bash -c "[[ \$(grep -c '^── stream [01] handshake: complete ──' '$dir/text') == 2 ]]"
+check "a close block says who closed first" grep -qE "^── stream 0 close: FIN exchange, (client|server) first" "$dir/text"
+check "ICMP gets one line and a note" grep -q "ICMP echo request" "$dir/text"
+check "relative numbers: the first data segment starts at 1" grep -qE "Flags \[P\.\], seq 1:" "$dir/text"
+"$inspector" read --absolute "$dir/web.pcap" > "$dir/absolute"
+check "--absolute shows raw sequence numbers" bash -c "! grep -qE 'Flags \[S\], seq 0,' '$dir/absolute'"
+
+"$inspector" read --json "$dir/web.pcap" > "$dir/json"; code=$?
+check "--json: every line is a JSON object with kind first" python3 - "$dir/json" <<'PY'
+import json, sys
+kinds = set()
+for line in open(sys.argv[1]):
+    assert line.startswith('{"kind":'), line
+    record = json.loads(line)
+    kinds.add(record["kind"])
+    if record["kind"] == "packet" and record["proto"] == "tcp":
+        for field in ("frame", "time", "stream", "src", "sport", "dst", "dport", "flags", "seq", "ack",
+                      "seq_raw", "ack_raw", "len", "win", "analysis"):
+            assert field in record, field
+assert kinds == {"packet", "handshake", "close"}, kinds
+PY
+check "--stream 1 shows only stream 1" bash -c "'$inspector' read --json --stream 1 '$dir/web.pcap' | python3 -c 'import json,sys; s={json.loads(l)[\"stream\"] for l in sys.stdin}; sys.exit(0 if s=={1} else 1)'"
+check "--handshakes leaves out the data segments" bash -c "! '$inspector' read --handshakes '$dir/web.pcap' | grep -q 'Flags \[P'"
+
+size=$(stat -c %s "$dir/web.pcap")
+head -c $((size - 7)) "$dir/web.pcap" > "$dir/cut.pcap"
+"$inspector" read --json "$dir/cut.pcap" > "$dir/cut.json" 2> "$dir/err"; code=$?
+frames=$(python3 -c "import json,sys; print(max(json.loads(l).get('frame',0) for l in open(sys.argv[1])))" "$dir/cut.json")
+total=$("$capture" read --quiet "$dir/web.pcap" | grep -oE "^[0-9]+")
+check "truncated file: every frame before the cut, then exit 2" bash -c "[[ $code == 2 && $frames == $((total - 1)) ]] && grep -q 'cut short' '$dir/err'"
+echo "not a capture" > "$dir/notes.txt"
+"$inspector" read "$dir/notes.txt" 2> /dev/null; code=$?
+check "not a capture file: exit 2" test "$code" = 2
+"$inspector" read --count 0 "$dir/web.pcap" 2> /dev/null; code=$?
+check "--count 0: exit 2" test "$code" = 2
+finish
