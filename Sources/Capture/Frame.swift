@@ -1,5 +1,9 @@
 import Packets
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// When a frame was captured: seconds and nanoseconds since the Unix epoch. Files in
 /// microseconds are read with nanosecond precision (libpcap scales them), so one type serves.
 public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible {
@@ -18,6 +22,16 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
     /// Seconds from `earlier` to this one.
     public func seconds(since earlier: Timestamp) -> Double {
         Double(seconds - earlier.seconds) + (Double(nanoseconds) - Double(earlier.nanoseconds)) / 1e9
+    }
+
+    /// tcpdump's default time column: local time of day with microseconds, `18:11:07.452544`.
+    public var timeOfDay: String {
+        var whole = time_t(seconds)
+        var parts = tm()
+        localtime_r(&whole, &parts)
+        func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        let micro = String(nanoseconds / 1000)
+        return "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))." + String(repeating: "0", count: 6 - micro.count) + micro
     }
 
     /// `seconds.nanoseconds`, as tshark's `frame.time_epoch` prints it.

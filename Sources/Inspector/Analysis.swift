@@ -149,13 +149,19 @@ struct SegmentAnalyzer {
             var notAdvanced = forward.nextSeq != 0 && seqLess(seq, forward.nextSeq)
             if result.contains(.keepAlive) { break retransmission }
             if length > 1, forward.nextSeq &- 1 == seq { notAdvanced = false }
-            if notAdvanced, reverse.duplicateAcks >= 2, reverse.lastAck == seq, time.seconds(since: reverse.lastAckTime) < 0.020 {
+            // Time differences as Wireshark takes them: unsigned, so a frame whose timestamp
+            // runs backwards (captured out of order) counts as "long after", not "just after".
+            func within(_ limit: Double, since earlier: Timestamp) -> Bool {
+                let elapsed = time.seconds(since: earlier)
+                return elapsed >= 0 && elapsed < limit
+            }
+            if notAdvanced, reverse.duplicateAcks >= 2, reverse.lastAck == seq, within(0.020, since: reverse.lastAckTime) {
                 result.insert(.fastRetransmission)
                 evidence.append((.fastRetransmission, "resent within 20 ms of \(reverse.duplicateAcks) duplicate ACKs asking for exactly this byte"))
                 break retransmission
             }
             let threshold = initialRTT.flatMap { $0 > 0 ? $0 : nil } ?? 0.003
-            if notAdvanced, time.seconds(since: forward.nextSeqTime) < threshold, forward.nextSeq != seq &+ seglen {
+            if notAdvanced, within(threshold, since: forward.nextSeqTime), forward.nextSeq != seq &+ seglen {
                 result.insert(.outOfOrder)
                 evidence.append((.outOfOrder, "goes back in sequence space less than one RTT (\(Self.milliseconds(threshold))) after the highest segment: reordered rather than resent"))
                 break retransmission

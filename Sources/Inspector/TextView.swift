@@ -1,9 +1,6 @@
 import Capture
 import Packets
 
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// The default view: tcpdump's line, with relative numbers, and under the segments that
 /// matter an indented note in plain English.
@@ -33,14 +30,7 @@ public enum TextView {
     }
 
     /// tcpdump's time column: local time of day with microseconds.
-    public static func timeOfDay(_ timestamp: Timestamp) -> String {
-        var seconds = time_t(timestamp.seconds)
-        var parts = tm()
-        localtime_r(&seconds, &parts)
-        func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
-        let micro = String(timestamp.nanoseconds / 1000)
-        return "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))." + String(repeating: "0", count: 6 - micro.count) + micro
-    }
+    public static func timeOfDay(_ timestamp: Timestamp) -> String { timestamp.timeOfDay }
 }
 
 extension TextView {

@@ -90,7 +90,7 @@ extension CaptureCommand {
             let statistics = try capture.run(count: count, duration: duration.map { .milliseconds(Int($0 * 1000)) }) { frame in
                 frames += 1
                 if !quiet {
-                    print(timeOfDay(frame.timestamp) + " " + frame.decode(linkType).summary)
+                    print(frame.timestamp.timeOfDay + " " + frame.decode(linkType).summary)
                     flushOutput()
                 }
             }
@@ -121,7 +121,7 @@ extension CaptureCommand {
                 try capture.forEach { frame in
                     if tally.frames >= limit { return }
                     tally.add(frame.bytes, linkType: linkType)
-                    if !quiet { print(timeOfDay(frame.timestamp) + " " + tally.packet.summary) }
+                    if !quiet { print(frame.timestamp.timeOfDay + " " + tally.packet.summary) }
                 }
             } catch {
                 result = .failure(error)
@@ -158,14 +158,4 @@ struct Tally: CustomStringConvertible {
     var description: String {
         "\(frames) frames: \(tcp) TCP, \(udp) UDP, \(icmp) ICMP, \(other) other, \(malformed) malformed; \(payloadBytes) payload bytes"
     }
-}
-
-/// tcpdump's default time column: local time of day with microseconds.
-func timeOfDay(_ timestamp: Timestamp) -> String {
-    var seconds = time_t(timestamp.seconds)
-    var parts = tm()
-    localtime_r(&seconds, &parts)
-    func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
-    let micro = String(timestamp.nanoseconds / 1000)
-    return "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))." + String(repeating: "0", count: 6 - micro.count) + micro
 }

@@ -65,14 +65,7 @@ import Testing
             let columns = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
             if let frame = Int(columns[0]) { rows[frame] = Array(columns.dropFirst()) }
         }
-        let capture = try CaptureFile(path: file)
-        var tracker = ConnectionTracker()
-        var records: [ConnectionTracker.Record] = []
-        for frame in try capture.readAll() {
-            _ = tracker.add(frame: frame.number, time: frame.timestamp, packet: frame.decode(capture.linkType))
-            records += tracker.takeRecords()
-        }
-        records += tracker.finish()
+        let records = try Self.records(file)
         var differences: [String] = []
         var checked = 0
         for case .handshake(let h) in records where h.state == .complete {
