@@ -7,12 +7,10 @@ capture=$1
 source "$(dirname "$0")/lib.sh"
 dir=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$dir"' EXIT
-port=$((20000 + RANDOM % 20000))
 
 # Live capture of real traffic (python http.server and curl, ping, a UDP datagram), stopped
 # with Ctrl-C (SIGINT) as a student would.
-python3 -m http.server --bind 127.0.0.1 "$port" --directory "$dir" >/dev/null 2>&1 &
-for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/" 2>/dev/null && break; sleep 0.05; done
+start_http_server "$dir"
 "$capture" live -f "tcp port $port or icmp or udp port $((port + 1))" -w "$dir/live.pcap" > "$dir/live.txt" 2> "$dir/live.err" &
 live=$!
 for _ in $(seq 100); do grep -q "listening on lo" "$dir/live.err" 2>/dev/null && break; sleep 0.05; done

@@ -8,10 +8,8 @@ capture=$(dirname "$1")/capture
 source "$(dirname "$0")/lib.sh"
 dir=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$dir"' EXIT
-port=$((20000 + RANDOM % 20000))
 
-python3 -m http.server --bind 127.0.0.1 "$port" --directory "$dir" >/dev/null 2>&1 &
-for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/" 2>/dev/null && break; sleep 0.05; done
+start_http_server "$dir"
 "$capture" live -q -f "tcp port $port or icmp" -w "$dir/web.pcap" 2> "$dir/live.err" &
 live=$!
 for _ in $(seq 100); do grep -q "listening on lo" "$dir/live.err" 2>/dev/null && break; sleep 0.05; done
@@ -61,4 +59,5 @@ echo "not a capture" > "$dir/notes.txt"
 check "not a capture file: exit 2" test "$code" = 2
 "$inspector" read --count 0 "$dir/web.pcap" 2> /dev/null; code=$?
 check "--count 0: exit 2" test "$code" = 2
+if [[ $failed != 0 ]]; then echo "--- what the inspector printed:"; head -30 "$dir/text"; fi
 finish
