@@ -8,17 +8,50 @@ import ToolSupport
 struct InspectorCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inspector",
-        abstract: "Follow every TCP connection in a capture, with the numbers tshark shows.",
+        abstract: "Follow every TCP connection in a capture, explained, with the numbers tshark shows.",
         discussion: """
             One line per packet in tcpdump's shape, with sequence and acknowledgement numbers \
             relative to each side's initial sequence number (as Wireshark shows them) and the \
-            window after scaling; --json for one JSON object per line (Docs/inspector-output.md). \
-            Exit codes: 0 success; 2 bad input (unreadable or truncated file: everything before \
-            the cut is printed first).
+            window after scaling; under the packets that matter, a note in plain English; a \
+            handshake and a close block per connection. --json prints JSON Lines \
+            (Docs/inspector-output.md). Exit codes: 0 success; 2 bad input (an unreadable or \
+            truncated file: everything before the cut is printed first; a bad filter or \
+            interface); 3 no permission to capture live (sudo, or setcap as the message says).
             """,
-        subcommands: [Read.self])
+        subcommands: [Read.self, Live.self])
 
     static func main() { runAsSocketLabTool() }
+}
+
+/// The options `read` and `live` share: what to show and how.
+struct ViewOptions: ParsableArguments {
+    @Flag(help: "One JSON object per line instead of text.")
+    var json = false
+    @Option(name: [.customShort("c"), .long], help: "Stop after this many frames.")
+    var count: Int?
+    @Option(help: "Show only this TCP stream (0-based, as tshark's tcp.stream).")
+    var stream: Int?
+    @Flag(help: "Only connection set-up and tear-down (and packets with a note).")
+    var handshakes = false
+    @Flag(help: "Raw sequence and acknowledgement numbers instead of relative ones.")
+    var absolute = false
+    @Flag(help: "Only the conversation table at the end: packets, bytes, retransmissions, state.")
+    var summary = false
+
+    func validate() throws {
+        if let count, count <= 0 { throw ValidationError("--count must be at least 1") }
+        if let stream, stream < 0 { throw ValidationError("--stream is 0 or more") }
+    }
+
+    var sessionOptions: Session.Options {
+        var options = Session.Options()
+        options.json = json
+        options.stream = stream
+        options.handshakes = handshakes
+        options.absolute = absolute
+        options.summary = summary
+        return options
+    }
 }
 
 extension InspectorCommand {
@@ -27,57 +60,56 @@ extension InspectorCommand {
 
         @Argument(help: "The capture file (pcap or pcapng).")
         var file: String
-        @Flag(help: "One JSON object per line instead of text.")
-        var json = false
-        @Option(name: [.customShort("c"), .long], help: "Stop after this many frames.")
-        var count: Int?
-        @Option(help: "Show only this TCP stream (0-based, as tshark's tcp.stream).")
-        var stream: Int?
-        @Flag(help: "Raw sequence and acknowledgement numbers instead of relative ones.")
-        var absolute = false
-        @Flag(help: "Only connection set-up and tear-down: SYN, SYN-ACK, the ACK after them, FIN, RST.")
-        var handshakes = false
-
-        func validate() throws {
-            if let count, count <= 0 { throw ValidationError("--count must be at least 1") }
-            if let stream, stream < 0 { throw ValidationError("--stream is 0 or more") }
-        }
+        @OptionGroup var view: ViewOptions
 
         func run() throws {
             let capture = try CaptureFile(path: file)
-            let linkType = capture.linkType
-            let limit = count ?? Int.max, json = json, onlyStream = stream, absolute = absolute, handshakes = handshakes
-            func emit(_ records: [ConnectionTracker.Record]) {
-                for record in records {
-                    if let onlyStream, record.stream != onlyStream { continue }
-                    print(json ? JSONLines.line(record) : TextView.block(record))
-                }
-            }
-            var tracker = ConnectionTracker()
-            var packet = Packet()
+            var session = Session(linkType: capture.linkType, options: view.sessionOptions)
+            let limit = view.count ?? Int.max
             var frames = 0
             var failure: CaptureError?
             do {
                 try capture.forEach { frame in
                     guard frames < limit else { return }
                     frames += 1
-                    packet.decode(frame.bytes, linkType: linkType)
-                    if let report = tracker.add(frame: frame.number, time: frame.timestamp, packet: packet) {
-                        let shown = (onlyStream.map { report.stream == $0 } ?? true)
-                            && (!handshakes || !report.flags.isDisjoint(with: [.syn, .fin, .rst]) || !report.notes.isEmpty)
-                        if shown { print(json ? JSONLines.line(report) : TextView.line(report, absolute: absolute)) }
-                        emit(tracker.takeRecords())
-                    } else if onlyStream == nil && !handshakes {
-                        let note = TextView.note(for: packet)
-                        print(json ? JSONLines.line(frame: frame.number, time: frame.timestamp, packet: packet, note: note)
-                                   : TextView.timeOfDay(frame.timestamp) + " " + packet.summary + "\n    " + note)
-                    }
+                    for line in session.lines(frame: frame) { print(line) }
                 }
             } catch {
                 failure = error
             }
-            emit(tracker.finish())
+            for line in session.finish() { print(line) }
             if let failure { throw failure }
+        }
+    }
+
+    struct Live: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Capture on an interface and explain the packets as they arrive (Ctrl-C stops).")
+
+        @Option(name: .shortAndLong, help: "Interface: lo (loopback, the default), eth0, any.")
+        var interface = "lo"
+        @Option(name: [.customShort("f"), .long], help: "BPF capture filter, e.g. \"tcp port 8080\".")
+        var filter = ""
+        @Option(name: [.customShort("w"), .long], help: "Also write the packets to this pcap file (Wireshark opens it).")
+        var write: String?
+        @OptionGroup var view: ViewOptions
+
+        func run() throws {
+            var options = LiveCapture.Options()
+            options.interface = interface
+            options.filter = filter
+            options.writeTo = write
+            let capture = try LiveCapture(options)
+            LiveCapture.stopOnSignals()
+            var standardError = StandardError()
+            print("inspector: capturing on \(interface)" + (filter.isEmpty ? "" : " (\(filter))") + "; Ctrl-C to stop", to: &standardError)
+            var session = Session(linkType: capture.linkType, options: view.sessionOptions)
+            try capture.run(count: view.count) { frame in
+                for line in session.lines(frame: frame) { print(line) }
+                flushOutput()
+            }
+            for line in session.finish() { print(line) }
+            if let write { print("inspector: wrote \(write); open it in Wireshark", to: &standardError) }
         }
     }
 }

@@ -43,10 +43,21 @@ for line in open(sys.argv[1]):
         for field in ("frame", "time", "stream", "src", "sport", "dst", "dport", "flags", "seq", "ack",
                       "seq_raw", "ack_raw", "len", "win", "analysis"):
             assert field in record, field
-assert kinds == {"packet", "handshake", "close"}, kinds
+assert kinds == {"packet", "handshake", "close", "summary"}, kinds
 PY
 check "--stream 1 shows only stream 1" bash -c "'$inspector' read --json --stream 1 '$dir/web.pcap' | python3 -c 'import json,sys; s={json.loads(l)[\"stream\"] for l in sys.stdin}; sys.exit(0 if s=={1} else 1)'"
+check "--summary: one row per connection, both closed" bash -c "[[ \$('$inspector' read --summary '$dir/web.pcap' | grep -cE '^[01] .* closed\$') == 2 ]]"
 check "--handshakes leaves out the data segments" bash -c "! '$inspector' read --handshakes '$dir/web.pcap' | grep -q 'Flags \[P'"
+
+# Live: explained as the packets arrive, stopped with Ctrl-C, written to a file.
+"$inspector" live -f "tcp port $port" -w "$dir/live.pcap" > "$dir/live.txt" 2> "$dir/live.err" &
+live=$!
+for _ in $(seq 100); do grep -q "capturing on lo" "$dir/live.err" 2>/dev/null && break; sleep 0.05; done
+curl -s -o /dev/null "http://127.0.0.1:$port/"
+sleep 0.3
+kill -INT $live; wait $live; code=$?
+check "live: explains the handshake as it happens, exits 0 on Ctrl-C" bash -c "[[ $code == 0 ]] && grep -q 'handshake complete' '$dir/live.txt'"
+check "live -w: the file holds the same connection" bash -c "'$inspector' read '$dir/live.pcap' | grep -q '── stream 0 handshake: complete ──'"
 
 size=$(stat -c %s "$dir/web.pcap")
 head -c $((size - 7)) "$dir/web.pcap" > "$dir/cut.pcap"
