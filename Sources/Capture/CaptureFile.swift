@@ -14,7 +14,7 @@ public final class CaptureFile {
         self.path = path
         var error = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE))
         guard let handle = pcap_open_offline_with_tstamp_precision(path, UInt32(PCAP_TSTAMP_PRECISION_NANO), &error) else {
-            throw .unreadableFile(path: path, detail: String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+            throw .unreadableFile(path: path, detail: String(cBuffer: error))
         }
         self.handle = handle
         linkType = LinkType(pcap_datalink(handle))

@@ -65,7 +65,7 @@ public final class LiveCapture: @unchecked Sendable {
         self.options = options
         var error = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE))
         guard let handle = pcap_create(options.interface, &error) else {
-            throw .libpcap(call: "pcap_create", detail: String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+            throw .libpcap(call: "pcap_create", detail: String(cBuffer: error))
         }
         pcap_set_snaplen(handle, Int32(options.snapshotLength))
         pcap_set_promisc(handle, options.promiscuous ? 1 : 0)

@@ -23,7 +23,7 @@ public struct NetworkInterface: Hashable, Sendable {
         var error = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE))
         var list: UnsafeMutablePointer<pcap_if_t>?
         guard pcap_findalldevs(&list, &error) == 0 else {
-            throw .libpcap(call: "pcap_findalldevs", detail: String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+            throw .libpcap(call: "pcap_findalldevs", detail: String(cBuffer: error))
         }
         defer { pcap_freealldevs(list) }
         var interfaces: [NetworkInterface] = []

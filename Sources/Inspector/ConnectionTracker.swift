@@ -84,18 +84,21 @@ public struct ConnectionTracker {
         }
         if tcp.flags.contains(.syn) {
             table[i].directions[forward].offeredScale = tcp.options.windowScale.map { Int($0) } ?? -1
+            // A SYN is the only thing that changes either side's scale.
+            for side in 0..<2 {
+                table[i].sequence[side].windowShift = shift(of: table[i].directions[side], other: table[i].directions[1 - side])
+            }
         }
         let seq = tcp.sequenceNumber &- table[i].directions[forward].baseSeq!
         let ack = tcp.flags.contains(.ack) ? tcp.acknowledgementNumber &- table[i].directions[reverse].baseSeq! : 0
-        let window = scaledWindow(tcp, sender: table[i].directions[forward], receiver: table[i].directions[reverse])
+        // RFC 7323 §2.2: a SYN's window is never scaled; later ones by the sender's shift, once
+        // known (the field as sent when the capture missed the handshake).
+        let window = tcp.flags.contains(.syn) ? Int(tcp.window) : Int(tcp.window) << (table[i].sequence[forward].windowShift ?? 0)
 
         // Handshake RTT: from the latest SYN to the first segment that is a plain ACK.
         if isFirstSYN { table[i].lastSYNTime = time }
         if tcp.flags.intersection([.syn, .ack, .rst, .fin]) == .ack, table[i].initialRTT == nil, let start = table[i].lastSYNTime {
             table[i].initialRTT = time.seconds(since: start)
-        }
-        for side in 0..<2 {
-            table[i].sequence[side].windowShift = shift(of: table[i].directions[side], other: table[i].directions[1 - side])
         }
 
         var evidence: [(AnalysisFlags, String)] = []
@@ -261,15 +264,5 @@ public struct ConnectionTracker {
         }
 
         return notes + report.evidence
-    }
-
-    /// RFC 7323 §2.2: the window field of a SYN is never scaled; after it, a side's windows
-    /// are shifted by the scale it offered, but only if both sides offered one.
-    private func scaledWindow(_ tcp: TCPHeader, sender: Direction, receiver: Direction) -> Int {
-        let window = Int(tcp.window)
-        guard !tcp.flags.contains(.syn), let mine = sender.offeredScale else { return window }
-        // The other side's SYN not seen: trust the one we saw (tshark does the same).
-        if let theirs = receiver.offeredScale, theirs < 0 { return window }
-        return mine < 0 ? window : window << min(mine, 14)
     }
 }

@@ -8,7 +8,7 @@ public enum TextView {
     public static func line(_ report: SegmentReport, absolute: Bool = false) -> String {
         let tcp = report.tcp
         let family = report.source.address.rank.family == 4 ? "IP" : "IP6"
-        var text = "\(timeOfDay(report.time)) \(family) \(report.source) > \(report.destination): "
+        var text = "\(report.time.timeOfDay) \(family) \(report.source) > \(report.destination): "
         text += tcp.tcpdumpText(
             sequence: absolute ? nil : report.seq, acknowledgement: absolute ? nil : report.ack, window: report.window)
         for note in report.notes { text += "\n    " + note }
@@ -28,9 +28,6 @@ public enum TextView {
         }
         return packet.problem.map { "Could not decode further: \($0)." } ?? "Not TCP, UDP or ICMP."
     }
-
-    /// tcpdump's time column: local time of day with microseconds.
-    public static func timeOfDay(_ timestamp: Timestamp) -> String { timestamp.timeOfDay }
 }
 
 extension TextView {
