@@ -4,7 +4,17 @@ import Packets
 /// Follows every TCP conversation in a capture and turns each segment into a `SegmentReport`
 /// with the numbers tshark shows: the stream index, relative sequence and acknowledgement
 /// numbers, and the window after scaling. Frames must be fed in capture order.
+///
+/// Memory stays bounded however long the capture: a connection that has closed (both FINs
+/// acknowledged, or reset) is summarised and forgotten once `closedKept` later connections have
+/// closed after it, and when more than `openKept` connections are open at once the longest
+/// idle are summarised and forgotten too. tshark never forgets, so a segment of a forgotten
+/// connection arriving much later would start a new stream here; with thousands of closes in
+/// between, that is a segment no real capture carries.
 public struct ConnectionTracker {
+    /// How much prose to compose: none is fastest (`--summary`, `--quiet`).
+    public enum Prose: Sendable { case none, notes, explain }
+
     /// One direction of a conversation: what its sender has told us so far.
     struct Direction {
         /// The sender's initial sequence number (or, when the capture missed the SYN, one
@@ -13,256 +23,291 @@ public struct ConnectionTracker {
         /// The window scale this side offered in its SYN: nil before its SYN is seen, -1 when
         /// the SYN carried no window-scale option.
         var offeredScale: Int?
+        var analysis = SequenceState()
     }
 
-    struct Conversation {
-        var stream: Int
-        /// The endpoint that sent the first segment seen; `directions[0]` is from it.
+    /// A class, not a struct: it is several hundred bytes, and every segment updates one in
+    /// place; as a value it was copied in and out of the table on each segment.
+    final class Conversation {
+        let stream: Int
+        /// The endpoint that sent the first segment seen; direction 0 is from it.
         var first: Endpoint
-        var directions = [Direction(), Direction()]
-        var sequence = [SequenceState(), SequenceState()]
+        var direction0 = Direction(), direction1 = Direction()
         /// When the latest SYN was seen, and the handshake RTT once the first plain ACK after
         /// it arrives (tshark's `tcp.analysis.initial_rtt`).
         var lastSYNTime: Timestamp?
         var initialRTT: Double?
         var lifecycle = Lifecycle()
+        var summary: ConversationSummary
+        /// Closed (both FINs acknowledged) or reset: queued to be forgotten.
+        var finished = false
+
+        init(stream: Int, first: Endpoint, summary: ConversationSummary) {
+            self.stream = stream
+            self.first = first
+            self.summary = summary
+        }
+
+        // Field by field rather than a `Direction` subscript: a subscript would copy the whole
+        // direction, analysis state included, for every number read.
+        func baseSeq(_ side: Int) -> UInt32? { side == 0 ? direction0.baseSeq : direction1.baseSeq }
+        func setBaseSeq(_ side: Int, _ value: UInt32) {
+            if side == 0 { direction0.baseSeq = value } else { direction1.baseSeq = value }
+        }
+        func windowShift(_ side: Int) -> Int? { side == 0 ? direction0.analysis.windowShift : direction1.analysis.windowShift }
     }
 
     /// A connection-level record, ready to print once known.
     public enum Record: Sendable {
         case handshake(HandshakeRecord)
         case close(CloseRecord)
+        /// Packets, bytes and state of a connection, when it is forgotten or the capture ends.
+        case summary(ConversationSummary)
 
         public var stream: Int {
             switch self {
             case .handshake(let record): record.stream
             case .close(let record): record.stream
+            case .summary(let summary): summary.stream
             }
         }
     }
     private var pending: [Record] = []
 
-    private var conversations: [ConversationKey: Int] = [:]
-    private var table: [Conversation] = []
+    public let prose: Prose
+    /// Finished connections remembered after they close, for their late segments.
+    public var closedKept = 4096
+    /// Open connections remembered at once.
+    public var openKept = 16384
 
-    public init() {}
+    /// The remembered conversations live in `slots` (a freed slot is reused); the dictionary
+    /// maps a 4-tuple to its slot. Segments come in bursts of one connection, so the last
+    /// lookup is kept and tried first.
+    private var slots: [Conversation?] = []
+    private var freeSlots: [Int] = []
+    private var conversations: [ConversationKey: Int] = [:]
+    private var lastLookup: (key: ConversationKey, slot: Int)?
+    /// Finished connections in the order they finished (a queue: `closedHead` is its front).
+    private var closed: [(key: ConversationKey, stream: Int)] = []
+    private var closedHead = 0
+    private var nextStream = 0
+
+    public init(prose: Prose = .notes) { self.prose = prose }
 
     /// How many TCP streams so far.
-    public var streamCount: Int { table.count }
+    public var streamCount: Int { nextStream }
+    /// How many connections are remembered now (the rest are summarised and forgotten).
+    public var remembered: Int { conversations.count }
 
-    /// The report for one frame, or nil if it is not a TCP segment over IP.
-    public mutating func add(frame: Int, time: Timestamp, packet: Packet) -> SegmentReport? {
+    /// The report for one frame, or nil if it is not a TCP segment over IP. `wireLength` is
+    /// the frame's length on the wire, for the byte counts of the summary.
+    public mutating func add(frame: Int, time: Timestamp, packet: Packet, wireLength: Int? = nil) -> SegmentReport? {
         guard let tcp = packet.tcp, let (source, destination) = packet.tcpEndpoints else { return nil }
+        return add(frame: frame, time: time, tcp: tcp, source: source, destination: destination,
+                   wireLength: wireLength ?? packet.ipLength)
+    }
+
+    /// The same for a segment already taken apart: a caller that keeps its `Packet` in a
+    /// stored property passes these few fields rather than a copy of the whole packet.
+    public mutating func add(frame: Int, time: Timestamp, tcp: TCPHeader, source: Endpoint, destination: Endpoint,
+                             wireLength: Int) -> SegmentReport {
         let key = ConversationKey(source, destination)
         let isFirstSYN = tcp.flags.contains(.syn) && !tcp.flags.contains(.ack)
 
-        var index = conversations[key]
-        if let existing = index {
+        var slot: Int?
+        if let last = lastLookup, last.key == key { slot = last.slot } else { slot = conversations[key] }
+        if let existing = slot, isFirstSYN {
             // tshark: a SYN whose sequence number differs from the ISN this direction already
             // used is a new connection on a reused 4-tuple, and so a new stream.
-            let conversation = table[existing]
-            let forward = conversation.first == source ? 0 : 1
-            if isFirstSYN, let base = conversation.directions[forward].baseSeq, base != tcp.sequenceNumber {
-                index = nil
+            let side = slots[existing]!.first == source ? 0 : 1
+            if let base = slots[existing]!.baseSeq(side), base != tcp.sequenceNumber {
+                retire(take(existing, key: key))
+                slot = nil
             }
         }
-        if index == nil {
-            index = table.count
-            table.append(Conversation(stream: table.count, first: source))
-            conversations[key] = index
+        if slot == nil {
+            let conversation = newConversation(first: source, to: destination, time: time)
+            if let free = freeSlots.popLast() {
+                slots[free] = conversation
+                slot = free
+            } else {
+                slots.append(conversation)
+                slot = slots.count - 1
+            }
+            conversations[key] = slot
         }
-        let i = index!
-        let forward = table[i].first == source ? 0 : 1
+        lastLookup = (key, slot!)
+        let conversation = slots[slot!]!
+        let (report, finishedNow) = conversation.add(
+            frame: frame, time: time, tcp: tcp, source: source, destination: destination,
+            wireLength: wireLength, prose: prose, pending: &pending)
+        if let stream = finishedNow {
+            closed.append((key, stream))
+            forgetOldClosed()
+        }
+        if conversations.count > openKept { forgetIdle() }
+        return report
+    }
+
+    /// Moves a conversation out of its slot and forgets its key.
+    private mutating func take(_ slot: Int, key: ConversationKey) -> Conversation {
+        let conversation = slots[slot].take()!
+        freeSlots.append(slot)
+        conversations[key] = nil
+        if lastLookup?.slot == slot { lastLookup = nil }
+        return conversation
+    }
+
+    private mutating func newConversation(first: Endpoint, to other: Endpoint, time: Timestamp) -> Conversation {
+        defer { nextStream += 1 }
+        return Conversation(stream: nextStream, first: first, summary: ConversationSummary(stream: nextStream, a: first, b: other, start: time))
+    }
+
+    /// Handshake, close and summary records completed since the last call.
+    public mutating func takeRecords() -> [Record] {
+        if pending.isEmpty { return [] }
+        defer { pending = [] }
+        return pending
+    }
+
+    /// At the end of the capture: the records of connections that never finished opening or
+    /// closing (a SYN nobody answered is a timeout), then every remembered connection's
+    /// summary, in stream order.
+    public mutating func finish() -> [Record] {
+        for conversation in slots.compactMap({ $0 }).sorted(by: { $0.stream < $1.stream }) { retire(conversation) }
+        conversations.removeAll()
+        slots.removeAll()
+        freeSlots.removeAll()
+        lastLookup = nil
+        closed.removeAll()
+        closedHead = 0
+        return takeRecords()
+    }
+
+    /// Summarises a connection that is being forgotten: what it never reported, then its row.
+    private mutating func retire(_ conversation: Conversation) {
+        conversation.reportUnfinished(into: &pending)
+        pending.append(.summary(conversation.summary))
+    }
+
+    private mutating func forgetOldClosed() {
+        var retired: [Conversation] = []
+        while closed.count - closedHead > closedKept {
+            let (key, stream) = closed[closedHead]
+            closedHead += 1
+            // Unless the 4-tuple has started a new connection since.
+            if let slot = conversations[key], slots[slot]?.stream == stream { retired.append(take(slot, key: key)) }
+        }
+        if closedHead > 4096 && closedHead * 2 > closed.count {
+            closed.removeFirst(closedHead)
+            closedHead = 0
+        }
+        for conversation in retired { retire(conversation) }
+    }
+
+    /// Too many open at once (a scan, a flood, a capture that missed every FIN): forget the
+    /// quarter that has been quiet longest.
+    private mutating func forgetIdle() {
+        let idle = conversations.sorted { slots[$0.value]!.summary.end < slots[$1.value]!.summary.end }.prefix(openKept / 4)
+        for (key, slot) in idle.sorted(by: { slots[$0.value]!.stream < slots[$1.value]!.stream }) {
+            retire(take(slot, key: key))
+        }
+    }
+}
+
+extension ConnectionTracker.Conversation {
+    /// One segment of this conversation: tshark's numbers, Wireshark's analysis, the summary's
+    /// counters, and what it does in the life of the connection; and the stream number when
+    /// this segment finished the connection (the tracker then queues it to be forgotten).
+    func add(frame: Int, time: Timestamp, tcp: TCPHeader, source: Endpoint, destination: Endpoint,
+                      wireLength: Int, prose: ConnectionTracker.Prose, pending: inout [ConnectionTracker.Record])
+        -> (report: SegmentReport, finished: Int?) {
+        let forward = first == source ? 0 : 1
         let reverse = 1 - forward
+        let isFirstSYN = tcp.flags.contains(.syn) && !tcp.flags.contains(.ack)
 
         // Relative numbers, as tshark computes them.
-        if table[i].directions[forward].baseSeq == nil {
-            table[i].directions[forward].baseSeq = tcp.flags.contains(.syn) ? tcp.sequenceNumber : tcp.sequenceNumber &- 1
+        if baseSeq(forward) == nil {
+            setBaseSeq(forward, tcp.flags.contains(.syn) ? tcp.sequenceNumber : tcp.sequenceNumber &- 1)
         }
-        if tcp.flags.contains(.ack), table[i].directions[reverse].baseSeq == nil {
-            table[i].directions[reverse].baseSeq = tcp.acknowledgementNumber &- 1
+        if tcp.flags.contains(.ack), baseSeq(reverse) == nil {
+            setBaseSeq(reverse, tcp.acknowledgementNumber &- 1)
         }
         if tcp.flags.contains(.syn) {
-            table[i].directions[forward].offeredScale = tcp.options.windowScale.map { Int($0) } ?? -1
+            let offered = tcp.options.windowScale.map { Int($0) } ?? -1
+            if forward == 0 { direction0.offeredScale = offered } else { direction1.offeredScale = offered }
             // A SYN is the only thing that changes either side's scale.
-            for side in 0..<2 {
-                table[i].sequence[side].windowShift = shift(of: table[i].directions[side], other: table[i].directions[1 - side])
-            }
+            direction0.analysis.windowShift = Self.shift(of: direction0, other: direction1)
+            direction1.analysis.windowShift = Self.shift(of: direction1, other: direction0)
         }
-        let seq = tcp.sequenceNumber &- table[i].directions[forward].baseSeq!
-        let ack = tcp.flags.contains(.ack) ? tcp.acknowledgementNumber &- table[i].directions[reverse].baseSeq! : 0
+        let seq = tcp.sequenceNumber &- baseSeq(forward)!
+        let ack = tcp.flags.contains(.ack) ? tcp.acknowledgementNumber &- baseSeq(reverse)! : 0
         // RFC 7323 §2.2: a SYN's window is never scaled; later ones by the sender's shift, once
         // known (the field as sent when the capture missed the handshake).
-        let window = tcp.flags.contains(.syn) ? Int(tcp.window) : Int(tcp.window) << (table[i].sequence[forward].windowShift ?? 0)
+        let window = tcp.flags.contains(.syn) ? Int(tcp.window) : Int(tcp.window) << (windowShift(forward) ?? 0)
 
         // Handshake RTT: from the latest SYN to the first segment that is a plain ACK.
-        if isFirstSYN { table[i].lastSYNTime = time }
-        if tcp.flags.intersection([.syn, .ack, .rst, .fin]) == .ack, table[i].initialRTT == nil, let start = table[i].lastSYNTime {
-            table[i].initialRTT = time.seconds(since: start)
+        if isFirstSYN { lastSYNTime = time }
+        if tcp.flags.intersection([.syn, .ack, .rst, .fin]) == .ack, initialRTT == nil, let start = lastSYNTime {
+            initialRTT = time.seconds(since: start)
         }
 
         var evidence: [(AnalysisFlags, String)] = []
         let analyzer = SegmentAnalyzer(
             seq: tcp.sequenceNumber, ack: tcp.acknowledgementNumber, length: tcp.payloadLength,
-            flags: tcp.flags.rawValue, window: Int(tcp.window), time: time, frame: frame, initialRTT: table[i].initialRTT)
-        var sender = table[i].sequence[forward], receiver = table[i].sequence[reverse]
-        let analysis = analyzer.run(forward: &sender, reverse: &receiver, evidence: &evidence)
-        table[i].sequence[forward] = sender
-        table[i].sequence[reverse] = receiver
+            flags: tcp.flags.rawValue, window: Int(tcp.window), time: time, frame: frame, initialRTT: initialRTT)
+        let analysis = forward == 0
+            ? analyzer.run(forward: &direction0.analysis, reverse: &direction1.analysis, evidence: &evidence)
+            : analyzer.run(forward: &direction1.analysis, reverse: &direction0.analysis, evidence: &evidence)
+
+        summary.count(forward: forward == 0, wireLength: wireLength, payload: tcp.payloadLength,
+                      retransmission: !analysis.isDisjoint(with: [.retransmission, .fastRetransmission, .spuriousRetransmission]),
+                      time: time)
 
         var report = SegmentReport(
-            frame: frame, time: time, stream: table[i].stream, source: source, destination: destination,
+            frame: frame, time: time, stream: stream, source: source, destination: destination,
             flags: tcp.flags, seq: seq, ack: ack, seqRaw: tcp.sequenceNumber, ackRaw: tcp.acknowledgementNumber,
             length: tcp.payloadLength, window: window, tcp: tcp, analysis: analysis,
-            evidence: evidence.map { flag, why in
+            evidence: prose == .none ? [] : evidence.map { flag, why in
                 let label = (flag.name ?? "analysis").split(separator: "_").joined(separator: " ")
                 return label.prefix(1).uppercased() + label.dropFirst() + " — " + why + "."
             },
-            initialRTT: table[i].initialRTT, notes: [])
-        var conversation = table[i]
-        report.notes = follow(&conversation, report: report, forward: forward)
-        table[i] = conversation
-        return report
-    }
-
-    /// Handshake and close records completed since the last call.
-    public mutating func takeRecords() -> [Record] {
-        defer { pending.removeAll() }
-        return pending
-    }
-
-    /// At the end of the capture: the records of connections that never finished opening or
-    /// closing (a SYN nobody answered is a timeout).
-    public mutating func finish() -> [Record] {
-        for i in table.indices {
-            if var handshake = table[i].lifecycle.handshake, !table[i].lifecycle.handshakeReported {
-                if handshake.state == .complete && handshake.ackFrame == nil { handshake.state = .timeout }
-                pending.append(.handshake(handshake))
-                table[i].lifecycle.handshakeReported = true
-            }
-            if !table[i].lifecycle.closeReported, let first = table[i].lifecycle.firstFIN {
-                let client = table[i].lifecycle.handshake.map { $0.client == table[i].first ? 0 : 1 } ?? 0
-                pending.append(.close(CloseRecord(
-                    stream: table[i].stream, how: table[i].lifecycle.dataAfterFIN ? .halfClose : .fin,
-                    first: first.side == client ? "client" : "server", frames: table[i].lifecycle.closeFrames, complete: false)))
-                table[i].lifecycle.closeReported = true
-            }
+            initialRTT: initialRTT, notes: [])
+        report.notes = follow(report, forward: forward, prose: prose, pending: &pending)
+        report.fromClient = lifecycle.handshake.map { $0.client == source } ?? (forward == 0)
+        if !finished && lifecycle.isFinished {
+            finished = true
+            return (report, stream)
         }
-        return takeRecords()
+        return (report, nil)
     }
 
     /// The shift for one side's windows: nil until its SYN is seen; 0 when either side's SYN
     /// lacked the option (RFC 7323: scaling needs both).
-    private func shift(of side: Direction, other: Direction) -> Int? {
+    static func shift(of side: ConnectionTracker.Direction, other: ConnectionTracker.Direction) -> Int? {
         guard let mine = side.offeredScale else { return nil }
         if mine < 0 { return 0 }
         if let theirs = other.offeredScale, theirs < 0 { return 0 }
         return min(mine, 14)
     }
 
-    /// Updates the connection's opening and closing state and says, in plain English, what
-    /// this segment does in the life of the connection.
-    private mutating func follow(_ conversation: inout Conversation, report: SegmentReport, forward: Int) -> [String] {
-        var notes: [String] = []
-        let tcp = report.tcp
-        let flags = tcp.flags
-        var life = conversation.lifecycle
-        defer { conversation.lifecycle = life }
-        let clientSide = life.handshake.map { $0.client == conversation.first ? 0 : 1 }
-        /// "client" or "server" (when the capture missed the SYN: by who spoke first).
-        func party(_ side: Int) -> String {
-            guard let clientSide else { return side == 0 ? "first sender" : "other side" }
-            return side == clientSide ? "client" : "server"
-        }
-        func role(_ side: Int) -> String { "the " + party(side) }
-
-        if flags.contains(.syn) && !flags.contains(.ack) {
-            if var handshake = life.handshake, handshake.client == report.source {
-                handshake.synCount += 1
-                life.handshake = handshake
-                notes.append("SYN again (attempt \(handshake.synCount)) — no SYN-ACK came back, so the client retransmits its SYN with the same ISN; Linux waits 1 s, then 2 s, 4 s… before giving up with ETIMEDOUT.")
-            } else if var handshake = life.handshake, handshake.server == report.source {
-                handshake.state = .simultaneousOpen
-                life.handshake = handshake
-                notes.append("SYN from the other side too — a simultaneous open: both ends called connect() at once (RFC 9293 §3.5).")
-            } else {
-                life.handshake = HandshakeRecord(
-                    stream: conversation.stream, client: report.source, server: report.destination,
-                    clientISN: tcp.sequenceNumber, serverISN: nil, synFrame: report.frame, synAckFrame: nil, ackFrame: nil,
-                    synCount: 1, rtt: nil, clientOptions: OfferedOptions(tcp.options), serverOptions: nil, state: .complete)
-                notes.append("SYN — the client \(report.source) asks to open a connection to \(report.destination) and picks its initial sequence number \(tcp.sequenceNumber) (shown as 0 from now on). It offers \(OfferedOptions(tcp.options).text).")
-            }
-        } else if flags.contains(.syn) && flags.contains(.ack), var handshake = life.handshake, handshake.server == report.source {
-            handshake.serverISN = tcp.sequenceNumber
-            handshake.synAckFrame = report.frame
-            let offered = OfferedOptions(tcp.options)
-            handshake.serverOptions = offered
-            life.handshake = handshake
-            var text = "SYN-ACK — the server agrees; its ACK \(tcp.acknowledgementNumber) is the client's ISN + 1: a SYN uses one sequence number. Its own ISN is \(tcp.sequenceNumber). It offers \(offered.text)."
-            let client = handshake.clientOptions
-            if client.windowScale != nil && offered.windowScale != nil {
-                text += " Both offered window scaling, so from now on each side's window field is multiplied by its own factor."
-            } else if client.windowScale != nil || offered.windowScale != nil {
-                text += " Only one side offered window scaling, so neither scales: windows stay below 64 KiB."
-            }
-            if client.sackPermitted && offered.sackPermitted { text += " SACK is on: a receiver can report the blocks it holds beyond a gap." }
-            if let a = client.mss, let b = offered.mss { text += " Each side will send segments of at most the other's MSS (\(b) and \(a) bytes)." }
-            notes.append(text)
-        } else if flags.intersection([.syn, .fin, .rst, .ack]) == .ack, var handshake = life.handshake,
-                  handshake.ackFrame == nil, handshake.synAckFrame != nil, handshake.client == report.source {
-            handshake.ackFrame = report.frame
-            handshake.rtt = conversation.initialRTT
-            life.handshake = handshake
-            let rtt = conversation.initialRTT.map { " in " + SegmentAnalyzer.milliseconds($0) } ?? ""
-            notes.append("ACK — handshake complete\(rtt); both sides are now ESTABLISHED and accept() returns on the server.")
+    /// At the end of the capture or when forgotten: the handshake it never completed (a SYN
+    /// nobody answered is a timeout) and the close it never finished.
+    func reportUnfinished(into pending: inout [ConnectionTracker.Record]) {
+        if var handshake = lifecycle.handshake, !lifecycle.handshakeReported {
+            if handshake.state == .complete && handshake.ackFrame == nil { handshake.state = .timeout }
             pending.append(.handshake(handshake))
-            life.handshakeReported = true
+            lifecycle.handshakeReported = true
+            summary.note(.handshake(handshake))
         }
-
-        if flags.contains(.rst) {
-            life.closeFrames.append(report.frame)
-            if var handshake = life.handshake, handshake.synAckFrame == nil, handshake.server == report.source {
-                handshake.state = .refused
-                life.handshake = handshake
-                notes.append("RST — nothing listens on \(report.source): the server's kernel refuses the connection, and the client's connect() fails with ECONNREFUSED.")
-                pending.append(.handshake(handshake))
-                life.handshakeReported = true
-            } else {
-                notes.append("RST — \(role(forward)) aborts the connection: no FIN exchange, no TIME_WAIT; unread data is thrown away. (A close() with SO_LINGER set to 0 does this, and so does data arriving for a socket that is already closed.)")
-                if !life.closeReported {
-                    pending.append(.close(CloseRecord(stream: conversation.stream, how: .rst, first: party(forward), frames: life.closeFrames, complete: true)))
-                    life.closeReported = true
-                }
-            }
+        if !lifecycle.closeReported, let firstFIN = lifecycle.firstFIN {
+            let client = lifecycle.handshake.map { $0.client == first ? 0 : 1 } ?? 0
+            let close = CloseRecord(
+                stream: stream, how: lifecycle.dataAfterFIN ? .halfClose : .fin,
+                first: firstFIN.side == client ? "client" : "server", frames: lifecycle.closeFrames, complete: false)
+            pending.append(.close(close))
+            lifecycle.closeReported = true
+            summary.note(.close(close))
         }
-
-        let seqEnd = tcp.sequenceNumber &+ UInt32(truncatingIfNeeded: tcp.sequenceLength)
-        if flags.contains(.fin) {
-            if life.firstFIN == nil {
-                life.firstFIN = (forward, report.frame, seqEnd)
-                life.closeFrames.append(report.frame)
-                notes.append("FIN — \(role(forward)) has nothing more to send (it called close() or shutdown(SHUT_WR)); it closes first, so it is the side that will wait in TIME_WAIT.")
-            } else if let first = life.firstFIN, first.side != forward, life.secondFIN == nil {
-                life.secondFIN = (forward, report.frame, seqEnd)
-                life.closeFrames.append(report.frame)
-                notes.append("FIN — \(role(forward)) closes its direction too" + (life.dataAfterFIN ? ", after sending more data: that was a half-close." : "."))
-            }
-        } else if report.length > 0, let first = life.firstFIN, first.side != forward, life.secondFIN == nil {
-            if !life.dataAfterFIN {
-                notes.append("Data after the other side's FIN — a half-close: \(role(first.side)) stopped sending but still receives, so \(role(forward)) goes on.")
-            }
-            life.dataAfterFIN = true
-        }
-        if let second = life.secondFIN, second.side != forward, flags.contains(.ack), tcp.acknowledgementNumber == second.seqEnd,
-           !life.closeReported, let first = life.firstFIN {
-            life.closeFrames.append(report.frame)
-            notes.append("ACK of the last FIN — the connection is closed. The \(party(first.side)) closed first and now waits in TIME_WAIT (2 × MSL) so that a late segment cannot confuse a new connection on the same ports.")
-            pending.append(.close(CloseRecord(
-                stream: conversation.stream, how: life.dataAfterFIN ? .halfClose : .fin,
-                first: party(first.side), frames: life.closeFrames, complete: true)))
-            life.closeReported = true
-        }
-
-        return notes + report.evidence
     }
 }

@@ -1,66 +1,88 @@
 import Capture
 
 /// Per connection and direction: packets, bytes, duration, retransmissions and how it ended —
-/// the table `tshark -z conv,tcp` and tcptrace print, and DESIGN.md's `summary` record.
-struct ConversationTable {
-    struct Row: Sendable {
-        var stream: Int
-        /// A is the side that sent the first segment seen (the client when the SYN is in).
-        var a: Endpoint
-        var b: Endpoint
-        var framesAToB = 0, bytesAToB = 0, payloadAToB = 0, retransmissionsAToB = 0
-        var framesBToA = 0, bytesBToA = 0, payloadBToA = 0, retransmissionsBToA = 0
-        var start: Timestamp
-        var end: Timestamp
-        var state = "open"
+/// a row of the table `tshark -z conv,tcp` and tcptrace print, and DESIGN.md's `summary`
+/// record. Each conversation keeps its own, handed out when it is forgotten or the capture ends.
+public struct ConversationSummary: Sendable {
+    public var stream: Int
+    /// A is the side that sent the first segment seen (the client when the SYN is in).
+    public var a: Endpoint
+    public var b: Endpoint
+    public var framesAToB = 0, bytesAToB = 0, payloadAToB = 0, retransmissionsAToB = 0
+    public var framesBToA = 0, bytesBToA = 0, payloadBToA = 0, retransmissionsBToA = 0
+    public var start: Timestamp
+    public var end: Timestamp
+    /// open, established, refused, timeout, simultaneous_open, closing, closed, reset.
+    public var state = "open"
+
+    init(stream: Int, a: Endpoint, b: Endpoint, start: Timestamp) {
+        self.stream = stream
+        self.a = a
+        self.b = b
+        self.start = start
+        self.end = start
     }
 
-    private(set) var rows: [Row] = []
-
-    mutating func add(_ report: SegmentReport, frameLength: Int) {
-        if report.stream == rows.count {
-            rows.append(Row(stream: report.stream, a: report.source, b: report.destination, start: report.time, end: report.time))
-        }
-        guard report.stream < rows.count else { return }
-        let retransmitted = report.analysis.names.contains("retransmission") ? 1 : 0
-        if report.source == rows[report.stream].a {
-            rows[report.stream].framesAToB += 1
-            rows[report.stream].bytesAToB += frameLength
-            rows[report.stream].payloadAToB += report.length
-            rows[report.stream].retransmissionsAToB += retransmitted
+    mutating func count(forward: Bool, wireLength: Int, payload: Int, retransmission: Bool, time: Timestamp) {
+        if forward {
+            framesAToB += 1
+            bytesAToB += wireLength
+            payloadAToB += payload
+            if retransmission { retransmissionsAToB += 1 }
         } else {
-            rows[report.stream].framesBToA += 1
-            rows[report.stream].bytesBToA += frameLength
-            rows[report.stream].payloadBToA += report.length
-            rows[report.stream].retransmissionsBToA += retransmitted
+            framesBToA += 1
+            bytesBToA += wireLength
+            payloadBToA += payload
+            if retransmission { retransmissionsBToA += 1 }
         }
-        rows[report.stream].end = report.time
+        end = time
     }
 
     /// The state column follows the connection's records.
     mutating func note(_ record: ConnectionTracker.Record) {
-        guard record.stream < rows.count else { return }
         switch record {
         case .handshake(let h):
-            if h.state != .complete || rows[record.stream].state == "open" {
-                rows[record.stream].state = h.state == .complete ? "established" : h.state.rawValue
+            if h.state != .complete || state == "open" {
+                state = h.state == .complete ? "established" : h.state.rawValue
             }
         case .close(let c):
-            rows[record.stream].state = c.how == .rst ? "reset" : (c.complete ? "closed" : "closing")
+            state = c.how == .rst ? "reset" : (c.complete ? "closed" : "closing")
+        case .summary:
+            break
         }
     }
 
-    static func text(_ rows: [Row]) -> [String] {
-        var lines = ["TCP conversations (A is the side that spoke first)",
-                     pad("stream", 6) + "  " + pad("A", 23) + "  " + pad("B", 23) + "  " + pad("A→B frames/bytes", 18)
-                        + "  " + pad("B→A frames/bytes", 18) + "  " + pad("retrans", 8) + "  " + pad("duration", 10) + "  state"]
-        for row in rows {
-            lines.append(pad("\(row.stream)", 6) + "  " + pad(row.a.description, 23) + "  " + pad(row.b.description, 23)
-                         + "  " + pad("\(row.framesAToB)/\(row.bytesAToB)", 18) + "  " + pad("\(row.framesBToA)/\(row.bytesBToA)", 18)
-                         + "  " + pad("\(row.retransmissionsAToB)/\(row.retransmissionsBToA)", 8)
-                         + "  " + pad(JSONLines.format9(row.end.seconds(since: row.start)).prefix(8) + " s", 10) + "  " + row.state)
+    public var duration: Double { end.seconds(since: start) }
+}
+
+/// The text form of the summaries: a header once, then a row per connection.
+enum ConversationTable {
+    static let header = "TCP conversations (A is the side that spoke first)\n"
+        + pad("stream", 6) + "  " + pad("A", 23) + "  " + pad("B", 23) + "  " + pad("A→B frames/bytes", 18)
+        + "  " + pad("B→A frames/bytes", 18) + "  " + pad("retrans", 8) + "  " + pad("duration", 10) + "  state"
+
+    static func row(_ row: ConversationSummary) -> String {
+        var out = OutputBuffer()
+        write(row, to: &out)
+        return String(decoding: out.bytes.dropLast(), as: UTF8.self)
+    }
+
+    /// One row, straight into the output: a long capture has a row per connection.
+    static func write(_ row: ConversationSummary, to out: inout OutputBuffer) {
+        out.column(6) { $0.number(row.stream) }
+        out.column(23) { $0.endpoint(row.a) }
+        out.column(23) { $0.endpoint(row.b) }
+        out.column(18) { $0.number(row.framesAToB); $0.byte(UInt8(ascii: "/")); $0.number(row.bytesAToB) }
+        out.column(18) { $0.number(row.framesBToA); $0.byte(UInt8(ascii: "/")); $0.number(row.bytesBToA) }
+        out.column(8) { $0.number(row.retransmissionsAToB); $0.byte(UInt8(ascii: "/")); $0.number(row.retransmissionsBToA) }
+        out.column(10) {
+            let microseconds = max(0, Int((row.duration * 1_000_000).rounded()))
+            $0.number(microseconds / 1_000_000)
+            $0.byte(UInt8(ascii: "."))
+            $0.padded(UInt32(microseconds % 1_000_000), digits: 6)
+            $0.append(" s")
         }
-        return lines
+        out.line(row.state)
     }
 
     private static func pad(_ text: some StringProtocol, _ width: Int) -> String {
@@ -68,12 +90,53 @@ struct ConversationTable {
     }
 }
 
+extension OutputBuffer {
+    /// What `body` writes, then spaces up to `width` characters and two more between columns.
+    mutating func column(_ width: Int, _ body: (inout OutputBuffer) -> Void) {
+        let start = bytes.count
+        body(&self)
+        let written = bytes[start...].reduce(0) { $0 + ($1 & 0xC0 == 0x80 ? 0 : 1) }  // characters, not bytes
+        for _ in 0..<(max(0, width - written) + 2) { byte(UInt8(ascii: " ")) }
+    }
+
+    /// `127.0.0.1.8080`, tcpdump's way.
+    mutating func endpoint(_ endpoint: Endpoint) {
+        address(endpoint.address)
+        byte(UInt8(ascii: "."))
+        number(endpoint.port)
+    }
+}
+
 extension JSONLines {
-    /// `{"kind":"summary",…}`: one per connection, after the last frame.
-    static func line(_ row: ConversationTable.Row) -> String {
-        "{\"kind\":\"summary\",\"stream\":\(row.stream),\"a\":\(quoted(row.a.description)),\"b\":\(quoted(row.b.description))"
-            + ",\"a_to_b\":{\"frames\":\(row.framesAToB),\"bytes\":\(row.bytesAToB),\"payload\":\(row.payloadAToB),\"retransmissions\":\(row.retransmissionsAToB)}"
-            + ",\"b_to_a\":{\"frames\":\(row.framesBToA),\"bytes\":\(row.bytesBToA),\"payload\":\(row.payloadBToA),\"retransmissions\":\(row.retransmissionsBToA)}"
-            + ",\"start\":\(row.start),\"duration\":\(format9(row.end.seconds(since: row.start))),\"state\":\"\(row.state)\"}"
+    /// `{"kind":"summary",…}`: one per connection, when it is forgotten or the capture ends.
+    static func write(_ row: ConversationSummary, to out: inout OutputBuffer) {
+        out.append("{\"kind\":\"summary\",\"stream\":")
+        out.number(row.stream)
+        out.append(",\"a\":")
+        out.quoted(row.a.description)
+        out.append(",\"b\":")
+        out.quoted(row.b.description)
+        func direction(_ frames: Int, _ bytes: Int, _ payload: Int, _ retransmissions: Int) {
+            out.append("{\"frames\":")
+            out.number(frames)
+            out.append(",\"bytes\":")
+            out.number(bytes)
+            out.append(",\"payload\":")
+            out.number(payload)
+            out.append(",\"retransmissions\":")
+            out.number(retransmissions)
+            out.append("}")
+        }
+        out.append(",\"a_to_b\":")
+        direction(row.framesAToB, row.bytesAToB, row.payloadAToB, row.retransmissionsAToB)
+        out.append(",\"b_to_a\":")
+        direction(row.framesBToA, row.bytesBToA, row.payloadBToA, row.retransmissionsBToA)
+        out.append(",\"start\":")
+        out.timestamp(row.start)
+        out.append(",\"duration\":")
+        out.append(format9(row.duration))
+        out.append(",\"state\":\"")
+        out.append(row.state)
+        out.append("\"}\n")
     }
 }

@@ -23,6 +23,14 @@ struct ConversationKey: Hashable {
         if Self.ordered(a, b) { (low, high) = (a, b) } else { (low, high) = (b, a) }
     }
 
+    /// Looked up once per segment: fold both endpoints into three words instead of hashing
+    /// each field of two enums.
+    func hash(into hasher: inout Hasher) {
+        let (x, y) = (low.address.rank, high.address.rank)
+        hasher.combine(x.low &+ x.high &* 31 &+ UInt64(low.port) << 48)
+        hasher.combine(y.low &+ y.high &* 31 &+ UInt64(high.port) << 48)
+    }
+
     /// A total order on endpoints: IPv4 before IPv6, then by address, then by port.
     private static func ordered(_ a: Endpoint, _ b: Endpoint) -> Bool {
         let (x, y) = (a.address.rank, b.address.rank)
@@ -50,5 +58,15 @@ extension IPAddress {
         case .v4(let address): (4, 0, UInt64(address.value))
         case .v6(let address): (6, address.high, address.low)
         }
+    }
+}
+
+extension Packet {
+    /// The IP datagram's length (header included): a frame's size when the caller does not
+    /// know the length on the wire.
+    var ipLength: Int {
+        if let ip = ipv4 { return ip.totalLength }
+        if let ip = ipv6 { return 40 + Int(ip.payloadLength) }
+        return 0
     }
 }

@@ -6,68 +6,112 @@ import Packets
 /// and a million lines must not go through an encoder's dictionaries.
 public enum JSONLines {
     /// `{"kind":"packet","frame":1,…}` for one TCP segment.
-    public static func line(_ report: SegmentReport) -> String {
-        var out = "{\"kind\":\"packet\",\"frame\":\(report.frame),\"time\":\(report.time)"
-        out += ",\"proto\":\"tcp\",\"stream\":\(report.stream)"
-        out += ",\"src\":\(quoted(report.source.address.description)),\"sport\":\(report.source.port)"
-        out += ",\"dst\":\(quoted(report.destination.address.description)),\"dport\":\(report.destination.port)"
-        out += ",\"flags\":[" + report.flags.names.map(quoted).joined(separator: ",") + "]"
-        out += ",\"seq\":\(report.seq),\"ack\":\(report.ack),\"seq_raw\":\(report.seqRaw),\"ack_raw\":\(report.ackRaw)"
-        out += ",\"len\":\(report.length),\"win\":\(report.window)"
-        out += ",\"analysis\":[" + report.analysis.names.map(quoted).joined(separator: ",") + "]"
-        if !report.notes.isEmpty { out += ",\"note\":" + quoted(report.notes.joined(separator: " ")) }
-        return out + "}"
+    public static func write(_ report: SegmentReport, to out: inout OutputBuffer) {
+        out.append("{\"kind\":\"packet\",\"frame\":")
+        out.number(report.frame)
+        out.append(",\"time\":")
+        out.timestamp(report.time)
+        out.append(",\"proto\":\"tcp\",\"stream\":")
+        out.number(report.stream)
+        out.append(",\"src\":\"")
+        out.address(report.source.address)
+        out.append("\",\"sport\":")
+        out.number(report.source.port)
+        out.append(",\"dst\":\"")
+        out.address(report.destination.address)
+        out.append("\",\"dport\":")
+        out.number(report.destination.port)
+        out.append(",\"flags\":[")
+        var separator = false
+        for (flag, name) in TCPFlags.jsonNames where report.flags.contains(flag) {
+            if separator { out.byte(UInt8(ascii: ",")) }
+            out.append(name)
+            separator = true
+        }
+        out.append("],\"seq\":")
+        out.number(report.seq)
+        out.append(",\"ack\":")
+        out.number(report.ack)
+        out.append(",\"seq_raw\":")
+        out.number(report.seqRaw)
+        out.append(",\"ack_raw\":")
+        out.number(report.ackRaw)
+        out.append(",\"len\":")
+        out.number(report.length)
+        out.append(",\"win\":")
+        out.number(report.window)
+        out.append(",\"analysis\":[")
+        if !report.analysis.isEmpty {
+            for (i, name) in report.analysis.names.enumerated() {
+                if i > 0 { out.byte(UInt8(ascii: ",")) }
+                out.quoted(name)
+            }
+        }
+        out.byte(UInt8(ascii: "]"))
+        if !report.notes.isEmpty {
+            out.append(",\"note\":")
+            out.quoted(report.notes.joined(separator: " "))
+        }
+        out.append("}\n")
     }
 
     /// A UDP or ICMP packet: no stream, no sequence numbers — one line with what it is.
-    public static func line(frame: Int, time: Timestamp, packet: Packet, note: String) -> String {
-        let proto: String
+    public static func write(frame: Int, time: Timestamp, packet: Packet, note: String, to out: inout OutputBuffer) {
+        let proto: StaticString
         if packet.udp != nil { proto = "udp" } else if packet.icmp != nil { proto = "icmp" } else if packet.icmpv6 != nil { proto = "icmpv6" } else { proto = "other" }
-        var out = "{\"kind\":\"packet\",\"frame\":\(frame),\"time\":\(time),\"proto\":\"\(proto)\""
+        out.append("{\"kind\":\"packet\",\"frame\":")
+        out.number(frame)
+        out.append(",\"time\":")
+        out.timestamp(time)
+        out.append(",\"proto\":\"")
+        out.append(proto)
+        out.byte(UInt8(ascii: "\""))
         if let source = packet.sourceAddress, let destination = packet.destinationAddress {
-            out += ",\"src\":\(quoted(source)),\"dst\":\(quoted(destination))"
+            out.append(",\"src\":")
+            out.quoted(source)
+            out.append(",\"dst\":")
+            out.quoted(destination)
         }
         if let udp = packet.udp {
-            out += ",\"sport\":\(udp.sourcePort),\"dport\":\(udp.destinationPort),\"len\":\(udp.payloadLength)"
+            out.append(",\"sport\":")
+            out.number(udp.sourcePort)
+            out.append(",\"dport\":")
+            out.number(udp.destinationPort)
+            out.append(",\"len\":")
+            out.number(udp.payloadLength)
         }
-        return out + ",\"note\":\(quoted(note))}"
-    }
-
-    /// A JSON string literal (RFC 8259 §7).
-    static func quoted(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            case "\r": out += "\\r"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
+        out.append(",\"note\":")
+        out.quoted(note)
+        out.append("}\n")
     }
 }
 
+extension TCPFlags {
+    /// Each flag and its name as a JSON string, in DESIGN's order (as `names`).
+    static let jsonNames: [(TCPFlags, StaticString)] = [
+        (.syn, "\"SYN\""), (.ack, "\"ACK\""), (.fin, "\"FIN\""), (.rst, "\"RST\""), (.psh, "\"PSH\""),
+        (.urg, "\"URG\""), (.ece, "\"ECE\""), (.cwr, "\"CWR\""), (.ae, "\"AE\""),
+    ]
+}
+
 extension JSONLines {
-    /// `{"kind":"handshake",…}` or `{"kind":"close",…}`.
-    public static func line(_ record: ConnectionTracker.Record) -> String {
+    /// `{"kind":"handshake",…}`, `{"kind":"close",…}` or `{"kind":"summary",…}`. Written
+    /// rarely (once per connection), so through Strings for clarity.
+    public static func write(_ record: ConnectionTracker.Record, to out: inout OutputBuffer) {
         switch record {
         case .handshake(let h):
-            var out = "{\"kind\":\"handshake\",\"stream\":\(h.stream),\"state\":\"\(h.state.rawValue)\""
-            out += ",\"client\":\(quoted(h.client.description)),\"server\":\(quoted(h.server.description))"
-            out += ",\"client_isn\":\(h.clientISN),\"server_isn\":\(h.serverISN.map(String.init) ?? "null")"
-            out += ",\"frames\":[\(h.synFrame),\(h.synAckFrame.map(String.init) ?? "null"),\(h.ackFrame.map(String.init) ?? "null")]"
-            out += ",\"syn_count\":\(h.synCount),\"rtt\":\(h.rtt.map { String(format9($0)) } ?? "null")"
-            out += ",\"client_options\":\(options(h.clientOptions)),\"server_options\":\(h.serverOptions.map(options) ?? "null")"
-            return out + "}"
+            var line = "{\"kind\":\"handshake\",\"stream\":\(h.stream),\"state\":\"\(h.state.rawValue)\""
+            line += ",\"client\":\"\(h.client)\",\"server\":\"\(h.server)\""
+            line += ",\"client_isn\":\(h.clientISN),\"server_isn\":\(h.serverISN.map(String.init) ?? "null")"
+            line += ",\"frames\":[\(h.synFrame),\(h.synAckFrame.map(String.init) ?? "null"),\(h.ackFrame.map(String.init) ?? "null")]"
+            line += ",\"syn_count\":\(h.synCount),\"rtt\":\(h.rtt.map { String(format9($0)) } ?? "null")"
+            line += ",\"client_options\":\(options(h.clientOptions)),\"server_options\":\(h.serverOptions.map(options) ?? "null")"
+            out.line(line + "}")
         case .close(let c):
-            return "{\"kind\":\"close\",\"stream\":\(c.stream),\"how\":\"\(c.how.rawValue)\",\"first\":\"\(c.first)\""
-                + ",\"frames\":[\(c.frames.map(String.init).joined(separator: ","))],\"complete\":\(c.complete)}"
+            out.line("{\"kind\":\"close\",\"stream\":\(c.stream),\"how\":\"\(c.how.rawValue)\",\"first\":\"\(c.first)\""
+                + ",\"frames\":[\(c.frames.map(String.init).joined(separator: ","))],\"complete\":\(c.complete)}")
+        case .summary(let row):
+            write(row, to: &out)
         }
     }
 

@@ -33,4 +33,7 @@ public struct SegmentReport: Sendable {
     public var initialRTT: Double?
     /// Plain-English notes for this segment (empty for ordinary data and ACKs).
     public var notes: [String]
+    /// Sent by the client (the side that sent the SYN; when the capture missed it, the side
+    /// seen first). The ladder draws the client on the left.
+    public var fromClient = true
 }

@@ -2,8 +2,8 @@ import Capture
 import Packets
 
 /// One inspector run over a stream of frames, file or live: decodes each frame, follows the
-/// connections and turns them into the lines to print (text or JSON Lines), honouring the
-/// filters. The command-line tool only prints what this returns.
+/// connections and renders them (text, ladder or JSON Lines) into an `OutputBuffer`, honouring
+/// the filters. The command-line tool only flushes what this writes.
 public struct Session {
     public struct Options: Sendable {
         public var json = false
@@ -13,57 +13,86 @@ public struct Session {
         public var handshakes = false
         /// Raw sequence numbers in the text view.
         public var absolute = false
-        /// The conversation table at the end.
+        /// Only the conversation table (text) or summary records (JSON).
         public var summary = false
+        /// The two-column sequence diagram instead of tcpdump lines.
+        public var ladder = false
+        /// How much prose: none (`--quiet`), notes on the segments that matter (the default),
+        /// or a sentence for every segment (`--explain`).
+        public var prose: ConnectionTracker.Prose = .notes
+        /// ANSI colours in the text views.
+        public var color = false
         public init() {}
     }
 
     public let options: Options
     public let linkType: LinkType
-    private var tracker = ConnectionTracker()
+    private var tracker: ConnectionTracker
     private var packet = Packet()
-    private var conversations = ConversationTable()
+    private var ladder = LadderView()
+    private var style: TextStyle
+    private var tableHeaderWritten = false
 
     public init(linkType: LinkType, options: Options) {
         self.linkType = linkType
         self.options = options
+        tracker = ConnectionTracker(prose: options.summary ? .none : options.prose)
+        style = TextStyle(enabled: options.color && !options.json)
     }
 
-    /// The lines for one frame (none when a filter hides it).
-    public mutating func lines(frame: FrameView) -> [String] {
+    /// Everything one frame has to say (nothing when a filter hides it).
+    public mutating func write(frame: FrameView, to out: inout OutputBuffer) {
         packet.decode(frame.bytes, linkType: linkType)
-        var lines: [String] = []
-        if let report = tracker.add(frame: frame.number, time: frame.timestamp, packet: packet) {
-            conversations.add(report, frameLength: frame.originalLength)
+        if let tcp = packet.tcp, let (source, destination) = packet.tcpEndpoints {
+            let report = tracker.add(frame: frame.number, time: frame.timestamp, tcp: tcp, source: source, destination: destination,
+                                     wireLength: frame.originalLength)
             let shown = (options.stream.map { report.stream == $0 } ?? true)
                 && (!options.handshakes || !report.flags.isDisjoint(with: [.syn, .fin, .rst]) || !report.notes.isEmpty)
             if shown && !options.summary {
-                lines.append(options.json ? JSONLines.line(report) : TextView.line(report, absolute: options.absolute))
+                if options.json {
+                    JSONLines.write(report, to: &out)
+                } else if options.ladder {
+                    ladder.write(report, style: style, absolute: options.absolute, to: &out)
+                } else {
+                    out.line(TextView.line(report, absolute: options.absolute, style: style))
+                }
             }
-            lines += records(tracker.takeRecords())
+            let records = tracker.takeRecords()
+            if !records.isEmpty { write(records, to: &out) }
         } else if options.stream == nil && !options.handshakes && !options.summary {
             let note = TextView.note(for: packet)
-            lines.append(options.json
-                ? JSONLines.line(frame: frame.number, time: frame.timestamp, packet: packet, note: note)
-                : frame.timestamp.timeOfDay + " " + packet.summary + "\n    " + note)
+            if options.json {
+                JSONLines.write(frame: frame.number, time: frame.timestamp, packet: packet, note: note, to: &out)
+            } else if options.ladder {
+                ladder.write(other: packet.summary, note: options.prose == .none ? nil : note, time: frame.timestamp, style: style, to: &out)
+            } else {
+                out.line(frame.timestamp.timeOfDay + " " + packet.summary + (options.prose == .none ? "" : "\n    " + style.note(note)))
+            }
         }
-        return lines
     }
 
-    /// The lines after the last frame: unfinished connections, and the summary.
-    public mutating func finish() -> [String] {
-        var lines = records(tracker.finish())
-        if options.summary || options.json {
-            let rows = conversations.rows.filter { row in options.stream.map { row.stream == $0 } ?? true }
-            lines += options.json ? rows.map(JSONLines.line) : ConversationTable.text(rows)
-        }
-        return lines
+    /// After the last frame: unfinished connections, and the summaries.
+    public mutating func finish(to out: inout OutputBuffer) {
+        write(tracker.finish(), to: &out)
     }
 
-    private mutating func records(_ records: [ConnectionTracker.Record]) -> [String] {
-        for record in records { conversations.note(record) }
-        guard !options.summary else { return [] }
-        return records.filter { record in options.stream.map { record.stream == $0 } ?? true }
-            .map { options.json ? JSONLines.line($0) : TextView.block($0) }
+    private mutating func write(_ records: [ConnectionTracker.Record], to out: inout OutputBuffer) {
+        for record in records where options.stream.map({ record.stream == $0 }) ?? true {
+            switch record {
+            case .summary(let row):
+                if options.json {
+                    JSONLines.write(row, to: &out)
+                } else if options.summary {
+                    if !tableHeaderWritten {
+                        out.line(style.heading(ConversationTable.header))
+                        tableHeaderWritten = true
+                    }
+                    ConversationTable.write(row, to: &out)
+                }
+            case .handshake, .close:
+                if options.summary { continue }
+                if options.json { JSONLines.write(record, to: &out) } else { out.line(style.heading(TextView.block(record))) }
+            }
+        }
     }
 }

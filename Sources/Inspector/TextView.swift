@@ -5,14 +5,20 @@ import Packets
 /// The default view: tcpdump's line, with relative numbers, and under the segments that
 /// matter an indented note in plain English.
 public enum TextView {
-    public static func line(_ report: SegmentReport, absolute: Bool = false) -> String {
+    static func line(_ report: SegmentReport, absolute: Bool = false, style: TextStyle) -> String {
         let tcp = report.tcp
         let family = report.source.address.rank.family == 4 ? "IP" : "IP6"
         var text = "\(report.time.timeOfDay) \(family) \(report.source) > \(report.destination): "
         text += tcp.tcpdumpText(
             sequence: absolute ? nil : report.seq, acknowledgement: absolute ? nil : report.ack, window: report.window)
-        for note in report.notes { text += "\n    " + note }
+        text = style.segment(text, flags: report.flags, analysis: report.analysis)
+        for note in report.notes { text += "\n    " + style.note(note) }
         return text
+    }
+
+    /// The line without colour: what the tests and a pipe see.
+    public static func line(_ report: SegmentReport, absolute: Bool = false) -> String {
+        line(report, absolute: absolute, style: TextStyle(enabled: false))
     }
 
     /// One sentence for a UDP or ICMP packet: no connection, no handshake.
@@ -46,6 +52,8 @@ extension TextView {
             lines.append("   frames SYN \(frames[0]), SYN-ACK \(frames[1]), ACK \(frames[2])" + (h.synCount > 1 ? "; the SYN was sent \(h.synCount) times" : "")
                          + (h.rtt.map { "; handshake RTT " + JSONLines.format9($0) + " s" } ?? ""))
             return lines.joined(separator: "\n")
+        case .summary(let row):
+            return ConversationTable.row(row)
         case .close(let c):
             let how = ["fin": "FIN exchange", "rst": "reset (RST)", "half_close": "half-close, then FINs"][c.how.rawValue] ?? c.how.rawValue
             return "── stream \(c.stream) close: \(how), \(c.first) first\(c.complete ? "" : " (not finished in this capture)"); frames \(c.frames.map(String.init).joined(separator: ", ")) ──"

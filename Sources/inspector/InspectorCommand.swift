@@ -1,4 +1,7 @@
 import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#endif
 import Capture
 import Inspector
 import Packets
@@ -35,12 +38,23 @@ struct ViewOptions: ParsableArguments {
     var handshakes = false
     @Flag(help: "Raw sequence and acknowledgement numbers instead of relative ones.")
     var absolute = false
-    @Flag(help: "Only the conversation table at the end: packets, bytes, retransmissions, state.")
+    @Flag(help: "Only the conversation table: packets, bytes, retransmissions, duration and state per connection.")
     var summary = false
+    @Flag(help: "A two-column sequence diagram: client on the left, server on the right, an arrow per segment.")
+    var ladder = false
+    @Flag(help: "A sentence under every segment, ordinary data and ACKs too.")
+    var explain = false
+    @Flag(help: "No notes: tcpdump's lines and the handshake and close blocks only.")
+    var quiet = false
+    @Flag(help: "No colours (they are off anyway when the output is not a terminal, or NO_COLOR is set).")
+    var noColor = false
 
     func validate() throws {
         if let count, count <= 0 { throw ValidationError("--count must be at least 1") }
         if let stream, stream < 0 { throw ValidationError("--stream is 0 or more") }
+        if explain && quiet { throw ValidationError("--explain and --quiet ask for opposite things; choose one") }
+        if json && ladder { throw ValidationError("--ladder is a text view; it does not combine with --json") }
+        if summary && ladder { throw ValidationError("--summary prints only the table; it does not combine with --ladder") }
     }
 
     var sessionOptions: Session.Options {
@@ -50,6 +64,10 @@ struct ViewOptions: ParsableArguments {
         options.handshakes = handshakes
         options.absolute = absolute
         options.summary = summary
+        options.ladder = ladder
+        options.prose = quiet ? .none : explain ? .explain : .notes
+        options.color = !noColor && isatty(1) == 1 && getenv("NO_COLOR") == nil
+            && (getenv("TERM").map { String(cString: $0) != "dumb" } ?? false)
         return options
     }
 }
@@ -68,16 +86,19 @@ extension InspectorCommand {
             let limit = view.count ?? Int.max
             var frames = 0
             var failure: CaptureError?
+            var out = OutputBuffer()
             do {
                 try capture.forEach { frame in
                     guard frames < limit else { return }
                     frames += 1
-                    for line in session.lines(frame: frame) { print(line) }
+                    session.write(frame: frame, to: &out)
+                    out.flushIfFull()
                 }
             } catch {
                 failure = error
             }
-            for line in session.finish() { print(line) }
+            session.finish(to: &out)
+            out.flush()
             if let failure { throw failure }
         }
     }
@@ -104,11 +125,13 @@ extension InspectorCommand {
             var standardError = StandardError()
             print("inspector: capturing on \(interface)" + (filter.isEmpty ? "" : " (\(filter))") + "; Ctrl-C to stop", to: &standardError)
             var session = Session(linkType: capture.linkType, options: view.sessionOptions)
+            var out = OutputBuffer()
             try capture.run(count: view.count) { frame in
-                for line in session.lines(frame: frame) { print(line) }
-                flushOutput()
+                session.write(frame: frame, to: &out)
+                out.flush()
             }
-            for line in session.finish() { print(line) }
+            session.finish(to: &out)
+            out.flush()
             if let write { print("inspector: wrote \(write); open it in Wireshark", to: &standardError) }
         }
     }
