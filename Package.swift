@@ -98,8 +98,9 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        // libFuzzer target over the decoder (`make fuzz`); a plain build replays saved inputs.
-        .executableTarget(name: "packets-fuzz", dependencies: ["Packets", "TestSupport"], swiftSettings: strict),
+        // libFuzzer target over the decoder and the whole inspector (`make fuzz`); a plain build
+        // replays saved inputs.
+        .executableTarget(name: "packets-fuzz", dependencies: ["Packets", "Capture", "Inspector", "TestSupport"], swiftSettings: strict),
         // Shared by the test targets: peer threads, running real programs, test data.
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strict),
         .testTarget(name: "SocketCoreTests", dependencies: ["SocketCore", "TestSupport"], swiftSettings: strict),

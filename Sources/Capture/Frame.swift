@@ -51,6 +51,14 @@ public struct FrameView {
     /// 1-based frame number in the file or capture, as Wireshark numbers frames.
     public var number: Int
 
+    /// A frame that did not come from libpcap: a fuzzer's input, a test's hand-built bytes.
+    public init(timestamp: Timestamp, originalLength: Int, bytes: UnsafeRawBufferPointer, number: Int) {
+        self.number = number
+        self.timestamp = timestamp
+        self.originalLength = originalLength
+        self.bytes = bytes
+    }
+
     public var isTruncated: Bool { bytes.count < originalLength }
     public func owned() -> CapturedFrame {
         CapturedFrame(timestamp: timestamp, originalLength: originalLength, bytes: Array(bytes), number: number)

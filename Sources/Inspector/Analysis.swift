@@ -195,6 +195,7 @@ struct SegmentAnalyzer {
     }
 
     static func milliseconds(_ seconds: Double) -> String {
-        seconds < 0.001 ? "\(Int((seconds * 1_000_000).rounded())) µs" : "\((seconds * 1000 * 10).rounded() / 10) ms"
+        abs(seconds) < 0.001 ? JSONLines.fixed(seconds * 1_000_000, digits: 0) + " µs"
+            : JSONLines.fixed(seconds * 1000, digits: 1) + " ms"
     }
 }

@@ -75,13 +75,7 @@ enum ConversationTable {
         out.column(18) { $0.number(row.framesAToB); $0.byte(UInt8(ascii: "/")); $0.number(row.bytesAToB) }
         out.column(18) { $0.number(row.framesBToA); $0.byte(UInt8(ascii: "/")); $0.number(row.bytesBToA) }
         out.column(8) { $0.number(row.retransmissionsAToB); $0.byte(UInt8(ascii: "/")); $0.number(row.retransmissionsBToA) }
-        out.column(10) {
-            let microseconds = max(0, Int((row.duration * 1_000_000).rounded()))
-            $0.number(microseconds / 1_000_000)
-            $0.byte(UInt8(ascii: "."))
-            $0.padded(UInt32(microseconds % 1_000_000), digits: 6)
-            $0.append(" s")
-        }
+        out.column(10) { $0.append(JSONLines.fixed(row.duration, digits: 6) + " s") }
         out.line(row.state)
     }
 

@@ -121,9 +121,19 @@ extension JSONLines {
     }
 
     /// Seconds with nanosecond digits, as tshark prints `tcp.analysis.initial_rtt`.
-    public static func format9(_ seconds: Double) -> String {
-        let nanoseconds = Int64((seconds * 1e9).rounded())
-        let whole = nanoseconds / 1_000_000_000, fraction = String(nanoseconds % 1_000_000_000)
-        return "\(whole)." + String(repeating: "0", count: 9 - fraction.count) + fraction
+    public static func format9(_ seconds: Double) -> String { fixed(seconds, digits: 9) }
+
+    /// Seconds with `digits` decimals. Negative when the capture's clock ran backwards (it
+    /// happens; the fuzzer found it first), and clamped to ±9·10⁹ s so that a crafted
+    /// timestamp cannot overflow.
+    static func fixed(_ seconds: Double, digits: Int) -> String {
+        var scale = 1.0
+        for _ in 0..<digits { scale *= 10 }
+        let clamped = seconds.isNaN ? 0 : min(max(seconds, -9e9), 9e9)
+        let units = Int64((clamped * scale).rounded())
+        let one = Int64(scale)
+        guard digits > 0 else { return String(units) }
+        let fraction = String(units.magnitude % UInt64(one))
+        return (units < 0 ? "-" : "") + "\(units.magnitude / UInt64(one))." + String(repeating: "0", count: digits - fraction.count) + fraction
     }
 }

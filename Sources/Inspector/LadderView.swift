@@ -42,9 +42,7 @@ struct LadderView {
     private mutating func column(_ time: Timestamp) -> String {
         let first = start ?? time
         start = first
-        let micro = Int((time.seconds(since: first) * 1_000_000).rounded())
-        let fraction = String(micro % 1_000_000)
-        let text = "\(micro / 1_000_000)." + String(repeating: "0", count: 6 - fraction.count) + fraction
+        let text = JSONLines.fixed(time.seconds(since: first), digits: 6)
         return String(repeating: " ", count: max(0, 10 - text.count)) + text
     }
 

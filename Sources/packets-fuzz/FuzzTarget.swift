@@ -1,3 +1,5 @@
+import Capture
+import Inspector
 import Packets
 
 // libFuzzer's entry point: decode arbitrary bytes as a frame of any link type SocketLab knows
@@ -13,11 +15,68 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     return 0
 }
 
-/// One fuzz input: byte 0 picks the link type, the rest is the frame.
+/// Separates the frames of one input: the frames after byte 0 go, in order, through the
+/// whole inspector, so that sequences (a handshake, a retransmission, a close) reach the tracker.
+let frameSeparator: [UInt8] = [0xF0, 0x0D, 0xCA, 0xFE]
+
+/// One fuzz input: byte 0 picks the link type; the rest is one frame, or several joined by
+/// `frameSeparator`. Each frame is decoded on its own and every result a tool would print is
+/// used; then the frames go through the inspector's sessions (text with every note, ladder,
+/// JSON Lines, summary) as one capture.
 func decodeEverything(_ input: UnsafeRawBufferPointer) {
     guard let first = input.first else { return }
-    let frame = UnsafeRawBufferPointer(rebasing: input.dropFirst())
-    let packet = Packet(decoding: frame, linkType: linkTypes[Int(first) % linkTypes.count])
+    let linkType = linkTypes[Int(first) % linkTypes.count]
+    let frames = split(UnsafeRawBufferPointer(rebasing: input.dropFirst()))
+    for frame in frames { decodeOne(frame, linkType: linkType) }
+    inspect(frames, linkType: linkType)
+}
+
+func split(_ bytes: UnsafeRawBufferPointer) -> [UnsafeRawBufferPointer] {
+    var frames: [UnsafeRawBufferPointer] = []
+    var start = 0, i = 0
+    while i + frameSeparator.count <= bytes.count {
+        if bytes[i] == frameSeparator[0] && bytes[i + 1] == frameSeparator[1] && bytes[i + 2] == frameSeparator[2]
+            && bytes[i + 3] == frameSeparator[3] {
+            frames.append(UnsafeRawBufferPointer(rebasing: bytes[start..<i]))
+            i += frameSeparator.count
+            start = i
+        } else {
+            i += 1
+        }
+    }
+    frames.append(UnsafeRawBufferPointer(rebasing: bytes[start...]))
+    return frames
+}
+
+func inspect(_ frames: [UnsafeRawBufferPointer], linkType: LinkType) {
+    var views: [Session.Options] = []
+    var text = Session.Options()
+    text.prose = .explain
+    text.color = true
+    views.append(text)
+    var ladder = Session.Options()
+    ladder.ladder = true
+    views.append(ladder)
+    var json = Session.Options()
+    json.json = true
+    views.append(json)
+    var summary = Session.Options()
+    summary.summary = true
+    views.append(summary)
+    for options in views {
+        var session = Session(linkType: linkType, options: options)
+        var out = OutputBuffer()
+        for (index, bytes) in frames.enumerated() {
+            // Time runs backwards now and then: captures do that.
+            let time = Timestamp(seconds: 1_700_000_000 + Int64(index % 3), nanoseconds: UInt32(index * 7919 % 1_000_000_000))
+            session.write(frame: FrameView(timestamp: time, originalLength: bytes.count, bytes: bytes, number: index + 1), to: &out)
+        }
+        session.finish(to: &out)
+    }
+}
+
+func decodeOne(_ frame: UnsafeRawBufferPointer, linkType: LinkType) {
+    let packet = Packet(decoding: frame, linkType: linkType)
     _ = packet.summary
     _ = packet.problem?.description
     if let tcp = packet.tcp {

@@ -44,6 +44,8 @@ struct Replay {
             (2, F.be16(0x0800) + [0, 0] + F.be32(1) + F.be16(772) + [0, 6] + [UInt8](repeating: 0, count: 8) + ip),
             (3, [2, 0, 0, 0] + ip),
             (5, ip),
+            // A whole connection, frame after frame: the tracker's seed.
+            (6, connection()),
         ]
         for (index, seed) in seeds.enumerated() {
             let path = "\(directory)/seed-\(index)"
@@ -53,6 +55,26 @@ struct Replay {
             fclose(file)
         }
         print("packets-fuzz: wrote \(seeds.count) seeds to \(directory)")
+    }
+
+    /// Handshake, data each way, a retransmission, a duplicate ACK and the FIN exchange, as
+    /// raw IPv4 frames joined by the separator.
+    static func connection() -> [UInt8] {
+        typealias F = FrameBuilder
+        let mss: [UInt8] = [2, 4, 5, 180, 1, 3, 3, 7]
+        let frames: [[UInt8]] = [
+            F.ipv4(protocol: 6, F.tcp(seq: 1000, flags: 0x02, options: mss)),
+            F.ipv4(protocol: 6, reply: true, F.tcp(sourcePort: 80, destinationPort: 40000, seq: 5000, ack: 1001, flags: 0x12, options: mss)),
+            F.ipv4(protocol: 6, F.tcp(seq: 1001, ack: 5001, flags: 0x10)),
+            F.ipv4(protocol: 6, F.tcp(seq: 1001, ack: 5001, flags: 0x18, payload: [UInt8](repeating: 65, count: 20))),
+            F.ipv4(protocol: 6, F.tcp(seq: 1001, ack: 5001, flags: 0x18, payload: [UInt8](repeating: 65, count: 20))),
+            F.ipv4(protocol: 6, reply: true, F.tcp(sourcePort: 80, destinationPort: 40000, seq: 5001, ack: 1021, flags: 0x10)),
+            F.ipv4(protocol: 6, reply: true, F.tcp(sourcePort: 80, destinationPort: 40000, seq: 5001, ack: 1021, flags: 0x10)),
+            F.ipv4(protocol: 6, F.tcp(seq: 1021, ack: 5001, flags: 0x11)),
+            F.ipv4(protocol: 6, reply: true, F.tcp(sourcePort: 80, destinationPort: 40000, seq: 5001, ack: 1022, flags: 0x11)),
+            F.ipv4(protocol: 6, F.tcp(seq: 1022, ack: 5002, flags: 0x10)),
+        ]
+        return Array(frames.joined(separator: frameSeparator))
     }
 
     static func readFile(_ path: String) -> [UInt8]? {

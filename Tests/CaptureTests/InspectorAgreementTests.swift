@@ -234,6 +234,115 @@ import Testing
     }
 }
 
+extension InspectorAgreementTests {
+    /// A pcapng file (what Wireshark saves by default) and an `-i any` capture (Linux cooked
+    /// SLL2 frames, no Ethernet header): the same numbers as tshark, and the pcapng gives the
+    /// inspector exactly the output the pcap gives.
+    @Test func pcapngAndAnyInterface() throws {
+        let port = try freePort()
+        let server = try httpServer(host: "127.0.0.1", port: port, directory: directory)
+        defer { server.stop() }
+        let capture = try captureWhile("any", in: directory, interface: "any", filter: "tcp port \(port)", linkType: .linuxCooked2) {
+            try curl("http://127.0.0.1:\(port)/")
+        }
+        #expect(try CaptureFile(path: capture.path).linkType == .linuxCooked2)
+        try Self.expectAgreement(capture.path, minimumSegments: 8)
+
+        let pcapng = "\(directory)/any.pcapng"
+        let (status, _) = try run(["editcap", "-F", "pcapng", capture.path, pcapng])
+        try #require(status == 0)
+        try Self.expectAgreement(pcapng, minimumSegments: 8)
+        func json(_ file: String) throws -> [String] {
+            let capture = try CaptureFile(path: file)
+            var options = Session.Options()
+            options.json = true
+            var session = Session(linkType: capture.linkType, options: options)
+            var out = OutputBuffer()
+            try capture.forEach { session.write(frame: $0, to: &out) }
+            session.finish(to: &out)
+            return String(decoding: out.bytes, as: UTF8.self).split(separator: "\n").map(String.init)
+        }
+        let fromPcap = try json(capture.path), fromPcapng = try json(pcapng)
+        #expect(fromPcap.count > 8)
+        #expect(fromPcap == fromPcapng, "pcap and pcapng of the same frames read the same")
+    }
+
+    /// UDP and ICMP among TCP: one line each, no stream, and the TCP numbers unchanged.
+    @Test func udpAndICMPAmongTCP() throws {
+        let listener = try Socket.listening(on: .loopback(0))
+        let port = try listener.localAddress.port!
+        let closed = try freePort()
+        let server = Peer {
+            let (connection, _) = try listener.accept()
+            try connection.send(try connection.receiveUntilEOF())
+        }
+        let capture = try captureWhile("mixed", in: directory, filter: "tcp port \(port) or udp port \(closed) or icmp") {
+            let udp = try Socket.udp(.ipv4)
+            _ = try udp.send(Array("anyone there?".utf8), to: .loopback(closed))  // answered by ICMP port unreachable
+            let (status, _) = try run(["ping", "-c", "2", "-i", "0.2", "127.0.0.1"])
+            #expect(status == 0)
+            let tcp = try Socket.connected(to: .loopback(port))
+            try tcp.send(pattern(2000))
+            try tcp.shutdown(.write)
+            _ = try tcp.receiveUntilEOF()
+            try server.value()
+        }
+        try Self.expectAgreement(capture.path, minimumSegments: 8)
+        let file = try CaptureFile(path: capture.path)
+        var options = Session.Options()
+        options.json = true
+        var session = Session(linkType: file.linkType, options: options)
+        var out = OutputBuffer()
+        try file.forEach { session.write(frame: $0, to: &out) }
+        session.finish(to: &out)
+        var protocols: [String: Int] = [:]
+        for line in String(decoding: out.bytes, as: UTF8.self).split(separator: "\n") {
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            guard object["kind"] as? String == "packet", let proto = object["proto"] as? String else { continue }
+            protocols[proto, default: 0] += 1
+            if proto != "tcp" {
+                #expect(object["stream"] == nil, "UDP and ICMP belong to no stream")
+                #expect((object["note"] as? String)?.isEmpty == false)
+            }
+        }
+        #expect(protocols["udp"] == 1)
+        #expect(protocols["icmp"] == 5, "two echo requests, two replies, one port unreachable: \(protocols)")
+    }
+}
+
+/// Memory stays bounded: closed connections are summarised and forgotten, and the stream
+/// numbers go on as tshark's would.
+@Test func closedConnectionsAreForgottenAndNumberingGoesOn() {
+    typealias F = FrameBuilder
+    var tracker = ConnectionTracker(prose: .none)
+    tracker.closedKept = 100
+    var frame = 0, summaries = 0, largest = 0
+    func feed(_ bytes: [UInt8]) {
+        frame += 1
+        let packet = bytes.withUnsafeBytes { Packet(decoding: $0, linkType: .raw) }
+        _ = tracker.add(frame: frame, time: Timestamp(seconds: 1_700_000_000, nanoseconds: UInt32(frame)), packet: packet)
+        for case .summary(let row) in tracker.takeRecords() {
+            summaries += 1
+            #expect(row.state == "closed")
+        }
+        largest = max(largest, tracker.remembered)
+    }
+    for i in 0..<1000 {
+        let port = 20000 + i
+        let (c, s): (UInt32, UInt32) = (UInt32(i) * 1000, 7_000_000 + UInt32(i) * 1000)
+        feed(F.ipv4(protocol: 6, F.tcp(sourcePort: port, seq: c, flags: 0x02)))
+        feed(F.ipv4(protocol: 6, reply: true, F.tcp(sourcePort: 80, destinationPort: port, seq: s, ack: c + 1, flags: 0x12)))
+        feed(F.ipv4(protocol: 6, F.tcp(sourcePort: port, seq: c + 1, ack: s + 1, flags: 0x11)))
+        feed(F.ipv4(protocol: 6, reply: true, F.tcp(sourcePort: 80, destinationPort: port, seq: s + 1, ack: c + 2, flags: 0x11)))
+        feed(F.ipv4(protocol: 6, F.tcp(sourcePort: port, seq: c + 2, ack: s + 2, flags: 0x10)))
+    }
+    #expect(tracker.streamCount == 1000)
+    #expect(largest <= 101, "at most closedKept closed connections (and the open one) remembered")
+    #expect(summaries == 900, "the other 900 were summarised as they were forgotten")
+    let rest = tracker.finish().filter { if case .summary = $0 { true } else { false } }
+    #expect(rest.count == 100)
+}
+
 extension Array {
     subscript(safe index: Int) -> Element? { indices.contains(index) ? self[index] : nil }
 }

@@ -126,8 +126,44 @@ struct InspectorAnalysisTests {
         return capture.path
     }
 
+    /// The server's host drops SYNs for a moment: the client's first SYN is lost, Linux sends
+    /// it again after 1 s, and that one gets through.
+    func synDropped() throws -> String {
+        let port = 5003
+        let host = try NetworkNamespace(
+            prefix: "slabs", subnet: 3,
+            nftRules: "add table inet synloss; add chain inet synloss input { type filter hook input priority 0; }; add rule inet synloss input tcp dport \(port) tcp flags & (syn | ack) == syn drop")
+        let server = try Background(host.inside(["python3", "-c", """
+            import socket
+            s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind(("0.0.0.0", \(port))); s.listen(5)
+            c, _ = s.accept()
+            c.sendall(c.recv(100)); c.close()
+            """]))
+        defer { server.stop(); host.teardown() }
+        let target = try SocketAddress("\(host.address):\(port)")
+        _ = eventually(timeout: .seconds(10)) { (try? run(host.inside(["ss", "-ltn", "sport = :\(port)"])).output.contains("LISTEN")) ?? false }
+        let capture = try captureWhile("syndrop", in: directory, interface: host.hostSide, filter: "tcp port \(port)") {
+            let client = Peer { () throws -> [UInt8] in
+                let socket = try Socket.connected(to: target, timeout: .seconds(8))
+                try socket.send(Array("hello".utf8))
+                return try socket.receiveUntilEOF()
+            }
+            usleep(300_000)
+            let deleted = try run(host.inside(["nft", "delete", "table", "inet", "synloss"])).status
+            let echoed = try client.value()
+            #expect(deleted == 0)
+            #expect(echoed == Array("hello".utf8), "connected on the second SYN")
+        }
+        let handshakes = try InspectorAgreementTests.records(capture.path).compactMap { if case .handshake(let h) = $0 { h } else { nil } }
+        #expect(handshakes.count == 1)
+        #expect(handshakes.first?.synCount == 2, "the SYN was sent twice")
+        #expect(handshakes.first?.state == .complete)
+        return capture.path
+    }
+
     @Test func analysisFlagsAgreeWithTshark() throws {
-        let files = [try lossyBulkTransfer(), try zeroWindow(), try keepAlives()]
+        let files = [try lossyBulkTransfer(), try zeroWindow(), try keepAlives(), try synDropped()]
         for file in files {
             // The numbers first: stream, flags, seq/ack, len, window, and the handshakes.
             try InspectorAgreementTests.expectAgreement(file, minimumSegments: 4)

@@ -26,11 +26,13 @@ public enum FrameBuilder {
     public static let source4: [UInt8] = [10, 0, 0, 1]
     public static let destination4: [UInt8] = [10, 0, 0, 2]
 
+    /// `reply: true` swaps the addresses (destination4 to source4), for the other direction.
     public static func ipv4(protocol proto: UInt8, options: [UInt8] = [], ttl: UInt8 = 64, id: Int = 0x1234,
-                            flagsFragment: Int = 0x4000, _ payload: [UInt8]) -> [UInt8] {
+                            flagsFragment: Int = 0x4000, reply: Bool = false, _ payload: [UInt8]) -> [UInt8] {
         let headerLength = 20 + options.count
         var header: [UInt8] = [UInt8(0x40 | headerLength / 4), 0x00] + be16(headerLength + payload.count)
-            + be16(id) + be16(flagsFragment) + [ttl, proto, 0, 0] + source4 + destination4 + options
+            + be16(id) + be16(flagsFragment) + [ttl, proto, 0, 0]
+            + (reply ? destination4 + source4 : source4 + destination4) + options
         let sum = checksum(header)
         header[10] = UInt8(sum >> 8)
         header[11] = UInt8(sum & 0xFF)
