@@ -8,28 +8,10 @@ set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$ROOT"
 RUNS=${RUNS:-5}
-CONNECTIONS=${CONNECTIONS:-100000}
-mkdir -p bench/out
-pcap=bench/out/loopback-$CONNECTIONS.pcap
-
-cc -O2 -pthread -o bench/out/trafficgen bench/trafficgen.c
+source scripts/bench-pcap.sh
 cc -O2 -o bench/out/pcapwalk bench/pcapwalk.c -lpcap
 swift build -c release --product capture 2>&1 | grep -E "error:" || true
 capture="$(swift build -c release --show-bin-path)/capture"
-
-if [[ ! -s $pcap ]]; then
-  echo "decode: generating $pcap ($CONNECTIONS connections; once, then cached)"
-  [[ $(id -u) == 0 ]] || { echo "decode: making the capture needs root (a network namespace and tcpdump)"; exit 3; }
-  # A fresh namespace: no other traffic on its loopback, and no TIME_WAIT from earlier runs.
-  unshare -n bash -c '
-    ip link set lo up
-    tcpdump -i lo -B 524288 -w "$1.tmp" 2>"$1.log" & dump=$!
-    for _ in $(seq 100); do grep -q "listening on" "$1.log" 2>/dev/null && break; sleep 0.05; done
-    bench/out/trafficgen "$2"
-    sleep 1.5; kill -INT $dump; wait $dump' _ "$pcap" "$CONNECTIONS"
-  grep -E "captured|dropped" "$pcap.log" | sed 's/^/decode: tcpdump: /'
-  mv "$pcap.tmp" "$pcap"
-fi
 frames=$("$capture" read --quiet "$pcap" | grep -oE "^[0-9]+")
 size=$(du -m "$pcap" | cut -f1)
 

@@ -65,5 +65,7 @@ out=bench/out/socketcore.txt
   echo "ratio = SocketCore / C; 1.000 is parity, above 0.900 is within the 10% target."
 } | tee "$out"
 
-# Decoding: Packets beside tcpdump and a C libpcap walker (bench/out/decode.txt).
+# Decoding: Packets beside tcpdump and a C libpcap walker (bench/out/decode.txt); then the
+# inspector beside tcpdump and tshark, with its memory and a live storm (bench/out/inspector.txt).
 bash scripts/bench-decode.sh
+bash scripts/bench-inspector.sh

@@ -104,7 +104,7 @@ struct SegmentAnalyzer {
             }
             if forward.nextSeq != 0, seqGreater(seq, forward.nextSeq), flags & Self.rst == 0 {
                 result.insert(.lostSegment)
-                evidence.append((.lostSegment, "seq is \(seq &- forward.nextSeq) bytes beyond the next expected byte"))
+                evidence.append((.lostSegment, "seq is \(seq &- forward.nextSeq) bytes beyond the next expected byte: the segments in between were lost before this capture point, or only the capture missed them (it cannot tell which)"))
             }
             if length <= 1, seq == forward.nextSeq &- 1, control == 0 {
                 result.insert(.keepAlive)
@@ -163,12 +163,12 @@ struct SegmentAnalyzer {
             let threshold = initialRTT.flatMap { $0 > 0 ? $0 : nil } ?? 0.003
             if notAdvanced, within(threshold, since: forward.nextSeqTime), forward.nextSeq != seq &+ seglen {
                 result.insert(.outOfOrder)
-                evidence.append((.outOfOrder, "goes back in sequence space less than one RTT (\(Self.milliseconds(threshold))) after the highest segment: reordered rather than resent"))
+                evidence.append((.outOfOrder, "goes back in sequence space less than one RTT (\(Self.milliseconds(threshold))) after the highest segment, so Wireshark's rule calls it reordered rather than resent; from one capture point a very quick retransmission looks the same, so this verdict is a judgement, not a certainty"))
                 break retransmission
             }
             if length > 0, reverse.lastAck != 0, seqLessOrEqual(seq &+ seglen, reverse.lastAck) {
                 result.insert(.spuriousRetransmission)
-                evidence.append((.spuriousRetransmission, "resends data the receiver had already acknowledged"))
+                evidence.append((.spuriousRetransmission, "resends data whose ACK had already passed this capture point; the sender may simply not have received that ACK yet, so it is unnecessary as seen from here"))
                 break retransmission
             }
             if notAdvanced {

@@ -69,13 +69,28 @@ enum ConversationTable {
 
     /// One row, straight into the output: a long capture has a row per connection.
     static func write(_ row: ConversationSummary, to out: inout OutputBuffer) {
-        out.column(6) { $0.number(row.stream) }
-        out.column(23) { $0.endpoint(row.a) }
-        out.column(23) { $0.endpoint(row.b) }
-        out.column(18) { $0.number(row.framesAToB); $0.byte(UInt8(ascii: "/")); $0.number(row.bytesAToB) }
-        out.column(18) { $0.number(row.framesBToA); $0.byte(UInt8(ascii: "/")); $0.number(row.bytesBToA) }
-        out.column(8) { $0.number(row.retransmissionsAToB); $0.byte(UInt8(ascii: "/")); $0.number(row.retransmissionsBToA) }
-        out.column(10) { $0.append(JSONLines.fixed(row.duration, digits: 6) + " s") }
+        var start = out.bytes.count
+        out.number(row.stream)
+        out.pad(from: &start, to: 6)
+        out.endpoint(row.a)
+        out.pad(from: &start, to: 23)
+        out.endpoint(row.b)
+        out.pad(from: &start, to: 23)
+        out.number(row.framesAToB)
+        out.byte(UInt8(ascii: "/"))
+        out.number(row.bytesAToB)
+        out.pad(from: &start, to: 18)
+        out.number(row.framesBToA)
+        out.byte(UInt8(ascii: "/"))
+        out.number(row.bytesBToA)
+        out.pad(from: &start, to: 18)
+        out.number(row.retransmissionsAToB)
+        out.byte(UInt8(ascii: "/"))
+        out.number(row.retransmissionsBToA)
+        out.pad(from: &start, to: 8)
+        out.append(JSONLines.fixed(row.duration, digits: 6))
+        out.append(" s")
+        out.pad(from: &start, to: 10)
         out.line(row.state)
     }
 
@@ -85,12 +100,11 @@ enum ConversationTable {
 }
 
 extension OutputBuffer {
-    /// What `body` writes, then spaces up to `width` characters and two more between columns.
-    mutating func column(_ width: Int, _ body: (inout OutputBuffer) -> Void) {
-        let start = bytes.count
-        body(&self)
-        let written = bytes[start...].reduce(0) { $0 + ($1 & 0xC0 == 0x80 ? 0 : 1) }  // characters, not bytes
-        for _ in 0..<(max(0, width - written) + 2) { byte(UInt8(ascii: " ")) }
+    /// Spaces after what was written since `start` up to `width` columns, and two more
+    /// between columns; `start` moves to the next column. (The cells are ASCII.)
+    mutating func pad(from start: inout Int, to width: Int) {
+        for _ in 0..<(max(0, width - (bytes.count - start)) + 2) { byte(UInt8(ascii: " ")) }
+        start = bytes.count
     }
 
     /// `127.0.0.1.8080`, tcpdump's way.

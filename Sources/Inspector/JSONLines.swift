@@ -95,29 +95,67 @@ extension TCPFlags {
 }
 
 extension JSONLines {
-    /// `{"kind":"handshake",…}`, `{"kind":"close",…}` or `{"kind":"summary",…}`. Written
-    /// rarely (once per connection), so through Strings for clarity.
+    /// `{"kind":"handshake",…}`, `{"kind":"close",…}` or `{"kind":"summary",…}`.
     public static func write(_ record: ConnectionTracker.Record, to out: inout OutputBuffer) {
         switch record {
         case .handshake(let h):
-            var line = "{\"kind\":\"handshake\",\"stream\":\(h.stream),\"state\":\"\(h.state.rawValue)\""
-            line += ",\"client\":\"\(h.client)\",\"server\":\"\(h.server)\""
-            line += ",\"client_isn\":\(h.clientISN),\"server_isn\":\(h.serverISN.map(String.init) ?? "null")"
-            line += ",\"frames\":[\(h.synFrame),\(h.synAckFrame.map(String.init) ?? "null"),\(h.ackFrame.map(String.init) ?? "null")]"
-            line += ",\"syn_count\":\(h.synCount),\"rtt\":\(h.rtt.map { String(format9($0)) } ?? "null")"
-            line += ",\"client_options\":\(options(h.clientOptions)),\"server_options\":\(h.serverOptions.map(options) ?? "null")"
-            out.line(line + "}")
+            out.append("{\"kind\":\"handshake\",\"stream\":")
+            out.number(h.stream)
+            out.append(",\"state\":\"")
+            out.append(h.state.rawValue)
+            out.append("\",\"client\":\"")
+            out.endpoint(h.client)
+            out.append("\",\"server\":\"")
+            out.endpoint(h.server)
+            out.append("\",\"client_isn\":")
+            out.number(h.clientISN)
+            out.append(",\"server_isn\":")
+            out.optional(h.serverISN)
+            out.append(",\"frames\":[")
+            out.number(h.synFrame)
+            out.byte(UInt8(ascii: ","))
+            out.optional(h.synAckFrame)
+            out.byte(UInt8(ascii: ","))
+            out.optional(h.ackFrame)
+            out.append("],\"syn_count\":")
+            out.number(h.synCount)
+            out.append(",\"rtt\":")
+            if let rtt = h.rtt { out.append(format9(rtt)) } else { out.append("null") }
+            out.append(",\"client_options\":")
+            options(h.clientOptions, to: &out)
+            out.append(",\"server_options\":")
+            if let offered = h.serverOptions { options(offered, to: &out) } else { out.append("null") }
+            out.append("}\n")
         case .close(let c):
-            out.line("{\"kind\":\"close\",\"stream\":\(c.stream),\"how\":\"\(c.how.rawValue)\",\"first\":\"\(c.first)\""
-                + ",\"frames\":[\(c.frames.map(String.init).joined(separator: ","))],\"complete\":\(c.complete)}")
+            out.append("{\"kind\":\"close\",\"stream\":")
+            out.number(c.stream)
+            out.append(",\"how\":\"")
+            out.append(c.how.rawValue)
+            out.append("\",\"first\":\"")
+            out.append(c.first)
+            out.append("\",\"frames\":[")
+            for (i, frame) in c.frames.enumerated() {
+                if i > 0 { out.byte(UInt8(ascii: ",")) }
+                out.number(frame)
+            }
+            out.append("],\"complete\":")
+            out.append(c.complete ? "true" : "false")
+            out.append("}\n")
         case .summary(let row):
             write(row, to: &out)
         }
     }
 
-    static func options(_ o: OfferedOptions) -> String {
-        "{\"mss\":\(o.mss.map(String.init) ?? "null"),\"wscale\":\(o.windowScale.map(String.init) ?? "null")"
-            + ",\"sack_permitted\":\(o.sackPermitted),\"timestamps\":\(o.timestamps)}"
+    static func options(_ o: OfferedOptions, to out: inout OutputBuffer) {
+        out.append("{\"mss\":")
+        out.optional(o.mss)
+        out.append(",\"wscale\":")
+        out.optional(o.windowScale)
+        out.append(",\"sack_permitted\":")
+        out.append(o.sackPermitted ? "true" : "false")
+        out.append(",\"timestamps\":")
+        out.append(o.timestamps ? "true" : "false")
+        out.byte(UInt8(ascii: "}"))
     }
 
     /// Seconds with nanosecond digits, as tshark prints `tcp.analysis.initial_rtt`.

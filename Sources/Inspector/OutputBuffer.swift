@@ -57,6 +57,11 @@ public struct OutputBuffer {
         }
     }
 
+    /// A number, or `null`.
+    mutating func optional(_ value: (some BinaryInteger)?) {
+        if let value { number(value) } else { append("null") }
+    }
+
     /// `digits` decimal digits with leading zeros (the fraction of a timestamp).
     mutating func padded(_ value: UInt32, digits: Int) {
         var divisor: UInt32 = 1

@@ -120,18 +120,23 @@ extension InspectorCommand {
             options.interface = interface
             options.filter = filter
             options.writeTo = write
+            // Batches of at most 50 ms rather than immediate mode: no one sees 50 ms, and a
+            // storm of small packets then fits the ring instead of overflowing its 64 KiB slots.
+            options.immediate = false
+            options.batchTimeout = 50
             let capture = try LiveCapture(options)
             LiveCapture.stopOnSignals()
             var standardError = StandardError()
             print("inspector: capturing on \(interface)" + (filter.isEmpty ? "" : " (\(filter))") + "; Ctrl-C to stop", to: &standardError)
             var session = Session(linkType: capture.linkType, options: view.sessionOptions)
             var out = OutputBuffer()
-            try capture.run(count: view.count) { frame in
+            let statistics = try capture.run(count: view.count, idle: { out.flush() }) { frame in
                 session.write(frame: frame, to: &out)
-                out.flush()
+                out.flushIfFull()
             }
             session.finish(to: &out)
             out.flush()
+            print("inspector: \(statistics)", to: &standardError)
             if let write { print("inspector: wrote \(write); open it in Wireshark", to: &standardError) }
         }
     }
