@@ -21,6 +21,7 @@ let package = Package(
         .executable(name: "socketcore-bench", targets: ["socketcore-bench"]),
         .executable(name: "capture", targets: ["capture"]),
         .executable(name: "inspector", targets: ["inspector"]),
+        .executable(name: "raw-ping", targets: ["raw-ping"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -101,6 +102,13 @@ let package = Package(
         // libFuzzer target over the decoder and the whole inspector (`make fuzz`); a plain build
         // replays saved inputs.
         .executableTarget(name: "packets-fuzz", dependencies: ["Packets", "Capture", "Inspector", "TestSupport"], swiftSettings: strict),
+        // The labs' engines: ping, the handshake demo, the UDP/TCP comparison, the checks.
+        .target(name: "LabKit", dependencies: ["SocketCore", "Packets", "Capture", "Inspector"], swiftSettings: strict),
+        .executableTarget(
+            name: "raw-ping",
+            dependencies: ["LabKit", "ToolSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strict),
+        .testTarget(name: "LabKitTests", dependencies: ["LabKit", "Capture", "TestSupport"], swiftSettings: strict),
         // Shared by the test targets: peer threads, running real programs, test data.
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strict),
         .testTarget(name: "SocketCoreTests", dependencies: ["SocketCore", "TestSupport"], swiftSettings: strict),

@@ -13,6 +13,9 @@ public struct Datagram: Sendable, Equatable {
     /// The buffer was too small and the kernel threw the rest of the datagram away: a
     /// datagram is read whole or cut, never split over two receives as a stream would be.
     public var isTruncated: Bool { size > bytes.count }
+    /// The TTL (IPv4) or hop limit (IPv6) it arrived with, when asked for with
+    /// `.receiveTTL` / `.receiveHopLimit` and read with `receiveMessage`.
+    public var hopLimit: Int? = nil
 }
 
 extension Socket {
@@ -55,5 +58,55 @@ extension Socket {
         let (size, sender) = try bytes.withMutableBytes { (buffer) throws(SocketError) in try receiveFrom(into: buffer) }
         bytes.removeSubrange(min(size, maxBytes)...)
         return Datagram(bytes: bytes, sender: sender, size: size)
+    }
+
+    /// `recvmsg()`: one datagram, and the TTL or hop limit it arrived with when the socket
+    /// asked for it (`set(.receiveTTL, true)` or `set(.receiveHopLimit, true)`). An IPv6 raw
+    /// socket delivers no IP header, so this is the only way ping can print `ttl=` for ::1.
+    public func receiveMessage(upTo maxBytes: Int = 65_536) throws(SocketError) -> Datagram {
+        let fd = try open()
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(1, maxBytes), alignment: 8)
+        let control = UnsafeMutableRawBufferPointer.allocate(byteCount: 128, alignment: 8)
+        let address = UnsafeMutablePointer<sockaddr_storage>.allocate(capacity: 1)
+        let vector = UnsafeMutablePointer<iovec>.allocate(capacity: 1)
+        defer {
+            buffer.deallocate()
+            control.deallocate()
+            address.deallocate()
+            vector.deallocate()
+        }
+        address.initialize(to: sockaddr_storage())
+        vector.initialize(to: iovec(iov_base: buffer.baseAddress, iov_len: maxBytes))
+        var message = msghdr()
+        let size = try syscall("recvmsg") { () -> Int in
+            message = msghdr()
+            message.msg_name = UnsafeMutableRawPointer(address)
+            message.msg_namelen = socklen_t(MemoryLayout<sockaddr_storage>.size)
+            message.msg_iov = vector
+            message.msg_iovlen = 1
+            message.msg_control = control.baseAddress
+            message.msg_controllen = control.count
+            return Glibc.recvmsg(fd, &message, Int32(MSG_TRUNC))
+        }
+        let bytes = Array(UnsafeRawBufferPointer(rebasing: buffer[..<min(size, maxBytes)]))
+        let hopLimit = Self.hopLimit(in: UnsafeRawBufferPointer(rebasing: control[..<min(Int(message.msg_controllen), control.count)]))
+        return Datagram(bytes: bytes, sender: SocketAddress(storage: address.pointee, length: message.msg_namelen), size: size, hopLimit: hopLimit)
+    }
+
+    /// Walks the control messages (what CMSG_FIRSTHDR/CMSG_NXTHDR do in C: a 16-byte header
+    /// of length, level and type, the data, padding to 8) for IP_TTL or IPV6_HOPLIMIT.
+    private static func hopLimit(in control: UnsafeRawBufferPointer) -> Int? {
+        var offset = 0
+        while offset + 20 <= control.count {
+            let length = Int(control.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+            let level = control.loadUnaligned(fromByteOffset: offset + 8, as: Int32.self)
+            let type = control.loadUnaligned(fromByteOffset: offset + 12, as: Int32.self)
+            guard length >= 16 else { return nil }
+            if (level == Int32(IPPROTO_IP) && type == 2) || (level == Int32(IPPROTO_IPV6) && type == 52) {  // IP_TTL, IPV6_HOPLIMIT
+                return Int(control.loadUnaligned(fromByteOffset: offset + 16, as: Int32.self))
+            }
+            offset += (length + 7) & ~7
+        }
+        return nil
     }
 }

@@ -79,6 +79,10 @@ extension SocketOption where Value == Bool {
     /// SO_BROADCAST: allow sending UDP to a broadcast address.
     public static var broadcast: Self { .init(level: SOL_SOCKET, name: SO_BROADCAST, cName: "SO_BROADCAST") }
     /// TCP_NODELAY: turn Nagle's algorithm off — small writes go out at once.
+    /// IP_RECVTTL: deliver each datagram's TTL with it (`receiveMessage`), as ping prints it.
+    public static var receiveTTL: Self { .init(level: Int32(IPPROTO_IP), name: 12, cName: "IP_RECVTTL") }
+    /// IPV6_RECVHOPLIMIT: the same for IPv6's hop limit.
+    public static var receiveHopLimit: Self { .init(level: Int32(IPPROTO_IPV6), name: 51, cName: "IPV6_RECVHOPLIMIT") }
     public static var noDelay: Self { .init(level: Int32(IPPROTO_TCP), name: TCP_NODELAY, cName: "TCP_NODELAY") }
     /// IPV6_V6ONLY: an IPv6 socket bound to :: takes IPv6 only (no IPv4-mapped clients).
     public static var v6Only: Self { .init(level: Int32(IPPROTO_IPV6), name: IPV6_V6ONLY, cName: "IPV6_V6ONLY") }

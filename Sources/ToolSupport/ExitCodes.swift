@@ -45,6 +45,10 @@ extension ParsableCommand {
             fail(error)
         } catch let error as CaptureError {
             fail(error)
+        } catch let code as ExitCode {
+            // A tool's own verdict (ping with no reply exits 1): it has said what it had to.
+            flushOutput()
+            Glibc.exit(code.rawValue)
         } catch {
             let code = exitCode(for: error)
             if code == .success {

@@ -1,0 +1,104 @@
+import ArgumentParser
+import LabKit
+import SocketCore
+import ToolSupport
+
+@main
+struct RawPingCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "raw-ping",
+        abstract: "ICMP echo over a raw socket, printed line for line as iputils ping prints it.",
+        discussion: """
+            Builds each echo request itself (type, code, identifier, sequence, a timestamp and \
+            a byte pattern as data, the Internet checksum), sends it on a raw socket, and \
+            matches replies by identifier and sequence. Reports duplicates, bad checksums, \
+            destination unreachable and time exceeded (with the router's address). Without the \
+            privilege for a raw socket it uses the kernel's unprivileged ping socket when \
+            net.ipv4.ping_group_range allows, and says so. --explain draws the first request's \
+            header and works out its checksum. Exit codes: 0 at least one reply; 1 no reply; \
+            2 bad usage or unknown host; 3 no permission for either socket (with the fix).
+            """)
+
+    @Option(name: .customShort("c"), help: "Stop after this many requests (default: until Ctrl-C).")
+    var count: Int?
+    @Option(name: .customShort("i"), help: "Seconds between requests.")
+    var interval: Double = 1
+    @Option(name: .customShort("W"), help: "Seconds to wait for replies after the last request.")
+    var timeout: Double = 10
+    @Option(name: .customShort("s"), help: "Data bytes per request (the ICMP message is 8 more).")
+    var size = 56
+    @Option(name: .customShort("t"), help: "TTL (IPv4) or hop limit (IPv6) of the requests.")
+    var ttl: Int?
+    @Flag(name: .customShort("q"), help: "Only the first line and the statistics.")
+    var quiet = false
+    @Flag(name: .customShort("4"), help: "IPv4 only.")
+    var ipv4 = false
+    @Flag(name: .customShort("6"), help: "IPv6 only.")
+    var ipv6 = false
+    @Flag(help: "Draw the first request's header and work out its checksum.")
+    var explain = false
+    @Flag(help: "JSON Lines: one object per reply or error, then the statistics.")
+    var json = false
+    @Argument(help: "Host name or address.")
+    var host: String
+
+    func validate() throws {
+        if let count, count < 1 { throw ValidationError("-c must be at least 1") }
+        if interval < 0.002 { throw ValidationError("-i below 0.002 s would flood; ping refuses it too") }
+        if timeout <= 0 { throw ValidationError("-W must be more than 0") }
+        if size < 0 || size > 65_507 { throw ValidationError("-s must be between 0 and 65507") }
+        if let ttl, !(1...255).contains(ttl) { throw ValidationError("-t must be between 1 and 255") }
+        if ipv4 && ipv6 { throw ValidationError("-4 and -6 exclude each other") }
+    }
+
+    func run() throws {
+        var options = Pinger.Options()
+        options.count = count
+        options.interval = .milliseconds(Int((interval * 1000).rounded()))
+        options.timeout = .milliseconds(Int((timeout * 1000).rounded()))
+        options.size = size
+        options.ttl = ttl
+        options.family = ipv4 ? .ipv4 : ipv6 ? .ipv6 : nil
+        let pinger = try Pinger(host: host, options: options)
+        var standardError = StandardError()
+        if pinger.kind == .datagram {
+            print("raw-ping: no raw socket (needs root or CAP_NET_RAW); using the kernel's ping socket instead, which chooses the identifier itself", to: &standardError)
+        }
+        if explain {
+            for line in PingExplain.lines(for: pinger.request(sequence: 1)) { print(line) }
+            print("")
+        }
+        if !json { print(pinger.header) }
+        Pinger.stopOnInterrupt()
+        let statistics = try pinger.run { event in
+            if json {
+                print(Self.json(event))
+            } else if !quiet {
+                print(pinger.line(for: event))
+            }
+            flushOutput()
+        }
+        if json {
+            print("{\"kind\":\"statistics\",\"host\":\"\(host)\",\"address\":\"\(pinger.address.host)\",\"socket\":\"\(pinger.kind.rawValue)\""
+                  + ",\"transmitted\":\(statistics.transmitted),\"received\":\(statistics.received),\"duplicates\":\(statistics.duplicates)"
+                  + ",\"errors\":\(statistics.errors),\"loss_percent\":\(statistics.lossPercent),\"time_ms\":\(statistics.elapsedMilliseconds)"
+                  + (statistics.received > 0 ? ",\"rtt_us\":{\"min\":\(statistics.minimum),\"avg\":\(statistics.average),\"max\":\(statistics.maximum),\"mdev\":\(statistics.deviation)}" : "")
+                  + "}")
+        } else {
+            for line in statistics.lines(host: host) { print(line) }
+        }
+        if statistics.received == 0 { throw ExitCode(1) }
+    }
+
+    static func json(_ event: Pinger.Event) -> String {
+        switch event {
+        case let .reply(sequence, bytes, from, ttl, microseconds, duplicate, badChecksum):
+            return "{\"kind\":\"reply\",\"icmp_seq\":\(sequence),\"bytes\":\(bytes),\"from\":\"\(from)\",\"ttl\":\(ttl.map(String.init) ?? "null")"
+                + ",\"time_us\":\(microseconds),\"duplicate\":\(duplicate),\"bad_checksum\":\(badChecksum)}"
+        case let .error(sequence, from, message):
+            return "{\"kind\":\"error\",\"icmp_seq\":\(sequence),\"from\":\"\(from)\",\"message\":\"\(message)\"}"
+        }
+    }
+
+    static func main() { runAsSocketLabTool() }
+}
