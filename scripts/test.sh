@@ -39,6 +39,11 @@ for script in echo capture inspector raw-ping; do
   e2e_failed=$((e2e_failed + $(tail -1 "$log" | grep -oE "[0-9]+ failed" | grep -oE "[0-9]+" || echo 1)))
 done
 
+echo "-- twohosts"
+bash Tests/e2e/twohosts.sh scripts/twohosts | tee "$log" || true
+e2e_passed=$((e2e_passed + $(tail -1 "$log" | grep -oE "^[0-9]+" || echo 0)))
+e2e_failed=$((e2e_failed + $(tail -1 "$log" | grep -oE "[0-9]+ failed" | grep -oE "[0-9]+" || echo 1)))
+
 echo "== fuzz: the packet decoder under libFuzzer and AddressSanitizer (${FUZZ_SECONDS:-30} s)"
 if bash scripts/fuzz.sh "${FUZZ_SECONDS:-30}"; then e2e_passed=$((e2e_passed + 1)); else e2e_failed=$((e2e_failed + 1)); fi
 
