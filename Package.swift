@@ -22,6 +22,7 @@ let package = Package(
         .executable(name: "capture", targets: ["capture"]),
         .executable(name: "inspector", targets: ["inspector"]),
         .executable(name: "raw-ping", targets: ["raw-ping"]),
+        .executable(name: "handshake-demo", targets: ["handshake-demo"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -106,6 +107,10 @@ let package = Package(
         .target(name: "LabKit", dependencies: ["SocketCore", "Packets", "Capture", "Inspector"], swiftSettings: strict),
         .executableTarget(
             name: "raw-ping",
+            dependencies: ["LabKit", "ToolSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strict),
+        .executableTarget(
+            name: "handshake-demo",
             dependencies: ["LabKit", "ToolSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict),
         .testTarget(name: "LabKitTests", dependencies: ["LabKit", "Capture", "TestSupport"], swiftSettings: strict),

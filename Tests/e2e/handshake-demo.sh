@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# handshake-demo end to end: the calls, the packets each one causes, the states, the pcap it
+# leaves (checked by tshark), the variants, and the run without capture privilege.
+#   Tests/e2e/handshake-demo.sh PATH/TO/handshake-demo
+set -uo pipefail
+demo=$1
+source "$(dirname "$0")/lib.sh"
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+cd "$dir"
+
+"$demo" --no-color > normal.txt 2>&1; code=$?
+check "runs straight through, exit 0" test "$code" = 0
+check "SYN, SYN-ACK, ACK drawn as a ladder in that order under connect()" \
+  bash -c "sed -n '/^3\. client/,/^4\./p' normal.txt | grep -oE '(SYN,ACK|SYN|ACK) seq' | tr '\n' ' ' | grep -q '^SYN seq SYN,ACK seq ACK seq'"
+check "the states move: LISTEN, ESTABLISHED, FIN-WAIT-2 / CLOSE-WAIT, TIME-WAIT" \
+  bash -c "grep -q 'server LISTEN' normal.txt && grep -q 'client ESTABLISHED, server ESTABLISHED' normal.txt && grep -q 'client FIN-WAIT-2, server CLOSE-WAIT' normal.txt && grep -q 'client TIME-WAIT' normal.txt"
+check "accept() sends nothing" bash -c "sed -n '/^4\. server: accept/,/^5\./p' normal.txt | grep -q '(no packets)'"
+check "the pcap is written and Wireshark's engine reads 11 TCP frames from it" \
+  bash -c "[[ \$(tshark -r handshake-demo.pcap -Y tcp 2>/dev/null | wc -l) == 11 ]]"
+"$demo" --refused --no-color > refused.txt 2>&1
+check "--refused: SYN answered by RST, ECONNREFUSED" bash -c "grep -q 'ACK,RST' refused.txt && grep -q ECONNREFUSED refused.txt"
+"$demo" --abort --no-color > abort.txt 2>&1
+check "--abort: RST instead of FIN, the server's recv() gets ECONNRESET" bash -c "grep -q 'ACK,RST' abort.txt && ! grep -q 'ACK,FIN' abort.txt && grep -q ECONNRESET abort.txt"
+"$demo" --half-close --ipv6 --no-color > half.txt 2>&1
+check "--half-close --ipv6: data after the FIN, over ::1" bash -c "grep -q 'the client still receives' half.txt && grep -q 'that was a half-close' half.txt && grep -q '::1' half.txt"
+"$demo" --json --write json.pcap > demo.json 2>&1
+check "--json: steps, states and packets, every line JSON" python3 -c "
+import json
+kinds = {json.loads(l)['kind'] for l in open('demo.json')}
+assert {'step', 'states', 'packet', 'handshake', 'close'} <= kinds, kinds"
+setpriv --reuid=65534 --regid=65534 --clear-groups "$demo" --no-color --write /tmp/unused-$$.pcap > unprivileged.txt 2> unprivileged.err; code=$?
+check "without capture privilege: the calls and states still run, one line says how to get the packets" \
+  bash -c "[[ $code == 0 ]] && grep -q 'client TIME-WAIT' unprivileged.txt && grep -q 'setcap cap_net_raw,cap_net_admin+eip' unprivileged.err"
+yes '' | "$demo" --step --no-color > step.txt 2>&1
+check "--step waits for Enter before each call" grep -q "Enter for the next call" step.txt
+"$demo" --abort --refused > /dev/null 2>&1; code=$?
+check "two variants at once: exit 2" test "$code" = 2
+if [[ $failed != 0 ]]; then echo "--- the demo printed:"; head -60 normal.txt; fi
+finish
