@@ -189,7 +189,13 @@ public final class HandshakeDemo {
 
     /// After the descriptor is gone or the connection handed to a timewait entry.
     func kernelStates(client: (local: SocketAddress, remote: SocketAddress)) {
-        let clientState = KernelTCPTable.state(local: client.local, remote: client.remote)
+        // The timewait entry replaces the socket in the kernel's hash as the last ACK goes
+        // out; give a busy machine a moment before calling the connection gone.
+        var clientState = KernelTCPTable.state(local: client.local, remote: client.remote)
+        for _ in 0..<20 where clientState == nil && options.variant != .abort {
+            usleep(10_000)
+            clientState = KernelTCPTable.state(local: client.local, remote: client.remote)
+        }
         let serverState = KernelTCPTable.state(local: client.remote, remote: client.local)
         report(client: clientState.map(String.init(describing:)) ?? "CLOSED (gone from the kernel's table)",
                server: serverState.map(String.init(describing:)) ?? "CLOSED (gone from the kernel's table)",
