@@ -160,15 +160,15 @@ struct SegmentAnalyzer {
                 evidence.append((.fastRetransmission, "resent within 20 ms of \(reverse.duplicateAcks) duplicate ACKs asking for exactly this byte"))
                 break retransmission
             }
+            if length > 0, reverse.lastAck != 0, seqLessOrEqual(seq &+ seglen, reverse.lastAck) {
+                result.insert(.spuriousRetransmission)
+                evidence.append((.spuriousRetransmission, "resends data whose ACK had already passed this capture point; the sender may simply not have received that ACK yet, so it is unnecessary as seen from here"))
+                break retransmission
+            }
             let threshold = initialRTT.flatMap { $0 > 0 ? $0 : nil } ?? 0.003
             if notAdvanced, within(threshold, since: forward.nextSeqTime), forward.nextSeq != seq &+ seglen {
                 result.insert(.outOfOrder)
                 evidence.append((.outOfOrder, "goes back in sequence space less than one RTT (\(Self.milliseconds(threshold))) after the highest segment, so Wireshark's rule calls it reordered rather than resent; from one capture point a very quick retransmission looks the same, so this verdict is a judgement, not a certainty"))
-                break retransmission
-            }
-            if length > 0, reverse.lastAck != 0, seqLessOrEqual(seq &+ seglen, reverse.lastAck) {
-                result.insert(.spuriousRetransmission)
-                evidence.append((.spuriousRetransmission, "resends data whose ACK had already passed this capture point; the sender may simply not have received that ACK yet, so it is unnecessary as seen from here"))
                 break retransmission
             }
             if notAdvanced {
