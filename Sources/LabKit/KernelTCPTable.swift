@@ -7,11 +7,17 @@ import SocketCore
 /// reports CLOSED through TCP_INFO.
 public enum KernelTCPTable {
     public static func state(local: SocketAddress, remote: SocketAddress) -> TCPState? {
-        let file = local.family == .ipv4 ? "/proc/net/tcp" : "/proc/net/tcp6"
-        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { return nil }
+        let path = local.family == .ipv4 ? "/proc/net/tcp" : "/proc/net/tcp6"
+        // Line by line with getline: a proc file reports size 0, and a whole-file read can stop
+        // after the first chunk once the table is long (a busy machine, many TIME-WAITs).
+        guard let file = fopen(path, "r") else { return nil }
+        defer { fclose(file) }
         let wantLocal = encode(local), wantRemote = encode(remote)
-        for line in text.split(separator: "\n").dropFirst() {
-            let fields = line.split(separator: " ")
+        var buffer: UnsafeMutablePointer<CChar>?
+        var capacity = 0
+        defer { free(buffer) }
+        while getline(&buffer, &capacity, file) > 0, let buffer {
+            let fields = String(cString: buffer).split(whereSeparator: { $0 == " " || $0 == "\n" })
             guard fields.count > 3, fields[1] == wantLocal, fields[2] == wantRemote,
                   let raw = UInt8(fields[3], radix: 16) else { continue }
             return TCPState(rawValue: raw)
