@@ -69,7 +69,7 @@ enum ConversationTable {
 
     /// One row, straight into the output: a long capture has a row per connection.
     static func write(_ row: ConversationSummary, to out: inout OutputBuffer) {
-        var start = out.bytes.count
+        var start = out.count
         out.number(row.stream)
         out.pad(from: &start, to: 6)
         out.endpoint(row.a)
@@ -88,7 +88,7 @@ enum ConversationTable {
         out.byte(UInt8(ascii: "/"))
         out.number(row.retransmissionsBToA)
         out.pad(from: &start, to: 8)
-        out.append(JSONLines.fixed(row.duration, digits: 6))
+        out.microseconds(row.duration)
         out.append(" s")
         out.pad(from: &start, to: 10)
         out.line(row.state)
@@ -103,8 +103,18 @@ extension OutputBuffer {
     /// Spaces after what was written since `start` up to `width` columns, and two more
     /// between columns; `start` moves to the next column. (The cells are ASCII.)
     mutating func pad(from start: inout Int, to width: Int) {
-        for _ in 0..<(max(0, width - (bytes.count - start)) + 2) { byte(UInt8(ascii: " ")) }
-        start = bytes.count
+        for _ in 0..<(max(0, width - (count - start)) + 2) { byte(UInt8(ascii: " ")) }
+        start = count
+    }
+
+    /// Seconds with six decimals, written in place (a row per connection: no Strings).
+    mutating func microseconds(_ seconds: Double) {
+        let clamped = seconds.isNaN ? 0 : min(max(seconds, -9e9), 9e9)
+        let units = Int64((clamped * 1_000_000).rounded())
+        if units < 0 { byte(UInt8(ascii: "-")) }
+        number(units.magnitude / 1_000_000)
+        byte(UInt8(ascii: "."))
+        padded(UInt32(units.magnitude % 1_000_000), digits: 6)
     }
 
     /// `127.0.0.1.8080`, tcpdump's way.

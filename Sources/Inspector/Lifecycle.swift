@@ -72,10 +72,8 @@ struct Lifecycle {
     var closeReported = false
 
     /// Closed for good (both FINs acknowledged, reset, or refused): nothing more to learn.
-    var isFinished: Bool {
-        if let close, close.how == .rst || close.complete { return true }
-        return handshake?.state == .refused
-    }
+    /// Stored, not computed: it is asked on every segment.
+    var isFinished = false
 }
 
 extension ConnectionTracker.Conversation {
@@ -145,6 +143,7 @@ extension ConnectionTracker.Conversation {
             lifecycle.closeFrames.append(report.frame)
             if var handshake = lifecycle.handshake, handshake.synAckFrame == nil, handshake.server == report.source {
                 handshake.state = .refused
+                lifecycle.isFinished = true
                 lifecycle.handshake = handshake
                 say("RST — nothing listens on \(report.source): the server's kernel refuses the connection, and the client's connect() fails with ECONNREFUSED.")
                 emit(.handshake(handshake), into: &pending)
@@ -154,6 +153,7 @@ extension ConnectionTracker.Conversation {
                 if !lifecycle.closeReported {
                     let close = CloseRecord(stream: stream, how: .rst, first: party(forward), frames: lifecycle.closeFrames, complete: true)
                     lifecycle.close = close
+                    lifecycle.isFinished = true
                     emit(.close(close), into: &pending)
                     lifecycle.closeReported = true
                 }
@@ -185,6 +185,7 @@ extension ConnectionTracker.Conversation {
                 stream: stream, how: lifecycle.dataAfterFIN ? .halfClose : .fin,
                 first: party(first.side), frames: lifecycle.closeFrames, complete: true)
             lifecycle.close = close
+            lifecycle.isFinished = true
             emit(.close(close), into: &pending)
             lifecycle.closeReported = true
         }

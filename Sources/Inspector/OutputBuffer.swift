@@ -10,51 +10,95 @@ import Packets
 /// buffer goes out with one write per 64 KiB (or per frame in live mode, where a student is
 /// watching).
 public struct OutputBuffer {
-    public private(set) var bytes: [UInt8] = []
+    /// The bytes live in memory this type manages: appending to a Swift array checks
+    /// uniqueness and capacity on every byte, which cost more than the formatting itself.
+    /// A copy of an `OutputBuffer` shares the storage (it is never copied in practice).
+    final class Storage {
+        var base: UnsafeMutablePointer<UInt8>
+        var capacity: Int
+        var count = 0
 
-    public init() { bytes.reserveCapacity(1 << 17) }
+        init(capacity: Int) {
+            base = .allocate(capacity: capacity)
+            self.capacity = capacity
+        }
 
-    public var isEmpty: Bool { bytes.isEmpty }
+        deinit { base.deallocate() }
+
+        @inline(__always) func reserve(_ more: Int) {
+            if count + more > capacity { grow(count + more) }
+        }
+
+        func grow(_ needed: Int) {
+            let newCapacity = max(needed, capacity * 2)
+            let newBase = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
+            newBase.update(from: base, count: count)
+            base.deallocate()
+            base = newBase
+            capacity = newCapacity
+        }
+    }
+
+    let storage = Storage(capacity: 1 << 17)
+
+    public init() {}
+
+    /// A copy of what is waiting to be written.
+    public var bytes: [UInt8] { Array(UnsafeBufferPointer(start: storage.base, count: storage.count)) }
+    public var count: Int { storage.count }
+    public var isEmpty: Bool { storage.count == 0 }
+
+    @inline(__always)
+    mutating func raw(_ buffer: UnsafeRawBufferPointer) {
+        guard let source = buffer.baseAddress, !buffer.isEmpty else { return }
+        storage.reserve(buffer.count)
+        UnsafeMutableRawPointer(storage.base + storage.count).copyMemory(from: source, byteCount: buffer.count)
+        storage.count += buffer.count
+    }
 
     public mutating func append(_ text: StaticString) {
-        text.withUTF8Buffer { bytes.append(contentsOf: $0) }
+        text.withUTF8Buffer { raw(UnsafeRawBufferPointer($0)) }
     }
 
     public mutating func append(_ text: String) {
         var text = text
-        text.withUTF8 { bytes.append(contentsOf: $0) }
+        text.withUTF8 { raw(UnsafeRawBufferPointer($0)) }
     }
 
     /// One line of text and its newline.
     public mutating func line(_ text: String) {
         append(text)
-        bytes.append(UInt8(ascii: "\n"))
+        byte(UInt8(ascii: "\n"))
     }
 
-    mutating func byte(_ value: UInt8) { bytes.append(value) }
+    @inline(__always)
+    mutating func byte(_ value: UInt8) {
+        storage.reserve(1)
+        storage.base[storage.count] = value
+        storage.count += 1
+    }
 
     /// A decimal number, without going through a String.
+    @inline(__always)
     mutating func number(_ value: some BinaryInteger) {
         if value < 0 {
-            bytes.append(UInt8(ascii: "-"))
-            number(UInt64(value.magnitude))
-            return
+            byte(UInt8(ascii: "-"))
+            decimal(UInt64(value.magnitude))
+        } else {
+            decimal(UInt64(value))
         }
-        var rest = UInt64(value)
-        guard rest >= 10 else {
-            bytes.append(UInt8(ascii: "0") &+ UInt8(rest))
-            return
-        }
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: room for 20 digits
-        var count = 0
-        withUnsafeMutableBytes(of: &digits) { buffer in
-            while rest > 0 {
-                count += 1
-                buffer[24 - count] = UInt8(ascii: "0") &+ UInt8(rest % 10)
-                rest /= 10
-            }
-            bytes.append(contentsOf: buffer[(24 - count)...])
-        }
+    }
+
+    /// Digits from the most significant down, appended one by one (no slices, no generics).
+    mutating func decimal(_ value: UInt64) {
+        var divisor: UInt64 = 1
+        while divisor <= value / 10 { divisor &*= 10 }
+        var rest = value
+        repeat {
+            byte(UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: rest / divisor))
+            rest %= divisor
+            divisor /= 10
+        } while divisor > 0
     }
 
     /// A number, or `null`.
@@ -68,7 +112,7 @@ public struct OutputBuffer {
         for _ in 1..<digits { divisor *= 10 }
         var rest = value
         while divisor > 0 {
-            bytes.append(UInt8(ascii: "0") &+ UInt8(rest / divisor % 10))
+            byte(UInt8(ascii: "0") &+ UInt8(rest / divisor % 10))
             rest %= divisor
             divisor /= 10
         }
@@ -77,7 +121,7 @@ public struct OutputBuffer {
     /// `seconds.nanoseconds`, as tshark's `frame.time_epoch`.
     mutating func timestamp(_ time: Timestamp) {
         number(time.seconds)
-        bytes.append(UInt8(ascii: "."))
+        byte(UInt8(ascii: "."))
         padded(time.nanoseconds, digits: 9)
     }
 
@@ -100,53 +144,51 @@ public struct OutputBuffer {
 
     /// A JSON string literal (RFC 8259 §7): quotes, backslashes and control characters escaped.
     mutating func quoted(_ text: String) {
-        bytes.append(UInt8(ascii: "\""))
+        byte(UInt8(ascii: "\""))
         var text = text
         text.withUTF8 { utf8 in
             var start = 0
             for (i, byte) in utf8.enumerated() where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
-                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start..<i]))
+                raw(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: utf8[start..<i])))
                 start = i + 1
-                bytes.append(UInt8(ascii: "\\"))
+                self.byte(UInt8(ascii: "\\"))
                 switch byte {
-                case UInt8(ascii: "\""), UInt8(ascii: "\\"): bytes.append(byte)
-                case UInt8(ascii: "\n"): bytes.append(UInt8(ascii: "n"))
-                case UInt8(ascii: "\t"): bytes.append(UInt8(ascii: "t"))
-                case UInt8(ascii: "\r"): bytes.append(UInt8(ascii: "r"))
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"): self.byte(byte)
+                case UInt8(ascii: "\n"): self.byte(UInt8(ascii: "n"))
+                case UInt8(ascii: "\t"): self.byte(UInt8(ascii: "t"))
+                case UInt8(ascii: "\r"): self.byte(UInt8(ascii: "r"))
                 default:
                     append("u00")
                     let hex: [UInt8] = Array("0123456789abcdef".utf8)
-                    bytes.append(hex[Int(byte >> 4)])
-                    bytes.append(hex[Int(byte & 0xf)])
+                    self.byte(hex[Int(byte >> 4)])
+                    self.byte(hex[Int(byte & 0xf)])
                 }
             }
-            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start...]))
+            raw(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: utf8[start...])))
         }
-        bytes.append(UInt8(ascii: "\""))
+        byte(UInt8(ascii: "\""))
     }
 
     /// Writes everything to standard output and empties the buffer. Returns false when the
     /// reader has gone (a closed pipe: `inspector read … | head`).
     @discardableResult
     public mutating func flush() -> Bool {
-        defer { bytes.removeAll(keepingCapacity: true) }
-        return bytes.withUnsafeBytes { buffer in
-            var offset = 0
-            while offset < buffer.count {
-                let written = write(1, buffer.baseAddress! + offset, buffer.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    return false
-                }
-                offset += written
+        defer { storage.count = 0 }
+        var offset = 0
+        while offset < storage.count {
+            let written = write(1, storage.base + offset, storage.count - offset)
+            if written < 0 {
+                if errno == EINTR { continue }
+                return false
             }
-            return true
+            offset += written
         }
+        return true
     }
 
     /// Flushes once enough has gathered to make the write worth a system call.
     @discardableResult
     public mutating func flushIfFull() -> Bool {
-        bytes.count >= 1 << 16 ? flush() : true
+        storage.count >= 1 << 16 ? flush() : true
     }
 }

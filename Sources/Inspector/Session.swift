@@ -42,8 +42,10 @@ public struct Session {
 
     /// Everything one frame has to say (nothing when a filter hides it).
     public mutating func write(frame: FrameView, to out: inout OutputBuffer) {
-        packet.decode(frame.bytes, linkType: linkType)
-        if let tcp = packet.tcp, let (source, destination) = packet.tcpEndpoints {
+        // The inspector never shows checksum verdicts (the capture command does), so it skips
+        // summing every payload.
+        packet.decode(frame.bytes, linkType: linkType, verifyChecksums: false)
+        if let (tcp, source, destination) = Self.segment(of: &packet) {
             let report = tracker.add(frame: frame.number, time: frame.timestamp, tcp: tcp, source: source, destination: destination,
                                      wireLength: frame.originalLength)
             let shown = (options.stream.map { report.stream == $0 } ?? true)
@@ -69,6 +71,13 @@ public struct Session {
                 out.line(frame.timestamp.timeOfDay + " " + packet.summary + (options.prose == .none ? "" : "\n    " + style.note(note)))
             }
         }
+    }
+
+    /// The TCP header and endpoints, read through `inout` so that the 800-byte packet is not
+    /// copied to call its accessors (it was, once per frame, when read as a stored property).
+    private static func segment(of packet: inout Packet) -> (TCPHeader, Endpoint, Endpoint)? {
+        guard let tcp = packet.tcp, let (source, destination) = packet.tcpEndpoints else { return nil }
+        return (tcp, source, destination)
     }
 
     /// After the last frame: unfinished connections, and the summaries.
