@@ -169,14 +169,14 @@ public struct OutputBuffer {
         byte(UInt8(ascii: "\""))
     }
 
-    /// Writes everything to standard output and empties the buffer. Returns false when the
+    /// Writes everything to standard output (or `descriptor`) and empties the buffer. Returns false when the
     /// reader has gone (a closed pipe: `inspector read … | head`).
     @discardableResult
-    public mutating func flush() -> Bool {
+    public mutating func flush(to descriptor: Int32 = 1) -> Bool {
         defer { storage.count = 0 }
         var offset = 0
         while offset < storage.count {
-            let written = write(1, storage.base + offset, storage.count - offset)
+            let written = write(descriptor, storage.base + offset, storage.count - offset)
             if written < 0 {
                 if errno == EINTR { continue }
                 return false
@@ -188,7 +188,7 @@ public struct OutputBuffer {
 
     /// Flushes once enough has gathered to make the write worth a system call.
     @discardableResult
-    public mutating func flushIfFull() -> Bool {
-        storage.count >= 1 << 16 ? flush() : true
+    public mutating func flushIfFull(to descriptor: Int32 = 1) -> Bool {
+        storage.count >= 1 << 16 ? flush(to: descriptor) : true
     }
 }

@@ -46,8 +46,25 @@ public struct Session {
         // summing every payload.
         packet.decode(frame.bytes, linkType: linkType, verifyChecksums: false)
         if let (tcp, source, destination) = Self.segment(of: &packet) {
-            let report = tracker.add(frame: frame.number, time: frame.timestamp, tcp: tcp, source: source, destination: destination,
-                                     wireLength: frame.originalLength)
+            write(segment: SummaryPipeline.Segment(frame: frame.number, time: frame.timestamp, tcp: tcp, source: source,
+                                                   destination: destination, wireLength: frame.originalLength), to: &out)
+        } else if options.stream == nil && !options.handshakes && !options.summary {
+            let note = TextView.note(for: packet)
+            if options.json {
+                JSONLines.write(frame: frame.number, time: frame.timestamp, packet: packet, note: note, to: &out)
+            } else if options.ladder {
+                ladder.write(other: packet.summary, note: options.prose == .none ? nil : note, time: frame.timestamp, style: style, to: &out)
+            } else {
+                out.line(frame.timestamp.timeOfDay + " " + packet.summary + (options.prose == .none ? "" : "\n    " + style.note(note)))
+            }
+        }
+    }
+
+    /// One TCP segment, already decoded (the summary pipeline's consumer calls this).
+    mutating func write(segment: SummaryPipeline.Segment, to out: inout OutputBuffer) {
+        do {
+            let report = tracker.add(frame: segment.frame, time: segment.time, tcp: segment.tcp, source: segment.source,
+                                     destination: segment.destination, wireLength: segment.wireLength)
             let shown = (options.stream.map { report.stream == $0 } ?? true)
                 && (!options.handshakes || !report.flags.isDisjoint(with: [.syn, .fin, .rst]) || !report.notes.isEmpty)
             if shown && !options.summary {
@@ -61,15 +78,6 @@ public struct Session {
             }
             let records = tracker.takeRecords()
             if !records.isEmpty { write(records, to: &out) }
-        } else if options.stream == nil && !options.handshakes && !options.summary {
-            let note = TextView.note(for: packet)
-            if options.json {
-                JSONLines.write(frame: frame.number, time: frame.timestamp, packet: packet, note: note, to: &out)
-            } else if options.ladder {
-                ladder.write(other: packet.summary, note: options.prose == .none ? nil : note, time: frame.timestamp, style: style, to: &out)
-            } else {
-                out.line(frame.timestamp.timeOfDay + " " + packet.summary + (options.prose == .none ? "" : "\n    " + style.note(note)))
-            }
         }
     }
 

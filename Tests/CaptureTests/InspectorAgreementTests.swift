@@ -310,6 +310,53 @@ extension InspectorAgreementTests {
     }
 }
 
+/// `--summary` on two threads prints exactly what the one-thread session prints, on a file
+/// long enough that connections are forgotten along the way.
+@Test func theSummaryPipelineAgreesWithTheSession() throws {
+    typealias F = FrameBuilder
+    let directory = try temporaryDirectory("pipeline")
+    let path = "\(directory)/many.pcap"
+    let writer = try CaptureWriter(path: path, linkType: .raw)
+    var frame = 0
+    func put(_ bytes: [UInt8]) {
+        frame += 1
+        bytes.withUnsafeBytes { writer.write(timestamp: Timestamp(seconds: 1_700_000_000 + Int64(frame / 1000), nanoseconds: UInt32(frame % 1000) * 1000), originalLength: $0.count, bytes: $0) }
+    }
+    for i in 0..<12000 {
+        let port = 20000 + i % 30000
+        let (c, s): (UInt32, UInt32) = (UInt32(i) * 7919, 7_000_000 &+ UInt32(i) * 104_729)
+        put(F.ipv4(protocol: 6, F.tcp(sourcePort: port, seq: c, flags: 0x02)))
+        put(F.ipv4(protocol: 6, reply: true, F.tcp(sourcePort: 80, destinationPort: port, seq: s, ack: c + 1, flags: 0x12)))
+        put(F.ipv4(protocol: 6, F.tcp(sourcePort: port, seq: c + 1, ack: s + 1, flags: 0x18, payload: Array(repeating: 65, count: i % 50 + 1))))
+        if i % 7 == 0 { put(F.ipv4(protocol: 6, F.tcp(sourcePort: port, seq: c + 1, ack: s + 1, flags: 0x18, payload: Array(repeating: 65, count: i % 50 + 1)))) }
+        let sent = UInt32(i % 50 + 1)
+        put(F.ipv4(protocol: 6, reply: true, F.tcp(sourcePort: 80, destinationPort: port, seq: s + 1, ack: c + 1 + sent, flags: 0x11)))
+        if i % 3 != 0 {  // a third never finish closing
+            put(F.ipv4(protocol: 6, F.tcp(sourcePort: port, seq: c + 1 + sent, ack: s + 2, flags: 0x11)))
+            put(F.ipv4(protocol: 6, reply: true, F.tcp(sourcePort: 80, destinationPort: port, seq: s + 2, ack: c + 2 + sent, flags: 0x10)))
+        }
+    }
+    try writer.flush()
+
+    var options = Session.Options()
+    options.summary = true
+    let capture = try CaptureFile(path: path)
+    var session = Session(linkType: capture.linkType, options: options)
+    var out = OutputBuffer()
+    try capture.forEach { session.write(frame: $0, to: &out) }
+    session.finish(to: &out)
+    let expected = String(decoding: out.bytes, as: UTF8.self)
+
+    let outputPath = "\(directory)/pipeline.txt"
+    let descriptor = open(outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    try #require(descriptor >= 0)
+    try SummaryPipeline.run(try CaptureFile(path: path), session: Session(linkType: capture.linkType, options: options), descriptor: descriptor)
+    close(descriptor)
+    let piped = try String(contentsOfFile: outputPath, encoding: .utf8)
+    #expect(expected.split(separator: "\n").count == 12002, "two header lines and a row per connection")
+    #expect(piped == expected)
+}
+
 /// Memory stays bounded: closed connections are summarised and forgotten, and the stream
 /// numbers go on as tshark's would.
 @Test func closedConnectionsAreForgottenAndNumberingGoesOn() {
