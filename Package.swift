@@ -23,6 +23,7 @@ let package = Package(
         .executable(name: "inspector", targets: ["inspector"]),
         .executable(name: "raw-ping", targets: ["raw-ping"]),
         .executable(name: "handshake-demo", targets: ["handshake-demo"]),
+        .executable(name: "udp-vs-tcp", targets: ["udp-vs-tcp"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -104,7 +105,13 @@ let package = Package(
         // replays saved inputs.
         .executableTarget(name: "packets-fuzz", dependencies: ["Packets", "Capture", "Inspector", "TestSupport"], swiftSettings: strict),
         // The labs' engines: ping, the handshake demo, the UDP/TCP comparison, the checks.
-        .target(name: "LabKit", dependencies: ["SocketCore", "Packets", "Capture", "Inspector"], swiftSettings: strict),
+        // Linux calls the Glibc module leaves out (setns, for the two-host labs).
+        .target(name: "CLinux"),
+        .target(name: "LabKit", dependencies: ["SocketCore", "Packets", "Capture", "Inspector", "CLinux"], swiftSettings: strict),
+        .executableTarget(
+            name: "udp-vs-tcp",
+            dependencies: ["LabKit", "ToolSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strict),
         .executableTarget(
             name: "raw-ping",
             dependencies: ["LabKit", "ToolSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")],
@@ -115,7 +122,7 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(name: "LabKitTests", dependencies: ["LabKit", "Capture", "TestSupport"], swiftSettings: strict),
         // Shared by the test targets: peer threads, running real programs, test data.
-        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strict),
+        .target(name: "TestSupport", dependencies: ["LabKit"], path: "Tests/TestSupport", swiftSettings: strict),
         .testTarget(name: "SocketCoreTests", dependencies: ["SocketCore", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "PacketsTests", dependencies: ["Packets", "TestSupport"], swiftSettings: strict),
         .testTarget(

@@ -38,19 +38,12 @@ public final class HandshakeDemo {
     let options: Options
     let say: (String) -> Void
     let pause: () -> Void
-    private var capture: LiveCapture?
-    private let collected = Collected()
+    private var recorder: CaptureRecorder?
     private var session: Session?
     private var shown = 0
     private var stepNumber = 0
     /// Why there is no packet view, when there is none.
     public private(set) var captureProblem: CaptureError?
-
-    /// Frames handed over by the capture thread.
-    final class Collected: Sendable {
-        let frames = Mutex<[CapturedFrame]>([])
-        let done = DispatchSemaphore(value: 0)
-    }
 
     public init(options: Options, say: @escaping (String) -> Void, pause: @escaping () -> Void = {}) {
         self.options = options
@@ -232,18 +225,13 @@ public final class HandshakeDemo {
         captureOptions.filter = "tcp port \(port)"
         captureOptions.writeTo = options.writeTo
         do {
-            let capture = try LiveCapture(captureOptions)
-            self.capture = capture
+            let recorder = try CaptureRecorder(captureOptions)
+            self.recorder = recorder
             var view = Session.Options()
             view.ladder = !options.json
             view.json = options.json
             view.color = options.color
-            session = Session(linkType: capture.linkType, options: view)
-            let collected = self.collected
-            Thread.detachNewThread {
-                _ = try? capture.run { frame in collected.frames.withLock { $0.append(frame.owned()) } }
-                collected.done.signal()
-            }
+            session = Session(linkType: recorder.linkType, options: view)
         } catch {
             captureProblem = error
         }
@@ -251,19 +239,12 @@ public final class HandshakeDemo {
 
     /// Waits until the link has been quiet for 100 ms (at most 1 s), then draws the new packets.
     func showPackets() {
-        guard capture != nil, var session else {
+        guard let recorder, var session else {
             if !options.json { say("   (no packet view: see the note at the start)") }
             return
         }
-        var seen = collected.frames.withLock { $0.count }
-        let deadline = ContinuousClock.now + .seconds(1)
-        while ContinuousClock.now < deadline {
-            usleep(100_000)
-            let now = collected.frames.withLock { $0.count }
-            if now == seen { break }
-            seen = now
-        }
-        let frames = collected.frames.withLock { Array($0[shown...]) }
+        recorder.settle()
+        let frames = recorder.frames(from: shown)
         shown += frames.count
         var out = OutputBuffer()
         for frame in frames {
@@ -280,9 +261,8 @@ public final class HandshakeDemo {
     }
 
     func stopCapture() {
-        guard let capture else { return }
-        capture.stop()
-        collected.done.wait()
+        guard let recorder else { return }
+        recorder.stop()
         if let path = options.writeTo, !options.json {
             say("")
             say("The capture is in \(path): open it in Wireshark (wireshark \(path)), or read it again with: inspector read --ladder \(path)")

@@ -1,0 +1,84 @@
+import ArgumentParser
+import Foundation
+import LabKit
+import SocketCore
+import ToolSupport
+
+@main
+struct UDPvsTCPCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "udp-vs-tcp",
+        abstract: "The same workloads over TCP and UDP, side by side: boundaries, loss and order, cost, latency, throughput.",
+        discussion: """
+            Sends mixed-size messages (what does each receive return?), numbered messages (how \
+            many arrive, twice, out of order?), request/response pairs (latency p50/p99) and a \
+            bulk transfer (throughput) over TCP and over UDP, captures the traffic and counts \
+            bytes on the wire per payload byte and TCP's retransmissions as the inspector sees \
+            them. --two-hosts runs between the network namespaces of scripts/twohosts \
+            (`sudo scripts/twohosts up --loss 5`), where the loss is; without it, loopback, \
+            where nothing is lost. Capturing needs root or CAP_NET_RAW; without it the wire \
+            figures are left out and the table says so. Exit codes: 0 success; 2 bad usage; \
+            3 a missing privilege (the two hosts need root).
+            """)
+
+    @Flag(help: "Run between slab-a (client) and slab-b (server) of scripts/twohosts.")
+    var twoHosts = false
+    @Option(help: "With --two-hosts: first set the loss on the link to PCT% each way (calls scripts/twohosts).")
+    var loss: Double?
+    @Option(help: "Numbered messages for the loss-and-order run.")
+    var messages = 1000
+    @Option(help: "Request/response round trips for the latency run.")
+    var roundTrips = 500
+    @Option(help: "Megabytes for the throughput run.")
+    var megabytes = 20
+    @Flag(help: "One JSON object instead of the table.")
+    var json = false
+
+    func validate() throws {
+        if messages < 1 || messages > 1_000_000 { throw ValidationError("--messages must be 1 to 1000000") }
+        if roundTrips < 1 { throw ValidationError("--round-trips must be at least 1") }
+        if megabytes < 1 || megabytes > 10_000 { throw ValidationError("--megabytes must be 1 to 10000") }
+        if let loss, !(0...100).contains(loss) { throw ValidationError("--loss is a percentage from 0 to 100") }
+        if loss != nil && !twoHosts { throw ValidationError("--loss needs --two-hosts: loopback cannot lose packets") }
+    }
+
+    func run() throws {
+        if let loss {
+            guard let script = Self.twohostsScript() else {
+                throw ValidationError("--loss needs scripts/twohosts (run from the SocketLab folder, or set SOCKETLAB_TWOHOSTS)")
+            }
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/bin/bash")
+            process.arguments = [script] + (TwoHosts.isUp ? ["loss", String(loss)] : ["up", "--loss", String(loss)])
+            process.standardOutput = FileHandle.standardError
+            try process.run()
+            process.waitUntilExit()
+            if process.terminationStatus != 0 { throw ExitCode(process.terminationStatus) }
+        }
+        if twoHosts && !TwoHosts.isUp {
+            throw ValidationError("the two hosts are not up: sudo scripts/twohosts up [--loss PCT]")
+        }
+        var options = UDPvsTCP.Options()
+        options.twoHosts = twoHosts
+        options.messages = messages
+        options.roundTrips = roundTrips
+        options.bulkBytes = megabytes * 1_000_000
+        let result = try UDPvsTCP(options: options).run()
+        for line in json ? [ComparisonReport.json(result)] : ComparisonReport.table(result) { print(line) }
+    }
+
+    /// scripts/twohosts: $SOCKETLAB_TWOHOSTS, the current folder, or the repository the
+    /// executable was built in (.build/…/udp-vs-tcp).
+    static func twohostsScript() -> String? {
+        if let path = ProcessInfo.processInfo.environment["SOCKETLAB_TWOHOSTS"] { return path }
+        var candidates = [FileManager.default.currentDirectoryPath + "/scripts/twohosts"]
+        var folder = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        for _ in 0..<5 {
+            candidates.append(folder.path + "/scripts/twohosts")
+            folder = folder.deletingLastPathComponent()
+        }
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    static func main() { runAsSocketLabTool() }
+}
