@@ -69,3 +69,4 @@ out=bench/out/socketcore.txt
 # inspector beside tcpdump and tshark, with its memory and a live storm (bench/out/inspector.txt).
 bash scripts/bench-decode.sh
 bash scripts/bench-inspector.sh
+bash scripts/bench-labtools.sh

@@ -45,7 +45,8 @@ public final class Pinger {
     public private(set) var identifier: UInt16
     private let socket: Socket
     public private(set) var statistics = PingStatistics()
-    private var sentAt: [Int: ContinuousClock.Instant] = [:]
+    /// Send times on the real-time clock, which the kernel's receive timestamps use too.
+    private var sentAt: [Int: Duration] = [:]
     private var answered = Set<Int>()
 
     /// Resolves `host` and opens the socket: raw first, the ping socket if that is refused.
@@ -76,6 +77,9 @@ public final class Pinger {
             if family == .ipv4 { try socket.set(.ttl, ttl) } else { try socket.set(.hopLimit, ttl) }
         }
         if family == .ipv4 { try socket.set(.receiveTTL, true) } else { try socket.set(.receiveHopLimit, true) }
+        // Round trips from the send call to the kernel's receive time, as iputils measures
+        // them: the process's wake-up after the reply is not part of the network's delay.
+        try socket.set(.receiveTimestamps, true)
         if kind == .datagram {
             // The kernel picks the identifier: it is the ping socket's "port".
             try socket.bind(to: family == .ipv4 ? .any(0) : .any(0, family: .ipv6))
@@ -117,7 +121,7 @@ public final class Pinger {
             let allSent = options.count.map { statistics.transmitted >= $0 } ?? false
             if !allSent && now >= nextSend {
                 let bytes = request(sequence: sequence).encoded()
-                sentAt[sequence] = clock.now
+                sentAt[sequence] = Self.realTime()
                 _ = try socket.send(bytes, to: address)
                 statistics.transmitted += 1
                 lastSent = clock.now
@@ -135,7 +139,7 @@ public final class Pinger {
             var entry = pollfd(fd: socket.descriptor, events: Int16(POLLIN), revents: 0)
             guard poll(&entry, 1, milliseconds) > 0 else { continue }
             let datagram = try socket.receiveMessage(upTo: 65_536)
-            if let event = interpret(datagram, at: clock.now) { onEvent(event) }
+            if let event = interpret(datagram, at: datagram.kernelTimestamp ?? Self.realTime()) { onEvent(event) }
         }
         let elapsed = clock.now - start
         statistics.elapsedMilliseconds = Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
@@ -144,7 +148,7 @@ public final class Pinger {
 
     /// What one received packet means for us, if anything (a raw socket sees every ICMP
     /// packet of the host, our own requests on loopback included).
-    private func interpret(_ datagram: Datagram, at now: ContinuousClock.Instant) -> Event? {
+    private func interpret(_ datagram: Datagram, at now: Duration) -> Event? {
         var icmp = datagram.bytes[...]
         var ttl = datagram.hopLimit
         if version == .v4 && kind == .raw {
@@ -165,7 +169,7 @@ public final class Pinger {
         if type == replyType {
             guard kind == .datagram || identifier == self.identifier, let sent = sentAt[sequence] else { return nil }
             let elapsed = now - sent
-            let microseconds = elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000
+            let microseconds = max(0, elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000)
             let duplicate = answered.contains(sequence)
             answered.insert(sequence)
             statistics.record(microseconds: microseconds, duplicate: duplicate)
@@ -217,6 +221,13 @@ public final class Pinger {
         default:
             return nil
         }
+    }
+
+    /// CLOCK_REALTIME as time since 1970: the clock of the kernel's receive timestamps.
+    static func realTime() -> Duration {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return .seconds(now.tv_sec) + .nanoseconds(now.tv_nsec)
     }
 
     /// The line iputils prints for an event.

@@ -287,12 +287,20 @@ public final class UDPvsTCP {
         let total = options.bulkBytes
         let tcpServer = Peer { () throws -> Int in
             let (connection, _) = try listener.accept()
-            return try connection.receiveUntilEOF(limit: Int.max).count
+            // Count and discard, as iperf3's receiver does: keeping 20 MB would measure memcpy.
+            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 256 << 10, alignment: 16)
+            defer { buffer.deallocate() }
+            var received = 0
+            while true {
+                let count = try connection.receive(into: buffer)
+                if count == 0 { return received }
+                received += count
+            }
         }
         let clock = ContinuousClock()
         let start = clock.now
         let client = try Socket.connected(to: try listener.localAddress, timeout: .seconds(5))
-        let block = [UInt8](repeating: 0x62, count: 64 << 10)
+        let block = [UInt8](repeating: 0x62, count: 128 << 10)  // iperf3's default length
         var sent = 0
         while sent < total {
             let size = min(block.count, total - sent)
@@ -309,10 +317,12 @@ public final class UDPvsTCP {
         let udpServer = Peer { () throws -> (bytes: Int, seconds: Double) in
             var bytes = 0
             var first: ContinuousClock.Instant?, last = ContinuousClock.now
-            while let datagram = try? udp.receiveFrom(upTo: 2048) {
+            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 2048, alignment: 16)
+            defer { buffer.deallocate() }
+            while let (size, _) = try? udp.receiveFrom(into: buffer) {
                 if first == nil { first = ContinuousClock.now }
                 last = ContinuousClock.now
-                bytes += datagram.size
+                bytes += size
             }
             return (bytes, first.map { UDPvsTCP.microseconds(last - $0) / 1e6 } ?? 0)
         }
@@ -320,9 +330,11 @@ public final class UDPvsTCP {
         let datagram = [UInt8](repeating: 0x75, count: 1400)  // fits a 1500-byte MTU
         let target = try udp.localAddress
         var datagrams = 0
-        while datagrams * datagram.count < total {
-            _ = try? sender.send(datagram, to: target)  // ENOBUFS is loss too
-            datagrams += 1
+        datagram.withUnsafeBytes { buffer in
+            while datagrams * datagram.count < total {
+                _ = try? sender.send(buffer, to: target)  // ENOBUFS is loss too
+                datagrams += 1
+            }
         }
         let (bytes, seconds) = try udpServer.value(timeout: .seconds(120))
         result.udp.throughputBitsPerSecond = seconds > 0 ? Double(bytes) * 8 / seconds : 0

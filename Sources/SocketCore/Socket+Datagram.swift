@@ -16,6 +16,10 @@ public struct Datagram: Sendable, Equatable {
     /// The TTL (IPv4) or hop limit (IPv6) it arrived with, when asked for with
     /// `.receiveTTL` / `.receiveHopLimit` and read with `receiveMessage`.
     public var hopLimit: Int? = nil
+    /// When the kernel received it (CLOCK_REALTIME, as time since 1970), when asked for with
+    /// `.receiveTimestamps` and read with `receiveMessage`: what ping measures round trips
+    /// against, so that the time a process takes to wake up is not counted.
+    public var kernelTimestamp: Duration? = nil
 }
 
 extension Socket {
@@ -89,24 +93,30 @@ extension Socket {
             return Glibc.recvmsg(fd, &message, Int32(MSG_TRUNC))
         }
         let bytes = Array(UnsafeRawBufferPointer(rebasing: buffer[..<min(size, maxBytes)]))
-        let hopLimit = Self.hopLimit(in: UnsafeRawBufferPointer(rebasing: control[..<min(Int(message.msg_controllen), control.count)]))
-        return Datagram(bytes: bytes, sender: SocketAddress(storage: address.pointee, length: message.msg_namelen), size: size, hopLimit: hopLimit)
+        let (hopLimit, timestamp) = Self.ancillary(in: UnsafeRawBufferPointer(rebasing: control[..<min(Int(message.msg_controllen), control.count)]))
+        return Datagram(bytes: bytes, sender: SocketAddress(storage: address.pointee, length: message.msg_namelen), size: size,
+                        hopLimit: hopLimit, kernelTimestamp: timestamp)
     }
 
     /// Walks the control messages (what CMSG_FIRSTHDR/CMSG_NXTHDR do in C: a 16-byte header
-    /// of length, level and type, the data, padding to 8) for IP_TTL or IPV6_HOPLIMIT.
-    private static func hopLimit(in control: UnsafeRawBufferPointer) -> Int? {
+    /// of length, level and type, the data, padding to 8) for IP_TTL or IPV6_HOPLIMIT, and
+    /// SO_TIMESTAMPNS.
+    private static func ancillary(in control: UnsafeRawBufferPointer) -> (hopLimit: Int?, timestamp: Duration?) {
+        var hopLimit: Int?, timestamp: Duration?
         var offset = 0
-        while offset + 20 <= control.count {
+        while offset + 16 <= control.count {
             let length = Int(control.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
             let level = control.loadUnaligned(fromByteOffset: offset + 8, as: Int32.self)
             let type = control.loadUnaligned(fromByteOffset: offset + 12, as: Int32.self)
-            guard length >= 16 else { return nil }
-            if (level == Int32(IPPROTO_IP) && type == 2) || (level == Int32(IPPROTO_IPV6) && type == 52) {  // IP_TTL, IPV6_HOPLIMIT
-                return Int(control.loadUnaligned(fromByteOffset: offset + 16, as: Int32.self))
+            guard length >= 16, offset + length <= control.count else { break }
+            if (level == Int32(IPPROTO_IP) && type == 2) || (level == Int32(IPPROTO_IPV6) && type == 52), length >= 20 {  // IP_TTL, IPV6_HOPLIMIT
+                hopLimit = Int(control.loadUnaligned(fromByteOffset: offset + 16, as: Int32.self))
+            } else if level == SOL_SOCKET && type == 35, length >= 32 {  // SCM_TIMESTAMPNS
+                timestamp = .seconds(control.loadUnaligned(fromByteOffset: offset + 16, as: Int.self))
+                    + .nanoseconds(control.loadUnaligned(fromByteOffset: offset + 24, as: Int.self))
             }
             offset += (length + 7) & ~7
         }
-        return nil
+        return (hopLimit, timestamp)
     }
 }

@@ -81,6 +81,8 @@ extension SocketOption where Value == Bool {
     /// TCP_NODELAY: turn Nagle's algorithm off — small writes go out at once.
     /// IP_RECVTTL: deliver each datagram's TTL with it (`receiveMessage`), as ping prints it.
     public static var receiveTTL: Self { .init(level: Int32(IPPROTO_IP), name: 12, cName: "IP_RECVTTL") }
+    /// SO_TIMESTAMPNS: deliver the kernel's receive time with each datagram (`receiveMessage`).
+    public static var receiveTimestamps: Self { .init(level: SOL_SOCKET, name: 35, cName: "SO_TIMESTAMPNS") }
     /// IPV6_RECVHOPLIMIT: the same for IPv6's hop limit.
     public static var receiveHopLimit: Self { .init(level: Int32(IPPROTO_IPV6), name: 51, cName: "IPV6_RECVHOPLIMIT") }
     public static var noDelay: Self { .init(level: Int32(IPPROTO_TCP), name: TCP_NODELAY, cName: "TCP_NODELAY") }
