@@ -21,7 +21,17 @@ public final class HandshakeDemo {
         case halfClose = "half-close"
     }
 
+    /// Both ends here on loopback, or one end of a demo between two machines.
+    public enum Role: Sendable {
+        case both
+        /// Listen on this address (port 0: the kernel picks) and wait for the other machine.
+        case server(SocketAddress)
+        /// Connect to the other machine's server.
+        case client(SocketAddress)
+    }
+
     public struct Options: Sendable {
+        public var role = Role.both
         public var variant = Variant.normal
         public var family = AddressFamily.ipv4
         /// 0: one the kernel picks.
@@ -56,12 +66,89 @@ public final class HandshakeDemo {
     /// Runs the whole walk-through. Socket errors other than the ones a variant expects are
     /// thrown; a missing capture privilege is not an error (the states are still shown).
     public func run() throws {
+        switch options.role {
+        case .both: try runBoth()
+        case .server(let address): try runServer(address)
+        case .client(let address): try runClient(address)
+        }
+    }
+
+    /// This machine is the server: the calls on its side, and what the client's calls
+    /// (made on the other machine) look like from here.
+    func runServer(_ address: SocketAddress) throws {
+        step("server", "socket(\(familyName(address)), SOCK_STREAM, 0) and bind(\(address))", "a socket with an address; no packets yet")
+        let listener = try Socket.tcp(address.family)
+        try listener.set(.reuseAddress, true)
+        try listener.bind(to: address)
+        let port = try listener.localAddress.port ?? 0
+        startCapture(port: port, interface: "any")
+        defer { stopCapture() }
+        step("server", "listen(backlog: 128)", "state LISTEN: the kernel now answers SYNs on port \(port) by itself")
+        try listener.listen(backlog: 128)
+        states(client: nil, server: listener)
+        step("server", "accept()", "waits for a client: on the other machine run  handshake-demo --client THIS-MACHINE:\(port)")
+        let (connection, peer) = try listener.accept()
+        say("   accept() returned: \(peer) connected. The handshake already happened in the kernel:")
+        showPackets()
+        states(client: nil, server: connection)
+        step("server", "recv()", "the client's request")
+        let request = try connection.receive(upTo: 1000)
+        say("   received \(request.count) bytes")
+        showPackets()
+        step("server", "send(\"HTTP/1.0 200 OK …\")", "the reply; the client's kernel acknowledges it")
+        try connection.send("HTTP/1.0 200 OK\r\nContent-Length: 5\r\n\r\nhello")
+        showPackets()
+        let local = try connection.localAddress, remote = try connection.peerAddress
+        step("server", "recv() until it returns 0", "the client closes first: its FIN makes recv() return 0; this side is in CLOSE-WAIT")
+        while try !connection.receive(upTo: 1000).isEmpty {}
+        showPackets()
+        states(client: nil, server: connection)
+        step("server", "close()", "this side's FIN (LAST-ACK); the client's ACK ends it; the client waits in TIME-WAIT")
+        try connection.close()
+        usleep(200_000)
+        showPackets()
+        report(client: "on the other machine", server: KernelTCPTable.state(local: local, remote: remote).map(String.init(describing:)) ?? "CLOSED (gone from the kernel's table)",
+               source: "/proc/net/tcp")
+        try listener.close()
+    }
+
+    /// This machine is the client of a server started with --server on another machine.
+    func runClient(_ address: SocketAddress) throws {
+        let port = address.port ?? 0
+        startCapture(port: port, interface: "any")
+        defer { stopCapture() }
+        step("client", "socket(\(familyName(address)), SOCK_STREAM, 0) and connect(\(address))",
+             "SYN out, SYN-ACK back, ACK out: the handshake, across the network this time")
+        let client = try Socket.connected(to: address, timeout: .seconds(10))
+        showPackets()
+        states(client: client, server: nil)
+        step("client", "send(\"GET / HTTP/1.0\\r\\n\\r\\n\")", "one data segment; the server's kernel acknowledges it")
+        try client.send("GET / HTTP/1.0\r\n\r\n")
+        step("client", "recv()", "the server's reply")
+        let reply = try client.receive(upTo: 1000)
+        say("   received \(reply.count) bytes")
+        showPackets()
+        let local = try client.localAddress, remote = try client.peerAddress
+        step("client", "close()", "this side closes first: FIN (FIN-WAIT-1, FIN-WAIT-2 once ACKed)")
+        try client.shutdown(.write)
+        showPackets()
+        states(client: client, server: nil)
+        step("client", "recv() returns 0", "the server's FIN: this side ACKs it and waits in TIME-WAIT for 2 × MSL")
+        while try !client.receive(upTo: 1000).isEmpty {}
+        usleep(100_000)
+        showPackets()
+        report(client: KernelTCPTable.state(local: local, remote: remote).map(String.init(describing:)) ?? "CLOSED (gone from the kernel's table)",
+               server: "on the other machine", source: "/proc/net/tcp")
+        try client.close()
+    }
+
+    func runBoth() throws {
         let listener = try Socket.tcp(options.family)
         try listener.set(.reuseAddress, true)
         let serverAddress: SocketAddress = options.family == .ipv4 ? .ipv4(.loopback, options.port) : .ipv6(.loopback, options.port)
         try listener.bind(to: serverAddress)
         let port = try listener.localAddress.port ?? options.port
-        startCapture(port: port)
+        startCapture(port: port, interface: "lo")
         defer { stopCapture() }
 
         if options.variant == .refused {
@@ -158,6 +245,7 @@ public final class HandshakeDemo {
     // MARK: - Output
 
     var familyName: String { options.family == .ipv4 ? "AF_INET" : "AF_INET6" }
+    func familyName(_ address: SocketAddress) -> String { address.family == .ipv4 ? "AF_INET" : "AF_INET6" }
     func address(_ port: UInt16) -> String { options.family == .ipv4 ? "127.0.0.1:\(port)" : "[::1]:\(port)" }
 
     func step(_ side: String, _ call: String, _ what: String) {
@@ -219,9 +307,10 @@ public final class HandshakeDemo {
 
     // MARK: - Capture
 
-    func startCapture(port: UInt16) {
+    func startCapture(port: UInt16, interface: String) {
         var captureOptions = LiveCapture.Options()
-        captureOptions.interface = "lo"
+        captureOptions.interface = interface
+        if interface == "any" { captureOptions.linkType = .linuxCooked2 }
         captureOptions.filter = "tcp port \(port)"
         captureOptions.writeTo = options.writeTo
         do {

@@ -23,6 +23,10 @@ struct HandshakeDemoCommand: ParsableCommand {
             3 a privilege the demo cannot do without.
             """)
 
+    @Option(help: ArgumentHelp("Be the server of a demo between two machines: listen here and wait.", valueName: "[HOST:]PORT"))
+    var server: String?
+    @Option(help: ArgumentHelp("Be the client of a demo between two machines: connect to the other's --server.", valueName: "HOST:PORT"))
+    var client: String?
     @Flag(help: "Wait for Enter before each call (for a lecture).")
     var step = false
     @Flag(help: "Connect to a port where nothing listens: the SYN is answered by RST.")
@@ -46,12 +50,24 @@ struct HandshakeDemoCommand: ParsableCommand {
         if [refused, abort, halfClose].filter({ $0 }).count > 1 {
             throw ValidationError("choose one of --refused, --abort, --half-close")
         }
+        if server != nil && client != nil { throw ValidationError("one machine is --server, the other --client; not both") }
+        if (server != nil || client != nil) && (refused || abort || halfClose) {
+            throw ValidationError("the variants run on loopback; between two machines the demo shows the normal life of a connection")
+        }
     }
 
     func run() throws {
         var options = HandshakeDemo.Options()
         options.variant = refused ? .refused : abort ? .abort : halfClose ? .halfClose : .normal
         options.family = ipv6 ? .ipv6 : .ipv4
+        if let server {
+            // "7000" or ":7000" listen on every address; "10.0.0.5:7000" on that one.
+            let text = server.contains(":") ? server : ":" + server
+            let spec = text.hasPrefix(":") ? (ipv6 ? "[::]" : "0.0.0.0") + text : text
+            options.role = .server(try SocketAddress(spec))
+        } else if let client {
+            options.role = .client(try SocketAddress.resolve(client, type: .stream).first ?? SocketAddress(client))
+        }
         options.port = port
         options.step = step
         options.writeTo = write
@@ -63,7 +79,13 @@ struct HandshakeDemoCommand: ParsableCommand {
             _ = readLine()
         })
         var standardError = StandardError()
-        if !json { print("SocketLab handshake demo: \(options.variant.rawValue) connection over \(ipv6 ? "IPv6 (::1)" : "IPv4 (127.0.0.1)")") }
+        if !json {
+            switch options.role {
+            case .both: print("SocketLab handshake demo: \(options.variant.rawValue) connection over \(ipv6 ? "IPv6 (::1)" : "IPv4 (127.0.0.1)")")
+            case .server(let address): print("SocketLab handshake demo: the server side, on \(address)")
+            case .client(let address): print("SocketLab handshake demo: the client side, to \(address)")
+            }
+        }
         try demo.run()
         if let problem = demo.captureProblem {
             if case .permissionDenied = problem {

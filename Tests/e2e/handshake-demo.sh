@@ -4,9 +4,10 @@
 #   Tests/e2e/handshake-demo.sh PATH/TO/handshake-demo
 set -uo pipefail
 demo=$1
+root=$(cd "$(dirname "$0")/../.." && pwd)
 source "$(dirname "$0")/lib.sh"
 dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
+trap '"$root/scripts/twohosts" down > /dev/null 2>&1; rm -rf "$dir"' EXIT
 cd "$dir"
 
 "$demo" --no-color > normal.txt 2>&1; code=$?
@@ -34,6 +35,18 @@ check "without capture privilege: the calls and states still run, one line says 
   bash -c "[[ $code == 0 ]] && grep -q 'client TIME-WAIT' unprivileged.txt && grep -q 'setcap cap_net_raw,cap_net_admin+eip' unprivileged.err"
 yes '' | "$demo" --step --no-color > step.txt 2>&1
 check "--step waits for Enter before each call" grep -q "Enter for the next call" step.txt
+# Two machines: the network namespaces of scripts/twohosts, server on B, client on A.
+twohosts=$root/scripts/twohosts
+"$twohosts" up > /dev/null
+"$twohosts" exec B "$demo" --server 7000 --no-color --write server.pcap > server.txt 2>&1 & server=$!
+for _ in $(seq 100); do "$twohosts" exec B ss -ltn 'sport = :7000' 2>/dev/null | grep -q LISTEN && break; sleep 0.05; done
+"$twohosts" exec A "$demo" --client 10.99.0.2:7000 --no-color --write client.pcap > client.txt 2>&1; client=$?
+wait $server; server=$?
+"$twohosts" down > /dev/null
+check "two machines: --server on B and --client on A each see the handshake, MSS 1460 of a real link" \
+  bash -c "[[ $client == 0 && $server == 0 ]] && grep -q 'SYN,ACK seq=0 ack=1' server.txt && grep -q 'SYN,ACK seq=0 ack=1' client.txt && grep -q 'MSS 1460' client.txt"
+check "two machines: the server passes CLOSE-WAIT, the client ends in TIME-WAIT" \
+  bash -c "grep -q 'server CLOSE-WAIT' server.txt && grep -q 'client TIME-WAIT' client.txt"
 "$demo" --abort --refused > /dev/null 2>&1; code=$?
 check "two variants at once: exit 2" test "$code" = 2
 if [[ $failed != 0 ]]; then echo "--- the demo printed:"; head -60 normal.txt; fi
