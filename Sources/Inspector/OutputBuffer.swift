@@ -48,6 +48,9 @@ public struct OutputBuffer {
     public var count: Int { storage.count }
     public var isEmpty: Bool { storage.count == 0 }
 
+    /// Forgets what was written, without writing it.
+    public mutating func clear() { storage.count = 0 }
+
     @inline(__always)
     mutating func raw(_ buffer: UnsafeRawBufferPointer) {
         guard let source = buffer.baseAddress, !buffer.isEmpty else { return }

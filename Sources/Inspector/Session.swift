@@ -46,39 +46,58 @@ public struct Session {
         // summing every payload.
         packet.decode(frame.bytes, linkType: linkType, verifyChecksums: false)
         if let (tcp, source, destination) = Self.segment(of: &packet) {
-            write(segment: SummaryPipeline.Segment(frame: frame.number, time: frame.timestamp, tcp: tcp, source: source,
-                                                   destination: destination, wireLength: frame.originalLength), to: &out)
-        } else if options.stream == nil && !options.handshakes && !options.summary {
-            let note = TextView.note(for: packet)
-            if options.json {
-                JSONLines.write(frame: frame.number, time: frame.timestamp, packet: packet, note: note, to: &out)
-            } else if options.ladder {
-                ladder.write(other: packet.summary, note: options.prose == .none ? nil : note, time: frame.timestamp, style: style, to: &out)
-            } else {
-                out.line(frame.timestamp.timeOfDay + " " + packet.summary + (options.prose == .none ? "" : "\n    " + style.note(note)))
+            write(segment: ReadPipeline.Segment(frame: frame.number, time: frame.timestamp, tcp: tcp, source: source,
+                                                destination: destination, wireLength: frame.originalLength), to: &out)
+        } else if options.ladder {
+            if options.stream == nil && !options.handshakes && !options.summary {
+                let note = options.prose == .none ? nil : TextView.note(for: packet)
+                ladder.write(other: packet.summary, note: note, time: frame.timestamp, style: style, to: &out)
             }
+        } else {
+            Self.writeOther(packet: &packet, frame: frame, options: options, to: &out)
         }
     }
 
-    /// One TCP segment, already decoded (the summary pipeline's consumer calls this).
-    mutating func write(segment: SummaryPipeline.Segment, to out: inout OutputBuffer) {
-        do {
-            let report = tracker.add(frame: segment.frame, time: segment.time, tcp: segment.tcp, source: segment.source,
-                                     destination: segment.destination, wireLength: segment.wireLength)
-            let shown = (options.stream.map { report.stream == $0 } ?? true)
-                && (!options.handshakes || !report.flags.isDisjoint(with: [.syn, .fin, .rst]) || !report.notes.isEmpty)
-            if shown && !options.summary {
-                if options.json {
-                    JSONLines.write(report, to: &out)
-                } else if options.ladder {
-                    ladder.write(report, style: style, absolute: options.absolute, to: &out)
-                } else {
-                    out.line(TextView.line(report, absolute: options.absolute, style: style))
-                }
-            }
-            let records = tracker.takeRecords()
-            if !records.isEmpty { write(records, to: &out) }
+    /// The line of a frame that is not a TCP segment (UDP, ICMP, anything else), unless a
+    /// filter hides it. Static: the read pipeline's decoding thread writes these.
+    static func writeOther(packet: inout Packet, frame: FrameView, options: Options, to out: inout OutputBuffer) {
+        guard options.stream == nil && !options.handshakes && !options.summary else { return }
+        let note = TextView.note(for: packet)
+        if options.json {
+            JSONLines.write(frame: frame.number, time: frame.timestamp, packet: packet, note: note, to: &out)
+        } else {
+            let style = TextStyle(enabled: options.color)
+            out.line(frame.timestamp.timeOfDay + " " + packet.summary + (options.prose == .none ? "" : "\n    " + style.note(note)))
         }
+    }
+
+    /// One TCP segment, already decoded: follow it, then write what it says.
+    mutating func write(segment: ReadPipeline.Segment, to out: inout OutputBuffer) {
+        let (report, records) = track(segment)
+        render(report, records, to: &out)
+    }
+
+    /// The tracker's half: the segment's report and the records it completed.
+    mutating func track(_ segment: ReadPipeline.Segment) -> (SegmentReport, [ConnectionTracker.Record]) {
+        let report = tracker.add(frame: segment.frame, time: segment.time, tcp: segment.tcp, source: segment.source,
+                                 destination: segment.destination, wireLength: segment.wireLength)
+        return (report, tracker.takeRecords())
+    }
+
+    /// The writing half: the segment's line (unless filtered out), then the records.
+    mutating func render(_ report: SegmentReport, _ records: [ConnectionTracker.Record], to out: inout OutputBuffer) {
+        let shown = (options.stream.map { report.stream == $0 } ?? true)
+            && (!options.handshakes || !report.flags.isDisjoint(with: [.syn, .fin, .rst]) || !report.notes.isEmpty)
+        if shown && !options.summary {
+            if options.json {
+                JSONLines.write(report, to: &out)
+            } else if options.ladder {
+                ladder.write(report, style: style, absolute: options.absolute, to: &out)
+            } else {
+                out.line(TextView.line(report, absolute: options.absolute, style: style))
+            }
+        }
+        if !records.isEmpty { write(records, to: &out) }
     }
 
     /// The TCP header and endpoints, read through `inout` so that the 800-byte packet is not
@@ -93,7 +112,7 @@ public struct Session {
         write(tracker.finish(), to: &out)
     }
 
-    private mutating func write(_ records: [ConnectionTracker.Record], to out: inout OutputBuffer) {
+    mutating func write(_ records: [ConnectionTracker.Record], to out: inout OutputBuffer) {
         for record in records where options.stream.map({ record.stream == $0 }) ?? true {
             switch record {
             case .summary(let row):

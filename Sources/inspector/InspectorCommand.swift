@@ -84,9 +84,9 @@ extension InspectorCommand {
             let capture = try CaptureFile(path: file)
             var session = Session(linkType: capture.linkType, options: view.sessionOptions)
             let limit = view.count ?? Int.max
-            if view.summary {
-                // Nothing per frame to print: read and decode on one core, follow on the other.
-                try SummaryPipeline.run(capture, session: session, limit: limit)
+            if !view.ladder {
+                // Read and decode on one core, follow the connections on the other.
+                try ReadPipeline.run(capture, session: session, limit: limit)
                 return
             }
             var frames = 0

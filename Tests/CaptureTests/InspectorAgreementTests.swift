@@ -310,9 +310,10 @@ extension InspectorAgreementTests {
     }
 }
 
-/// `--summary` on two threads prints exactly what the one-thread session prints, on a file
-/// long enough that connections are forgotten along the way.
-@Test func theSummaryPipelineAgreesWithTheSession() throws {
+/// `read` on two threads prints exactly what the one-thread session prints — summary, JSON
+/// and text — on a file long enough that connections are forgotten along the way, with UDP
+/// among the TCP.
+@Test func theReadPipelineAgreesWithTheSession() throws {
     typealias F = FrameBuilder
     let directory = try temporaryDirectory("pipeline")
     let path = "\(directory)/many.pcap"
@@ -331,6 +332,7 @@ extension InspectorAgreementTests {
         if i % 7 == 0 { put(F.ipv4(protocol: 6, F.tcp(sourcePort: port, seq: c + 1, ack: s + 1, flags: 0x18, payload: Array(repeating: 65, count: i % 50 + 1)))) }
         let sent = UInt32(i % 50 + 1)
         put(F.ipv4(protocol: 6, reply: true, F.tcp(sourcePort: 80, destinationPort: port, seq: s + 1, ack: c + 1 + sent, flags: 0x11)))
+        if i % 100 == 0 { put(F.ipv4(protocol: 17, F.udp(payload: Array(repeating: 1, count: i % 7)))) }
         if i % 3 != 0 {  // a third never finish closing
             put(F.ipv4(protocol: 6, F.tcp(sourcePort: port, seq: c + 1 + sent, ack: s + 2, flags: 0x11)))
             put(F.ipv4(protocol: 6, reply: true, F.tcp(sourcePort: 80, destinationPort: port, seq: s + 2, ack: c + 2 + sent, flags: 0x10)))
@@ -338,23 +340,37 @@ extension InspectorAgreementTests {
     }
     try writer.flush()
 
-    var options = Session.Options()
-    options.summary = true
-    let capture = try CaptureFile(path: path)
-    var session = Session(linkType: capture.linkType, options: options)
-    var out = OutputBuffer()
-    try capture.forEach { session.write(frame: $0, to: &out) }
-    session.finish(to: &out)
-    let expected = String(decoding: out.bytes, as: UTF8.self)
+    for mode in ["summary", "json", "text"] {
+        var options = Session.Options()
+        options.summary = mode == "summary"
+        options.json = mode == "json"
+        options.prose = mode == "text" ? .explain : .notes
+        let capture = try CaptureFile(path: path)
+        var session = Session(linkType: capture.linkType, options: options)
+        var out = OutputBuffer()
+        var expected = ""
+        try capture.forEach { frame in
+            session.write(frame: frame, to: &out)
+            if out.count > 1 << 20 {
+                expected += String(decoding: out.bytes, as: UTF8.self)
+                out.clear()
+            }
+        }
+        session.finish(to: &out)
+        expected += String(decoding: out.bytes, as: UTF8.self)
 
-    let outputPath = "\(directory)/pipeline.txt"
-    let descriptor = open(outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-    try #require(descriptor >= 0)
-    try SummaryPipeline.run(try CaptureFile(path: path), session: Session(linkType: capture.linkType, options: options), descriptor: descriptor)
-    close(descriptor)
-    let piped = try String(contentsOfFile: outputPath, encoding: .utf8)
-    #expect(expected.split(separator: "\n").count == 12002, "two header lines and a row per connection")
-    #expect(piped == expected)
+        let outputPath = "\(directory)/pipeline-\(mode).txt"
+        let descriptor = open(outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        try #require(descriptor >= 0)
+        try ReadPipeline.run(try CaptureFile(path: path), session: Session(linkType: capture.linkType, options: options), descriptor: descriptor)
+        close(descriptor)
+        let piped = try String(contentsOfFile: outputPath, encoding: .utf8)
+        if mode == "summary" {
+            #expect(expected.split(separator: "\n").count == 12002, "two header lines and a row per connection")
+        }
+        #expect(piped.count > 1000)
+        #expect(piped == expected, "\(mode): the pipeline's output differs")
+    }
 }
 
 /// Memory stays bounded: closed connections are summarised and forgotten, and the stream
