@@ -73,22 +73,18 @@ public struct Session {
 
     /// One TCP segment, already decoded: follow it, then write what it says.
     mutating func write(segment: ReadPipeline.Segment, to out: inout OutputBuffer) {
-        let (report, records) = track(segment)
-        render(report, records, to: &out)
-    }
-
-    /// The tracker's half: the segment's report and the records it completed.
-    mutating func track(_ segment: ReadPipeline.Segment) -> (SegmentReport, [ConnectionTracker.Record]) {
         let report = tracker.add(frame: segment.frame, time: segment.time, tcp: segment.tcp, source: segment.source,
                                  destination: segment.destination, wireLength: segment.wireLength)
-        return (report, tracker.takeRecords())
+        if !options.summary { render(report, to: &out) }
+        let records = tracker.takeRecords()
+        if !records.isEmpty { write(records, to: &out) }
     }
 
-    /// The writing half: the segment's line (unless filtered out), then the records.
-    mutating func render(_ report: SegmentReport, _ records: [ConnectionTracker.Record], to out: inout OutputBuffer) {
+    /// The segment's line, unless a filter hides it.
+    mutating func render(_ report: SegmentReport, to out: inout OutputBuffer) {
         let shown = (options.stream.map { report.stream == $0 } ?? true)
             && (!options.handshakes || !report.flags.isDisjoint(with: [.syn, .fin, .rst]) || !report.notes.isEmpty)
-        if shown && !options.summary {
+        if shown {
             if options.json {
                 JSONLines.write(report, to: &out)
             } else if options.ladder {
@@ -97,7 +93,6 @@ public struct Session {
                 out.line(TextView.line(report, absolute: options.absolute, style: style))
             }
         }
-        if !records.isEmpty { write(records, to: &out) }
     }
 
     /// The TCP header and endpoints, read through `inout` so that the 800-byte packet is not
