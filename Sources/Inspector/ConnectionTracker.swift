@@ -138,9 +138,10 @@ public struct ConnectionTracker {
         }
         lastLookup = (key, slot!)
         let conversation = slots[slot!]!
-        let (report, finishedNow) = conversation.add(
+        var finishedNow: Int?
+        let report = conversation.add(
             frame: frame, time: time, tcp: tcp, source: source, destination: destination,
-            wireLength: wireLength, prose: prose, pending: &pending)
+            wireLength: wireLength, prose: prose, pending: &pending, finished: &finishedNow)
         if let stream = finishedNow {
             closed.append((key, stream))
             forgetOldClosed()
@@ -220,8 +221,8 @@ extension ConnectionTracker.Conversation {
     /// counters, and what it does in the life of the connection; and the stream number when
     /// this segment finished the connection (the tracker then queues it to be forgotten).
     func add(frame: Int, time: Timestamp, tcp: TCPHeader, source: Endpoint, destination: Endpoint,
-                      wireLength: Int, prose: ConnectionTracker.Prose, pending: inout [ConnectionTracker.Record])
-        -> (report: SegmentReport, finished: Int?) {
+                      wireLength: Int, prose: ConnectionTracker.Prose, pending: inout [ConnectionTracker.Record],
+             finished finishedStream: inout Int?) -> SegmentReport {
         let forward = first == source ? 0 : 1
         let reverse = 1 - forward
         let isFirstSYN = tcp.flags.contains(.syn) && !tcp.flags.contains(.ack)
@@ -277,9 +278,9 @@ extension ConnectionTracker.Conversation {
         report.fromClient = lifecycle.handshake.map { $0.client == source } ?? (forward == 0)
         if !finished && lifecycle.isFinished {
             finished = true
-            return (report, stream)
+            finishedStream = stream
         }
-        return (report, nil)
+        return report
     }
 
     /// The shift for one side's windows: nil until its SYN is seen; 0 when either side's SYN
