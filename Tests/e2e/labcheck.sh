@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# labcheck end to end: Lab 01's answers against a capture it makes (right answers pass, each
+# kind of wrong answer fails with its hint), and Lab 05's black-box checks on the reference
+# servers (Swift and Python: all pass) and on deliberately broken ones (each caught by the
+# right check, none hangs labcheck).
+#   Tests/e2e/labcheck.sh PATH/TO/labcheck   (echo is taken from the same folder)
+set -uo pipefail
+labcheck=$1
+echo_tool=$(dirname "$1")/echo
+root=$(cd "$(dirname "$0")/../.." && pwd)
+source "$(dirname "$0")/lib.sh"
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+cd "$dir"
+
+check "labcheck list names the labs" bash -c "'$labcheck' list | grep -q '^01 ' && '$labcheck' list | grep -q '^05 '"
+
+# Lab 01: labcheck makes the capture; the true answers are read back with the inspector's JSON.
+cp "$root/Labs/01-tcp-handshake/answers.toml" template.toml
+"$labcheck" 01 --answers template.toml > empty.txt 2>&1; code=$?
+check "lab 01, the template as it is: exit 1, all 11 checks fail" bash -c "[[ $code == 1 ]] && [[ \$(grep -c '^FAIL' empty.txt) == 11 ]]"
+"$(dirname "$labcheck")/inspector" read --json labcheck-01.pcap > capture.json
+python3 - capture.json > right.toml <<'PY'
+import json, sys
+records = [json.loads(l) for l in open(sys.argv[1])]
+h = next(r for r in records if r["kind"] == "handshake" and r["state"] == "complete")
+refused = next(r for r in records if r["kind"] == "handshake" and r["state"] == "refused")
+rst = next(r for r in records if r["kind"] == "packet" and r.get("stream") == refused["stream"] and "RST" in r["flags"])
+ca, cp = h["client"].rsplit(".", 1); sa, sp = h["server"].rsplit(".", 1)
+c, s = h["client_options"], h["server_options"]
+print(f'client_address = "{ca}"\nclient_port = {cp}\nserver_address = "{sa}"\nserver_port = {sp}')
+print(f'syn_isn = {h["client_isn"]}\nsyn_flags = "SYN"\nsynack_isn = {h["server_isn"]}\nsynack_ack = {h["client_isn"] + 1}')
+print(f'mss_client = {c["mss"]}\nmss_server = {s["mss"]}\nwscale_client = {c["wscale"]}\nwscale_server = {s["wscale"]}')
+print(f'handshake_rtt_us = {round(h["rtt"] * 1e6)}\nrefused_reply_flags = "{",".join(rst["flags"])}"')
+PY
+"$labcheck" 01 --capture labcheck-01.pcap --answers right.toml > right.txt 2>&1; code=$?
+check "lab 01, right answers: all 11 checks pass, exit 0" bash -c "[[ $code == 0 ]] && grep -q 'all 11 checks passed' right.txt"
+wrong() {  # wrong KEY VALUE → the output of labcheck with that one answer changed
+  sed -E "s/^$1 = .*/$1 = $2/" right.toml > wrong.toml
+  "$labcheck" 01 --capture labcheck-01.pcap --answers wrong.toml 2>&1
+}
+isn=$(grep -oE "^syn_isn = [0-9]+" right.toml | grep -oE "[0-9]+$")
+server_isn=$(grep -oE "^synack_isn = [0-9]+" right.toml | grep -oE "[0-9]+$")
+client_port=$(grep -oE "^client_port = [0-9]+" right.toml | grep -oE "[0-9]+$")
+server_port=$(grep -oE "^server_port = [0-9]+" right.toml | grep -oE "[0-9]+$")
+check "relative for raw: SYN-ACK ack 1 gets the relative-number hint" bash -c "wrong_out=\$(sed -E 's/^synack_ack = .*/synack_ack = 1/' right.toml > w.toml; '$labcheck' 01 --capture labcheck-01.pcap --answers w.toml); grep -q 'your SYN-ACK ack is 1' <<<\"\$wrong_out\" && grep -q 'that is the relative number' <<<\"\$wrong_out\""
+out=$(wrong synack_ack "$isn")
+check "off by one: the ISN itself as the SYN-ACK's ack gets the ISN + 1 hint" grep -q "off by one: a SYN uses one sequence number" <<<"$out"
+out=$(wrong syn_isn "$server_isn")
+check "swapped sides: the server's ISN as the SYN's gets the swapped-sides hint" grep -q "swapped sides" <<<"$out"
+sed -E "s/^client_port = .*/client_port = $server_port/; s/^server_port = .*/server_port = $client_port/" right.toml > swapped.toml
+check "swapped sides: client and server ports exchanged" bash -c "'$labcheck' 01 --capture labcheck-01.pcap --answers swapped.toml | grep -q 'swapped sides: the client is the one that sends the SYN'"
+out=$(wrong handshake_rtt_us 999999999)
+check "a wrong RTT fails and says where to read it" grep -q "FAIL  Q5 handshake RTT" <<<"$out"
+printf 'syn_isn = twelve\n' > broken.toml
+"$labcheck" 01 --capture labcheck-01.pcap --answers broken.toml > /dev/null 2> broken.err; code=$?
+check "a malformed answers file: exit 2 with the line" bash -c "[[ $code == 2 ]] && grep -q 'line 1' broken.err"
+
+# Lab 05: the reference servers pass.
+"$labcheck" 05 --server "python3 $root/Labs/05-echo-server/reference.py 9151" --port 9151 > ref-python.txt 2>&1; code=$?
+check "lab 05: the Python reference passes all 7 checks" bash -c "[[ $code == 0 ]] && grep -q 'all 7 checks passed' ref-python.txt"
+"$labcheck" 05 --server "$echo_tool server --port 9152" --port 9152 > ref-swift.txt 2>&1; code=$?
+check "lab 05: the Swift reference (echo server on SocketCore) passes all 7 checks" bash -c "[[ $code == 0 ]] && grep -q 'all 7 checks passed' ref-swift.txt"
+
+# Broken servers, each caught by its check.
+cat > one_recv.py <<'PY'
+import socket, sys, threading
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(128)
+def serve(c):
+    data = c.recv(65536)          # the bug: one recv() taken as the whole message
+    c.sendall(data)
+    while c.recv(65536): pass
+    c.close()
+while True:
+    c, _ = s.accept(); threading.Thread(target=serve, args=(c,), daemon=True).start()
+PY
+cat > one_at_a_time.py <<'PY'
+import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(128)
+while True:
+    c, _ = s.accept()             # the bug: the next client waits until this one leaves
+    try:
+        while (data := c.recv(65536)): c.sendall(data)
+    except OSError: pass
+    c.close()
+PY
+cat > rst_close.py <<'PY'
+import socket, struct, sys, threading
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(128)
+def serve(c):
+    try:
+        while (data := c.recv(65536)): c.sendall(data)
+    except OSError: pass
+    c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # the bug: RST on close
+    c.close()
+while True:
+    c, _ = s.accept(); threading.Thread(target=serve, args=(c,), daemon=True).start()
+PY
+cat > line_echo.py <<'PY'
+import socket, sys, threading
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(128)
+def serve(c):
+    pending = b""
+    try:
+        while (data := c.recv(65536)):
+            pending += data
+            line_end = pending.rfind(b"\n") + 1
+            c.sendall(pending[:line_end]); pending = pending[line_end:]
+    except OSError: pass
+    c.close()                     # the bug: at the client's FIN the unfinished line is dropped
+while True:
+    c, _ = s.accept(); threading.Thread(target=serve, args=(c,), daemon=True).start()
+PY
+cat > crash_on_reset.py <<'PY'
+import selectors, socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(128)
+sel = selectors.DefaultSelector(); sel.register(s, selectors.EVENT_READ)
+while True:
+    for key, _ in sel.select():
+        if key.fileobj is s:
+            c, _ = s.accept(); sel.register(c, selectors.EVENT_READ); continue
+        c = key.fileobj
+        data = c.recv(65536)      # the bug: ConnectionResetError is not caught, and kills the server
+        if data: c.sendall(data)
+        else: sel.unregister(c); c.close()
+PY
+cat > hang.py <<'PY'
+import socket, sys, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(128)
+conns = []
+while True:
+    c, _ = s.accept(); conns.append(c)   # accepts, and never reads or writes
+PY
+port=9160
+for spec in "one_recv:1 MiB echoed intact" "one_at_a_time:50 concurrent clients" "rst_close:closes with FIN, not RST" \
+            "line_echo:half-close" "crash_on_reset:a client that resets" "hang:small echo"; do
+  server=${spec%%:*} caught=${spec#*:}
+  port=$((port + 1))
+  start=$(date +%s)
+  "$labcheck" 05 --server "python3 $dir/$server.py $port" --port $port > "$server.txt" 2>&1; code=$?
+  took=$(( $(date +%s) - start ))
+  check "lab 05: $server.py is caught by '$caught' (exit 1, ${took} s)" \
+    bash -c "[[ $code == 1 ]] && grep -q 'FAIL  $caught' '$server.txt' && grep -q 'hint:' '$server.txt' && (( $took < 90 ))"
+done
+if [[ $failed != 0 ]]; then for f in *.txt; do echo "--- $f"; head -20 "$f"; done; fi
+finish
