@@ -25,6 +25,7 @@ let package = Package(
         .executable(name: "handshake-demo", targets: ["handshake-demo"]),
         .executable(name: "udp-vs-tcp", targets: ["udp-vs-tcp"]),
         .executable(name: "labcheck", targets: ["labcheck"]),
+        .executable(name: "chat-server", targets: ["chat"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -109,6 +110,10 @@ let package = Package(
         // Linux calls the Glibc module leaves out (setns, for the two-host labs).
         .target(name: "CLinux"),
         .target(name: "LabKit", dependencies: ["SocketCore", "Packets", "Capture", "Inspector", "CLinux"], swiftSettings: strict),
+        .executableTarget(
+            name: "chat",
+            dependencies: ["LabKit", "ToolSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strict),
         .executableTarget(
             name: "labcheck",
             dependencies: ["LabKit", "ToolSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")],

@@ -34,6 +34,7 @@ public enum Labs {
     public static let all: [LabInfo] = [
         LabInfo(number: "01", slug: "01-tcp-handshake", title: "The TCP three-way handshake", kind: "questions"),
         LabInfo(number: "05", slug: "05-echo-server", title: "Write an echo server (any language)", kind: "server"),
+        LabInfo(number: "06", slug: "06-chat-server", title: "A chat server with poll/select (any language)", kind: "server"),
     ]
 
     /// The lines labcheck prints, and whether everything passed.

@@ -14,7 +14,7 @@ struct LabCheckCommand: ParsableCommand {
             come from your capture (without --capture it makes one, which needs root or \
             CAP_NET_RAW); your answers file is TOML: `key = value` lines, as in the lab's \
             answers.toml
-            labcheck 05 --server "CMD" --port P             a server lab: runs CMD (any \
+            labcheck 05|06 --server "CMD" --port P          a server lab: runs CMD (any \
             language), tests it as a black box while capturing, stops it
             One line per question or check: pass, or FAIL with a hint. Exit codes: 0 all \
             passed; 1 something failed; 2 bad input (a missing or malformed file, an unknown lab).
@@ -55,6 +55,10 @@ struct LabCheckCommand: ParsableCommand {
             guard let server, let port else { throw ValidationError("lab 05 needs --server \"CMD\" and --port P") }
             let results = Lab05.run(Lab05.Options(command: server, port: port)) { print($0) }
             try finish(results, capture: "labcheck-05.pcap")
+        case "06", "6":
+            guard let server, let port else { throw ValidationError("lab 06 needs --server \"CMD\" and --port P") }
+            let results = Lab06.run(Lab06.Options(command: server, port: port)) { print($0) }
+            try finish(results, capture: "labcheck-06.pcap")
         default:
             throw ValidationError("no lab \(lab.debugDescription): labcheck list shows the labs")
         }

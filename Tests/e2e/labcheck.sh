@@ -13,7 +13,7 @@ dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 cd "$dir"
 
-check "labcheck list names the labs" bash -c "'$labcheck' list | grep -q '^01 ' && '$labcheck' list | grep -q '^05 '"
+check "labcheck list names the labs" bash -c "'$labcheck' list | grep -q '^01 ' && '$labcheck' list | grep -q '^05 ' && '$labcheck' list | grep -q '^06 '"
 
 # Lab 01: labcheck makes the capture; the true answers are read back with the inspector's JSON.
 cp "$root/Labs/01-tcp-handshake/answers.toml" template.toml
@@ -142,5 +142,81 @@ for spec in "one_recv:1 MiB echoed intact" "one_at_a_time:50 concurrent clients"
   check "lab 05: $server.py is caught by '$caught' (exit 1, ${took} s)" \
     bash -c "[[ $code == 1 ]] && grep -q 'FAIL  $caught' '$server.txt' && grep -q 'hint:' '$server.txt' && (( $took < 90 ))"
 done
+# Lab 06: the reference chat servers pass; two broken ones are caught.
+"$labcheck" 06 --server "python3 $root/Labs/06-chat-server/reference.py 9171" --port 9171 > chat-python.txt 2>&1; code=$?
+check "lab 06: the Python reference passes all 7 checks" bash -c "[[ $code == 0 ]] && grep -q 'all 7 checks passed' chat-python.txt"
+"$labcheck" 06 --server "$(dirname "$labcheck")/chat-server --port 9172" --port 9172 > chat-swift.txt 2>&1; code=$?
+check "lab 06: the Swift reference (chat-server on SocketCore) passes all 7 checks" bash -c "[[ $code == 0 ]] && grep -q 'all 7 checks passed' chat-swift.txt"
+cat > chat_drops.py <<'PY'
+import selectors, socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(128)
+sel = selectors.DefaultSelector(); sel.register(s, selectors.EVENT_READ); nick = {}
+def others(c, line):
+    for o in list(nick):
+        if o is not c and nick[o]:
+            try: o.sendall(line.encode() + b"\n")
+            except OSError: pass
+while True:
+    for key, _ in sel.select():
+        if key.fileobj is s:
+            c, _ = s.accept(); nick[c] = None; sel.register(c, selectors.EVENT_READ); continue
+        c = key.fileobj
+        try: data = c.recv(65536)
+        except OSError: data = b""
+        if not data:
+            sel.unregister(c); name = nick.pop(c); c.close()
+            if name: others(c, f"* {name} left")
+            continue
+        line = data.split(b"\n")[0].decode()   # the bug: one recv() taken as one line; the rest is lost
+        if line.startswith("NICK "):
+            old, nick[c] = nick[c], line[5:]
+            others(c, f"* {nick[c]} joined" if old is None else f"* {old} is now {nick[c]}")
+        elif line == "QUIT":
+            sel.unregister(c); name = nick.pop(c); c.close(); others(c, f"* {name} left")
+        elif nick[c]:
+            others(c, f"{nick[c]}: {line}")
+PY
+cat > chat_blocking.py <<'PY'
+import socket, sys, threading
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(128)
+lock = threading.Lock(); nick = {}
+def others(c, line):
+    with lock:                    # the bug: a blocking send to a client that does not read holds everyone up
+        for o in list(nick):
+            if o is not c and nick[o]:
+                try: o.sendall(line.encode() + b"\n")
+                except OSError: pass
+def serve(c):
+    buffer = b""
+    while True:
+        try: data = c.recv(65536)
+        except OSError: data = b""
+        if not data: break
+        buffer += data
+        *lines, buffer = buffer.split(b"\n")
+        for raw in lines:
+            line = raw.decode()
+            if line.startswith("NICK "):
+                old, nick[c] = nick.get(c), line[5:]
+                others(c, f"* {nick[c]} joined" if old is None else f"* {old} is now {nick[c]}")
+            elif line == "QUIT":
+                c.close(); others(c, f"* {nick.pop(c)} left"); return
+            elif nick.get(c):
+                others(c, f"{nick[c]}: {line}")
+    name = nick.pop(c, None); c.close()
+    if name: others(c, f"* {name} left")
+while True:
+    c, _ = s.accept(); nick[c] = None; threading.Thread(target=serve, args=(c,), daemon=True).start()
+PY
+for spec in "chat_drops:20 clients, every message once, in order" "chat_blocking:a slow client does not stall the others"; do
+  server=${spec%%:*} caught=${spec#*:}
+  port=$((port + 1))
+  start=$(date +%s)
+  "$labcheck" 06 --server "python3 $dir/$server.py $port" --port $port > "$server.txt" 2>&1; code=$?
+  took=$(( $(date +%s) - start ))
+  check "lab 06: $server.py is caught by '$caught' (exit 1, ${took} s)" \
+    bash -c "[[ $code == 1 ]] && grep -q 'FAIL  $caught' '$server.txt' && grep -q 'hint:' '$server.txt' && (( $took < 120 ))"
+done
+
 if [[ $failed != 0 ]]; then for f in *.txt; do echo "--- $f"; head -20 "$f"; done; fi
 finish
