@@ -24,22 +24,13 @@ public enum Lab05 {
     }
 
     public static func run(_ options: Options, say: (String) -> Void = { _ in }) -> [CheckResult] {
-        let address = SocketAddress.ipv4(.loopback, options.port)
-        let server: ServerUnderTest
-        do {
-            server = try ServerUnderTest(command: options.command, log: options.logPath)
-        } catch {
-            return [.fail("start", "could not run \(options.command.debugDescription): \(error)", hint: "the command runs as /bin/sh -c \"…\"; try it in a terminal first")]
+        let lab: LabServer
+        switch LabServer.start(command: options.command, port: options.port, log: options.logPath, capture: options.capturePath) {
+        case .success(let started): lab = started
+        case .failure(let failure): return [failure.result]
         }
+        let (server, recorder, address) = (lab.server, lab.recorder, lab.address)
         defer { server.stop() }
-        guard server.waitUntilListening(address, timeout: .seconds(10)) else {
-            return [.fail("start", "nothing accepted connections on 127.0.0.1:\(options.port) within 10 s" + (server.isRunning ? "" : "; the server exited (its output is in \(options.logPath))"),
-                          hint: "the server must listen on port \(options.port) (127.0.0.1 or 0.0.0.0); run the command yourself and try: nc 127.0.0.1 \(options.port)")]
-        }
-        var captureOptions = LiveCapture.Options()
-        captureOptions.filter = "tcp port \(options.port)"
-        captureOptions.writeTo = options.capturePath
-        let recorder = try? CaptureRecorder(captureOptions)
         if recorder == nil { say("labcheck: no capture (needs root or CAP_NET_RAW): the FIN-or-RST check is skipped") }
 
         var results: [CheckResult] = []

@@ -19,6 +19,12 @@ public struct CheckResult: Sendable {
     public static func skipped(_ name: String, _ why: String) -> CheckResult {
         CheckResult(name: name, verdict: .skipped, detail: why, hint: nil)
     }
+
+    /// A failed check as an error, for code that stops at the first one.
+    struct Failure: Error {
+        let result: CheckResult
+        init(_ result: CheckResult) { self.result = result }
+    }
 }
 
 /// One numbered lab as labcheck knows it.

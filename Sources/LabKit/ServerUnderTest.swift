@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Capture
 import SocketCore
 
 /// A student's server, started from a shell command in its own process group (so that a
@@ -68,4 +69,36 @@ public final class ServerUnderTest {
     }
 
     deinit { stop() }
+}
+
+/// A server lab's start: the student's command running, listening on the port, and a
+/// capture of its traffic if the privilege allows. The failure is the first check's verdict.
+struct LabServer {
+    let server: ServerUnderTest
+    let recorder: CaptureRecorder?
+    let address: SocketAddress
+
+    static func start(command: String, port: UInt16, log: String, capture: String) -> Result<LabServer, CheckResult.Failure> {
+        let address = SocketAddress.ipv4(.loopback, port)
+        let server: ServerUnderTest
+        do {
+            server = try ServerUnderTest(command: command, log: log)
+        } catch {
+            return .failure(.init(.fail("start", "could not run \(command.debugDescription): \(error)",
+                                        hint: "the command runs as /bin/sh -c \"…\"; try it in a terminal first")))
+        }
+        guard server.waitUntilListening(address, timeout: .seconds(10)) else {
+            server.stop()
+            return .failure(.init(.fail("start", "nothing accepted connections on 127.0.0.1:\(port) within 10 s"
+                                            + (server.isRunning ? "" : "; the server exited (its output is in \(log))"),
+                                        hint: "the server must listen on port \(port) (127.0.0.1 or 0.0.0.0); run the command yourself and try: nc 127.0.0.1 \(port)")))
+        }
+        var options = LiveCapture.Options()
+        options.filter = "tcp port \(port)"
+        options.writeTo = capture
+        // Batches, not immediate mode: many small segments fit the ring (see LiveCapture).
+        options.immediate = false
+        options.batchTimeout = 50
+        return .success(LabServer(server: server, recorder: try? CaptureRecorder(options), address: address))
+    }
 }
