@@ -10,7 +10,7 @@ struct LabCheckCommand: ParsableCommand {
         abstract: "Check yourself: your answers against your own capture, or your server as a black box.",
         discussion: """
             labcheck list                                   the labs it knows
-            labcheck 01 [--capture FILE] [--answers FILE]   a question lab: the true answers \
+            labcheck 01|02 [--capture FILE] [--answers FILE]  a question lab: the true answers \
             come from your capture (without --capture it makes one, which needs root or \
             CAP_NET_RAW); your answers file is TOML: `key = value` lines, as in the lab's \
             answers.toml
@@ -26,6 +26,8 @@ struct LabCheckCommand: ParsableCommand {
     var capture: String?
     @Option(help: "Your answers file (default: answers.toml here).")
     var answers = "answers.toml"
+    @Flag(help: "For the instructor: print the right answers for the capture, as a filled-in answers file.")
+    var solution = false
     @Option(help: "For a server lab: the command that starts your server, e.g. \"python3 echo.py 9000\".")
     var server: String?
     @Option(help: "For a server lab: the port your server listens on.")
@@ -36,21 +38,13 @@ struct LabCheckCommand: ParsableCommand {
         case "list":
             for info in Labs.all { print("\(info.number)  \(info.title)  (Labs/\(info.slug), \(info.kind))") }
         case "01", "1":
-            let path: String
-            if let capture {
-                path = capture
-            } else {
-                path = "labcheck-01.pcap"
-                print("labcheck: no --capture given; capturing a connection and a refused one into \(path)")
-                try Lab01.makeCapture(to: path)
-            }
-            let truth = try Lab01.truth(from: path)
-            guard let text = try? String(contentsOfFile: answers, encoding: .utf8) else {
-                throw ValidationError("cannot read the answers file \(answers): copy Labs/01-tcp-handshake/answers.toml here and fill it in")
-            }
-            let parsed: Answers
-            do { parsed = try Answers(parsing: text) } catch { throw ValidationError("\(answers): \(error)") }
-            try finish(Lab01.check(parsed, against: truth), capture: path)
+            let path = try captureFile(default: "labcheck-01.pcap", make: Lab01.makeCapture)
+            if solution { print(Lab01.answersFile(for: try Lab01.truth(from: path)), terminator: ""); return }
+            try finish(Lab01.check(try readAnswers(lab: "01-tcp-handshake"), against: try Lab01.truth(from: path)), capture: path)
+        case "02", "2":
+            let path = try captureFile(default: "labcheck-02.pcap", make: Lab02.makeCapture)
+            if solution { print(Lab02.answersFile(for: try Lab02.truth(from: path)), terminator: ""); return }
+            try finish(Lab02.check(try readAnswers(lab: "02-data-and-teardown"), against: try Lab02.truth(from: path)), capture: path)
         case "05", "5":
             guard let server, let port else { throw ValidationError("lab 05 needs --server \"CMD\" and --port P") }
             let results = Lab05.run(Lab05.Options(command: server, port: port)) { print($0) }
@@ -62,6 +56,21 @@ struct LabCheckCommand: ParsableCommand {
         default:
             throw ValidationError("no lab \(lab.debugDescription): labcheck list shows the labs")
         }
+    }
+
+    /// --capture, or a capture labcheck makes itself (which needs the capture privilege).
+    func captureFile(default path: String, make: (String) throws -> Void) throws -> String {
+        if let capture { return capture }
+        print("labcheck: no --capture given; making the capture the handout asks for in \(path)")
+        try make(path)
+        return path
+    }
+
+    func readAnswers(lab slug: String) throws -> Answers {
+        guard let text = try? String(contentsOfFile: answers, encoding: .utf8) else {
+            throw ValidationError("cannot read the answers file \(answers): copy Labs/\(slug)/answers.toml here and fill it in")
+        }
+        do { return try Answers(parsing: text) } catch { throw ValidationError("\(answers): \(error)") }
     }
 
     func finish(_ results: [CheckResult], capture: String) throws {

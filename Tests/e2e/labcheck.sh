@@ -13,7 +13,7 @@ dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 cd "$dir"
 
-check "labcheck list names the labs" bash -c "'$labcheck' list | grep -q '^01 ' && '$labcheck' list | grep -q '^05 ' && '$labcheck' list | grep -q '^06 '"
+check "labcheck list names the labs" bash -c "'$labcheck' list | grep -q '^02 ' && '$labcheck' list | grep -q '^01 ' && '$labcheck' list | grep -q '^05 ' && '$labcheck' list | grep -q '^06 '"
 
 # Lab 01: labcheck makes the capture; the true answers are read back with the inspector's JSON.
 cp "$root/Labs/01-tcp-handshake/answers.toml" template.toml
@@ -55,6 +55,24 @@ check "a wrong RTT fails and says where to read it" grep -q "FAIL  Q5 handshake 
 printf 'syn_isn = twelve\n' > broken.toml
 "$labcheck" 01 --capture labcheck-01.pcap --answers broken.toml > /dev/null 2> broken.err; code=$?
 check "a malformed answers file: exit 2 with the line" bash -c "[[ $code == 2 ]] && grep -q 'line 1' broken.err"
+
+# Lab 02: labcheck makes three connections whose sizes the test knows (1,000 and 3,000 bytes;
+# 2,000 after a half-close; an abort by the client); --solution must say so, and pass.
+cp "$root/Labs/02-data-and-teardown/answers.toml" template2.toml
+"$labcheck" 02 --answers template2.toml > empty2.txt 2>&1; code=$?
+check "lab 02, the template as it is: exit 1, all 8 checks fail" bash -c "[[ $code == 1 ]] && [[ \$(grep -c '^FAIL' empty2.txt) == 8 ]]"
+"$labcheck" 02 --capture labcheck-02.pcap --solution > right2.toml
+check "lab 02, --solution: the sizes and sides the capture was made with" bash -c "grep -qx 'client_bytes = 1000' right2.toml && grep -qx 'server_bytes = 3000' right2.toml && grep -qx 'bytes_after_fin = 2000' right2.toml && grep -qx 'rst_sender = \"client\"' right2.toml && grep -qx 'first_fin = \"client\"' right2.toml"
+"$labcheck" 02 --capture labcheck-02.pcap --answers right2.toml > right2.txt 2>&1; code=$?
+check "lab 02, right answers: all 8 checks pass" bash -c "[[ $code == 0 ]] && grep -q 'all 8 checks passed' right2.txt"
+wrong2() { sed -E "s/^$1 = .*/$1 = $2/" right2.toml > wrong2.toml; "$labcheck" 02 --capture labcheck-02.pcap --answers wrong2.toml 2>&1; }
+check "lab 02: the other side's byte count gets the swapped-sides hint" grep -q "swapped sides" <<<"$(wrong2 client_bytes 3000)"
+check "lab 02: bytes with headers get the payload hint" grep -q "count payload" <<<"$(wrong2 client_bytes 1404)"
+check "lab 02: relative 1 for the raw number gets its hint" grep -q "1 is the relative number" <<<"$(wrong2 first_data_seq_raw 1)"
+isn2=$(( $(grep -oE "^first_data_seq_raw = [0-9]+" right2.toml | grep -oE "[0-9]+$") - 1 ))
+check "lab 02: the ISN for the first data byte is off by one" grep -q "off by one" <<<"$(wrong2 first_data_seq_raw $isn2)"
+check "lab 02: the wrong side for TIME-WAIT fails, naming the rule" grep -q "the side that closes first" <<<"$(wrong2 time_wait_side '"server"')"
+check "lab 02: no data after the FIN gets the half-close hint" grep -q "the client only stopped sending" <<<"$(wrong2 bytes_after_fin 0)"
 
 # Lab 05: the reference servers pass.
 "$labcheck" 05 --server "python3 $root/Labs/05-echo-server/reference.py 9151" --port 9151 > ref-python.txt 2>&1; code=$?
