@@ -10,7 +10,7 @@ struct LabCheckCommand: ParsableCommand {
         abstract: "Check yourself: your answers against your own capture, or your server as a black box.",
         discussion: """
             labcheck list                                   the labs it knows
-            labcheck 01|02 [--capture FILE] [--answers FILE]  a question lab: the true answers \
+            labcheck 01|02|04 [--capture FILE] [--answers FILE]  a question lab: the true answers \
             come from your capture (without --capture it makes one, which needs root or \
             CAP_NET_RAW); your answers file is TOML: `key = value` lines, as in the lab's \
             answers.toml
@@ -45,6 +45,10 @@ struct LabCheckCommand: ParsableCommand {
             let path = try captureFile(default: "labcheck-02.pcap", make: Lab02.makeCapture)
             if solution { print(Lab02.answersFile(for: try Lab02.truth(from: path)), terminator: ""); return }
             try finish(Lab02.check(try readAnswers(lab: "02-data-and-teardown"), against: try Lab02.truth(from: path)), capture: path)
+        case "04", "4":
+            let path = try captureFile(default: "labcheck-04.pcap", make: Lab04.makeCapture)
+            if solution { print(Lab04.answersFile(for: try Lab04.truth(from: path)), terminator: ""); return }
+            try finish(Lab04.check(try readAnswers(lab: "04-icmp-and-raw-sockets"), against: try Lab04.truth(from: path)), capture: path)
         case "05", "5":
             guard let server, let port else { throw ValidationError("lab 05 needs --server \"CMD\" and --port P") }
             let results = Lab05.run(Lab05.Options(command: server, port: port)) { print($0) }

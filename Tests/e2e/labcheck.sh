@@ -13,7 +13,7 @@ dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 cd "$dir"
 
-check "labcheck list names the labs" bash -c "'$labcheck' list | grep -q '^02 ' && '$labcheck' list | grep -q '^01 ' && '$labcheck' list | grep -q '^05 ' && '$labcheck' list | grep -q '^06 '"
+check "labcheck list names the labs" bash -c "'$labcheck' list | grep -q '^04 ' && '$labcheck' list | grep -q '^02 ' && '$labcheck' list | grep -q '^01 ' && '$labcheck' list | grep -q '^05 ' && '$labcheck' list | grep -q '^06 '"
 
 # Lab 01: labcheck makes the capture; the true answers are read back with the inspector's JSON.
 cp "$root/Labs/01-tcp-handshake/answers.toml" template.toml
@@ -73,6 +73,26 @@ isn2=$(( $(grep -oE "^first_data_seq_raw = [0-9]+" right2.toml | grep -oE "[0-9]
 check "lab 02: the ISN for the first data byte is off by one" grep -q "off by one" <<<"$(wrong2 first_data_seq_raw $isn2)"
 check "lab 02: the wrong side for TIME-WAIT fails, naming the rule" grep -q "the side that closes first" <<<"$(wrong2 time_wait_side '"server"')"
 check "lab 02: no data after the FIN gets the half-close hint" grep -q "the client only stopped sending" <<<"$(wrong2 bytes_after_fin 0)"
+
+# Lab 04: labcheck makes the capture (two pings, a UDP datagram to a closed port); tshark is
+# the oracle for the right answers.
+cp "$root/Labs/04-icmp-and-raw-sockets/answers.toml" template4.toml
+"$labcheck" 04 --answers template4.toml > empty4.txt 2>&1; code=$?
+check "lab 04, the template as it is: exit 1, all 10 checks fail" bash -c "[[ $code == 1 ]] && [[ \$(grep -c '^FAIL' empty4.txt) == 10 ]]"
+"$labcheck" 04 --capture labcheck-04.pcap --solution > right4.toml
+read -r id4 seq4 sum4 ttl4 < <(tshark -r labcheck-04.pcap -Y "icmp.type == 8" -T fields -e icmp.ident -e icmp.seq -e icmp.checksum -e ip.ttl 2>/dev/null | head -1)
+port4=$(tshark -r labcheck-04.pcap -Y "icmp.type == 3" -T fields -e udp.dstport 2>/dev/null | head -1)
+check "lab 04, --solution agrees with tshark (identifier, sequence, checksum, quoted port)" bash -c "grep -qx 'identifier = $id4' right4.toml && grep -qx 'sequence = $seq4' right4.toml && grep -qx 'checksum = \"$sum4\"' right4.toml && grep -qx 'quoted_port = $port4' right4.toml"
+"$labcheck" 04 --capture labcheck-04.pcap --answers right4.toml > right4.txt 2>&1; code=$?
+check "lab 04, right answers: all 10 checks pass" bash -c "[[ $code == 0 ]] && grep -q 'all 10 checks passed' right4.txt"
+wrong4() { sed -E "s/^$1 = .*/$1 = $2/" right4.toml > wrong4.toml; "$labcheck" 04 --capture labcheck-04.pcap --answers wrong4.toml 2>&1; }
+swapped=$(python3 -c "v=int('$sum4', 16); print(f'\"0x{((v & 0xff) << 8) | (v >> 8):04x}\"')")
+check "lab 04: a checksum with its bytes swapped gets the byte-order hint" grep -q "byte order: the bytes are swapped" <<<"$(wrong4 checksum "$swapped")"
+complement=$(python3 -c "v=int('$sum4', 16); print(f'\"0x{(~v) & 0xffff:04x}\"')")
+check "lab 04: the sum before the complement gets the flip-every-bit hint" grep -q "one's complement" <<<"$(wrong4 checksum "$complement")"
+check "lab 04: the reply's type for the request's gets its hint" grep -q "0 is the reply's type" <<<"$(wrong4 request_type 0)"
+idswap=$(( (id4 & 0xff) << 8 | id4 >> 8 ))
+check "lab 04: an identifier read little-endian gets the byte-order hint" grep -q "big-endian" <<<"$(wrong4 identifier $idswap)"
 
 # Lab 05: the reference servers pass.
 "$labcheck" 05 --server "python3 $root/Labs/05-echo-server/reference.py 9151" --port 9151 > ref-python.txt 2>&1; code=$?
