@@ -40,6 +40,7 @@ public enum Labs {
     public static let all: [LabInfo] = [
         LabInfo(number: "01", slug: "01-tcp-handshake", title: "The TCP three-way handshake", kind: "questions"),
         LabInfo(number: "02", slug: "02-data-and-teardown", title: "Data and teardown", kind: "questions"),
+        LabInfo(number: "03", slug: "03-udp-vs-tcp", title: "UDP against TCP", kind: "questions"),
         LabInfo(number: "04", slug: "04-icmp-and-raw-sockets", title: "ICMP and raw sockets", kind: "questions"),
         LabInfo(number: "05", slug: "05-echo-server", title: "Write an echo server (any language)", kind: "server"),
         LabInfo(number: "06", slug: "06-chat-server", title: "A chat server with poll/select (any language)", kind: "server"),

@@ -10,7 +10,7 @@ struct LabCheckCommand: ParsableCommand {
         abstract: "Check yourself: your answers against your own capture, or your server as a black box.",
         discussion: """
             labcheck list                                   the labs it knows
-            labcheck 01|02|04 [--capture FILE] [--answers FILE]  a question lab: the true answers \
+            labcheck 01|02|03|04 [--capture FILE] [--answers FILE]  a question lab: the true answers \
             come from your capture (without --capture it makes one, which needs root or \
             CAP_NET_RAW); your answers file is TOML: `key = value` lines, as in the lab's \
             answers.toml
@@ -26,6 +26,8 @@ struct LabCheckCommand: ParsableCommand {
     var capture: String?
     @Option(help: "Your answers file (default: answers.toml here).")
     var answers = "answers.toml"
+    @Option(help: "For lab 03: your `udp-vs-tcp --json` results.")
+    var results: String?
     @Flag(help: "For the instructor: print the right answers for the capture, as a filled-in answers file.")
     var solution = false
     @Option(help: "For a server lab: the command that starts your server, e.g. \"python3 echo.py 9000\".")
@@ -45,6 +47,11 @@ struct LabCheckCommand: ParsableCommand {
             let path = try captureFile(default: "labcheck-02.pcap", make: Lab02.makeCapture)
             if solution { print(Lab02.answersFile(for: try Lab02.truth(from: path)), terminator: ""); return }
             try finish(Lab02.check(try readAnswers(lab: "02-data-and-teardown"), against: try Lab02.truth(from: path)), capture: path)
+        case "03", "3":
+            let path = try captureFile(default: "labcheck-03.pcap", make: Lab03.makeCapture)
+            let truth = try Lab03.truth(from: path, results: results)
+            if solution { print(Lab03.answersFile(for: truth), terminator: ""); return }
+            try finish(Lab03.check(try readAnswers(lab: "03-udp-vs-tcp"), against: truth), capture: path)
         case "04", "4":
             let path = try captureFile(default: "labcheck-04.pcap", make: Lab04.makeCapture)
             if solution { print(Lab04.answersFile(for: try Lab04.truth(from: path)), terminator: ""); return }
@@ -65,7 +72,8 @@ struct LabCheckCommand: ParsableCommand {
     /// --capture, or a capture labcheck makes itself (which needs the capture privilege).
     func captureFile(default path: String, make: (String) throws -> Void) throws -> String {
         if let capture { return capture }
-        print("labcheck: no --capture given; making the capture the handout asks for in \(path)")
+        var standardError = StandardError()
+        print("labcheck: no --capture given; making the capture the handout asks for in \(path)", to: &standardError)
         try make(path)
         return path
     }

@@ -30,7 +30,7 @@ import Testing
 }
 
 @Test func theLabsAreListed() {
-    #expect(Labs.all.map(\.number) == ["01", "02", "04", "05", "06"])
+    #expect(Labs.all.map(\.number) == ["01", "02", "03", "04", "05", "06"])
     let (lines, passed) = Labs.report([.pass("Q1", "right"), .fail("Q2", "wrong", hint: "look again")])
     #expect(!passed)
     #expect(lines.contains("      hint: look again"))

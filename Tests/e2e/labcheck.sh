@@ -13,7 +13,7 @@ dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 cd "$dir"
 
-check "labcheck list names the labs" bash -c "'$labcheck' list | grep -q '^04 ' && '$labcheck' list | grep -q '^02 ' && '$labcheck' list | grep -q '^01 ' && '$labcheck' list | grep -q '^05 ' && '$labcheck' list | grep -q '^06 '"
+check "labcheck list names the labs" bash -c "'$labcheck' list | grep -q '^03 ' && '$labcheck' list | grep -q '^04 ' && '$labcheck' list | grep -q '^02 ' && '$labcheck' list | grep -q '^01 ' && '$labcheck' list | grep -q '^05 ' && '$labcheck' list | grep -q '^06 '"
 
 # Lab 01: labcheck makes the capture; the true answers are read back with the inspector's JSON.
 cp "$root/Labs/01-tcp-handshake/answers.toml" template.toml
@@ -73,6 +73,25 @@ isn2=$(( $(grep -oE "^first_data_seq_raw = [0-9]+" right2.toml | grep -oE "[0-9]
 check "lab 02: the ISN for the first data byte is off by one" grep -q "off by one" <<<"$(wrong2 first_data_seq_raw $isn2)"
 check "lab 02: the wrong side for TIME-WAIT fails, naming the rule" grep -q "the side that closes first" <<<"$(wrong2 time_wait_side '"server"')"
 check "lab 02: no data after the FIN gets the half-close hint" grep -q "the client only stopped sending" <<<"$(wrong2 bytes_after_fin 0)"
+
+# Lab 03: labcheck makes the capture (three messages over UDP and over TCP); tshark is the
+# oracle for the sizes; a udp-vs-tcp run gives the results file.
+cp "$root/Labs/03-udp-vs-tcp/answers.toml" template3.toml
+"$(dirname "$labcheck")/udp-vs-tcp" --json --messages 200 --round-trips 20 --megabytes 1 > results3.json 2>/dev/null
+"$labcheck" 03 --results results3.json --answers template3.toml > empty3.txt 2>&1; code=$?
+check "lab 03, the template as it is: exit 1, all 8 checks fail" bash -c "[[ $code == 1 ]] && [[ \$(grep -c '^FAIL' empty3.txt) == 8 ]]"
+"$labcheck" 03 --capture labcheck-03.pcap --results results3.json --solution > right3.toml
+udpbytes=$(tshark -r labcheck-03.pcap -Y udp -T fields -e frame.len 2>/dev/null | awk '{s += $1} END {print s}')
+tcpbytes=$(tshark -r labcheck-03.pcap -Y tcp -T fields -e frame.len 2>/dev/null | awk '{s += $1} END {print s}')
+udplen=$(tshark -r labcheck-03.pcap -Y udp -T fields -e udp.length 2>/dev/null | head -1)
+tcphdr=$(tshark -r labcheck-03.pcap -Y "tcp.len > 0" -T fields -e tcp.hdr_len 2>/dev/null | head -1)
+check "lab 03, --solution agrees with tshark (wire bytes, UDP length, TCP header)" bash -c "grep -qx 'udp_wire_bytes = $udpbytes' right3.toml && grep -qx 'tcp_wire_bytes = $tcpbytes' right3.toml && grep -qx 'udp_length_first = $udplen' right3.toml && grep -qx 'tcp_header_bytes = $tcphdr' right3.toml"
+"$labcheck" 03 --capture labcheck-03.pcap --results results3.json --answers right3.toml > right3.txt 2>&1; code=$?
+check "lab 03, right answers: all 8 checks pass" bash -c "[[ $code == 0 ]] && grep -q 'all 8 checks passed' right3.txt"
+wrong3() { sed -E "s/^$1 = .*/$1 = $2/" right3.toml > wrong3.toml; "$labcheck" 03 --capture labcheck-03.pcap --results results3.json --answers wrong3.toml 2>&1; }
+check "lab 03: 28 for the UDP header gets the IP-header hint" grep -q "counts the IPv4 header" <<<"$(wrong3 udp_header_bytes 28)"
+check "lab 03: the UDP length without its header gets its hint" grep -q "counts its own 8-byte header" <<<"$(wrong3 udp_length_first $((udplen - 8)))"
+check "lab 03: 20 for a TCP header with options gets the data-offset hint" grep -q "data offset" <<<"$(wrong3 tcp_header_bytes 20)"
 
 # Lab 04: labcheck makes the capture (two pings, a UDP datagram to a closed port); tshark is
 # the oracle for the right answers.
