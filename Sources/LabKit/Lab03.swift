@@ -13,6 +13,8 @@ public enum Lab03 {
         public var udpWireBytes: Int, tcpWireBytes: Int
         /// From udp-vs-tcp's JSON: UDP's lost messages, TCP's lost messages, TCP's retransmissions.
         public var loss: (udpLost: Int, tcpLost: Int, retransmissions: Int)?
+        /// From udp-vs-tcp's JSON: how many receive calls the 20 mixed-size messages took.
+        public var receives: (udp: Int, tcp: Int)?
     }
 
     public enum Problem: Error, CustomStringConvertible {
@@ -39,6 +41,7 @@ public enum Lab03 {
         guard let udpFirst else { throw Problem.missing("the capture has no UDP datagram") }
         guard let tcpFirstData else { throw Problem.missing("the capture has no TCP data segment") }
         var loss: (Int, Int, Int)?
+        var receives: (Int, Int)?
         if let results {
             guard let data = FileManager.default.contents(atPath: results),
                   let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
@@ -47,8 +50,10 @@ public enum Lab03 {
                 throw Problem.missing("\(results) is not the output of udp-vs-tcp --json")
             }
             loss = (udpLost, tcpLost, tcp["retransmissions"] as? Int ?? 0)
+            if let u = udp["receives"] as? Int, let t = tcp["receives"] as? Int { receives = (u, t) }
         }
-        return Truth(udpLengthFirst: udpFirst, tcpHeaderFirstData: tcpFirstData, udpWireBytes: udpBytes, tcpWireBytes: tcpBytes, loss: loss)
+        return Truth(udpLengthFirst: udpFirst, tcpHeaderFirstData: tcpFirstData, udpWireBytes: udpBytes, tcpWireBytes: tcpBytes,
+                     loss: loss, receives: receives)
     }
 
     public static func check(_ answers: Answers, against truth: Truth) -> [CheckResult] {
@@ -82,6 +87,13 @@ public enum Lab03 {
         } else {
             results.append(.skipped("Q5 what loss does", "no --results given: run udp-vs-tcp --two-hosts --loss 5 --json > results.json and pass --results results.json"))
         }
+        if let receives = truth.receives {
+            ask("Q6 receive calls for the 20 messages, UDP", "udp_receives", receives.udp) { _ in "UDP keeps each datagram whole: one receive per datagram that arrived (the receives row)" }
+            ask("Q6 receive calls for the 20 messages, TCP", "tcp_receives", receives.tcp) { answer in
+                answer == 20 ? "TCP does not keep message boundaries: its receiver got the bytes in fewer, larger pieces — see the receives row"
+                    : "the TCP column's receives row of your udp-vs-tcp results"
+            }
+        }
         return results
     }
 
@@ -95,6 +107,8 @@ public enum Lab03 {
         udp_lost = \(truth.loss?.udpLost ?? 0)
         tcp_lost = \(truth.loss?.tcpLost ?? 0)
         tcp_retransmissions = \(truth.loss?.retransmissions ?? 0)
+        udp_receives = \(truth.receives?.udp ?? 0)
+        tcp_receives = \(truth.receives?.tcp ?? 0)
 
         """
     }

@@ -79,7 +79,7 @@ check "lab 02: no data after the FIN gets the half-close hint" grep -q "the clie
 cp "$root/Labs/03-udp-vs-tcp/answers.toml" template3.toml
 "$(dirname "$labcheck")/udp-vs-tcp" --json --messages 200 --round-trips 20 --megabytes 1 > results3.json 2>/dev/null
 "$labcheck" 03 --results results3.json --answers template3.toml > empty3.txt 2>&1; code=$?
-check "lab 03, the template as it is: exit 1, all 8 checks fail" bash -c "[[ $code == 1 ]] && [[ \$(grep -c '^FAIL' empty3.txt) == 8 ]]"
+check "lab 03, the template as it is: exit 1, all 10 checks fail" bash -c "[[ $code == 1 ]] && [[ \$(grep -c '^FAIL' empty3.txt) == 10 ]]"
 "$labcheck" 03 --capture labcheck-03.pcap --results results3.json --solution > right3.toml
 udpbytes=$(tshark -r labcheck-03.pcap -Y udp -T fields -e frame.len 2>/dev/null | awk '{s += $1} END {print s}')
 tcpbytes=$(tshark -r labcheck-03.pcap -Y tcp -T fields -e frame.len 2>/dev/null | awk '{s += $1} END {print s}')
@@ -87,11 +87,12 @@ udplen=$(tshark -r labcheck-03.pcap -Y udp -T fields -e udp.length 2>/dev/null |
 tcphdr=$(tshark -r labcheck-03.pcap -Y "tcp.len > 0" -T fields -e tcp.hdr_len 2>/dev/null | head -1)
 check "lab 03, --solution agrees with tshark (wire bytes, UDP length, TCP header)" bash -c "grep -qx 'udp_wire_bytes = $udpbytes' right3.toml && grep -qx 'tcp_wire_bytes = $tcpbytes' right3.toml && grep -qx 'udp_length_first = $udplen' right3.toml && grep -qx 'tcp_header_bytes = $tcphdr' right3.toml"
 "$labcheck" 03 --capture labcheck-03.pcap --results results3.json --answers right3.toml > right3.txt 2>&1; code=$?
-check "lab 03, right answers: all 8 checks pass" bash -c "[[ $code == 0 ]] && grep -q 'all 8 checks passed' right3.txt"
+check "lab 03, right answers: all 10 checks pass" bash -c "[[ $code == 0 ]] && grep -q 'all 10 checks passed' right3.txt"
 wrong3() { sed -E "s/^$1 = .*/$1 = $2/" right3.toml > wrong3.toml; "$labcheck" 03 --capture labcheck-03.pcap --results results3.json --answers wrong3.toml 2>&1; }
 check "lab 03: 28 for the UDP header gets the IP-header hint" grep -q "counts the IPv4 header" <<<"$(wrong3 udp_header_bytes 28)"
 check "lab 03: the UDP length without its header gets its hint" grep -q "counts its own 8-byte header" <<<"$(wrong3 udp_length_first $((udplen - 8)))"
 check "lab 03: 20 for a TCP header with options gets the data-offset hint" grep -q "data offset" <<<"$(wrong3 tcp_header_bytes 20)"
+check "lab 03: 20 TCP receives (one per message) gets the boundaries hint" grep -q "does not keep message boundaries" <<<"$(wrong3 tcp_receives 20)"
 
 # Lab 04: labcheck makes the capture (two pings, a UDP datagram to a closed port); tshark is
 # the oracle for the right answers.
