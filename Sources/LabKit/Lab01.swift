@@ -21,7 +21,7 @@ public enum Lab01 {
         public var refusedReply: String?
     }
 
-    public enum Problem: Error, CustomStringConvertible {
+    public enum Problem: LabCaptureProblem {
         case noHandshake(String)
         public var description: String {
             switch self { case .noHandshake(let file): "\(file) holds no complete TCP handshake: capture one (see step 2 of the handout)" }

@@ -15,7 +15,7 @@ public enum Lab02 {
         public var rstSender: String?
     }
 
-    public enum Problem: Error, CustomStringConvertible {
+    public enum Problem: LabCaptureProblem {
         case missing(String)
         public var description: String {
             switch self { case .missing(let what): "the capture has no \(what): see the steps of the handout (labcheck 02 without --capture makes all three)" }

@@ -17,7 +17,7 @@ public enum Lab03 {
         public var receives: (udp: Int, tcp: Int)?
     }
 
-    public enum Problem: Error, CustomStringConvertible {
+    public enum Problem: LabCaptureProblem {
         case missing(String)
         public var description: String {
             switch self { case .missing(let what): "\(what): see the steps of the handout (labcheck 03 without --capture makes the capture)" }

@@ -14,7 +14,7 @@ public enum Lab04 {
         public var quotedPort: UInt16?
     }
 
-    public enum Problem: Error, CustomStringConvertible {
+    public enum Problem: LabCaptureProblem {
         case missing(String)
         public var description: String {
             switch self { case .missing(let what): "the capture has no \(what): see the steps of the handout (labcheck 04 without --capture makes one)" }

@@ -62,3 +62,7 @@ public enum Labs {
         return (lines, failed == 0)
     }
 }
+
+/// A capture that lacks what a question lab asks about (no handshake, no ICMP echo…): bad
+/// input, which labcheck reports with exit code 2.
+public protocol LabCaptureProblem: Error, CustomStringConvertible {}

@@ -36,6 +36,15 @@ struct LabCheckCommand: ParsableCommand {
     var port: UInt16?
 
     func run() throws {
+        do {
+            try check()
+        } catch let problem as any LabCaptureProblem {
+            // A capture without what the lab asks about is bad input (exit 2), not a failed check.
+            throw ValidationError(problem.description)
+        }
+    }
+
+    func check() throws {
         switch lab {
         case "list":
             for info in Labs.all { print("\(info.number)  \(info.title)  (Labs/\(info.slug), \(info.kind))") }

@@ -114,6 +114,9 @@ check "lab 04: the reply's type for the request's gets its hint" grep -q "0 is t
 idswap=$(( (id4 & 0xff) << 8 | id4 >> 8 ))
 check "lab 04: an identifier read little-endian gets the byte-order hint" grep -q "big-endian" <<<"$(wrong4 identifier $idswap)"
 
+"$labcheck" 04 --capture labcheck-02.pcap --answers right4.toml > /dev/null 2> wrongcapture.err; code=$?
+check "a capture without what the lab asks about: exit 2, saying what is missing" bash -c "[[ $code == 2 ]] && grep -q 'no ICMP echo request' wrongcapture.err"
+
 # Lab 05: the reference servers pass.
 "$labcheck" 05 --server "python3 $root/Labs/05-echo-server/reference.py 9151" --port 9151 > ref-python.txt 2>&1; code=$?
 check "lab 05: the Python reference passes all 7 checks" bash -c "[[ $code == 0 ]] && grep -q 'all 7 checks passed' ref-python.txt"
