@@ -11,19 +11,11 @@ import Synchronization
 /// started, each check talks to it over real sockets with a time bound, the traffic is
 /// captured, and every verdict comes with its evidence.
 public enum Lab05 {
-    public struct Options: Sendable {
-        public var command: String
-        public var port: UInt16
-        public var capturePath = "labcheck-05.pcap"
-        /// The server's own output.
-        public var logPath = "labcheck-05-server.log"
-        public init(command: String, port: UInt16) {
-            self.command = command
-            self.port = port
-        }
+    public static func options(command: String, port: UInt16) -> ServerLabOptions {
+        ServerLabOptions(command: command, port: port, lab: "05")
     }
 
-    public static func run(_ options: Options, say: (String) -> Void = { _ in }) -> [CheckResult] {
+    public static func run(_ options: ServerLabOptions, say: (String) -> Void = { _ in }) -> [CheckResult] {
         let lab: LabServer
         switch LabServer.start(command: options.command, port: options.port, log: options.logPath, capture: options.capturePath) {
         case .success(let started): lab = started

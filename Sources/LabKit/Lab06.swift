@@ -8,15 +8,8 @@ import SocketCore
 /// messages, renames and departures announced; every message to every other client once
 /// and in order per sender; a client that stops reading does not stall the room.
 public enum Lab06 {
-    public struct Options: Sendable {
-        public var command: String
-        public var port: UInt16
-        public var capturePath = "labcheck-06.pcap"
-        public var logPath = "labcheck-06-server.log"
-        public init(command: String, port: UInt16) {
-            self.command = command
-            self.port = port
-        }
+    public static func options(command: String, port: UInt16) -> ServerLabOptions {
+        ServerLabOptions(command: command, port: port, lab: "06")
     }
 
     /// One test client: lines out, lines in, every read with a time bound.
@@ -61,7 +54,7 @@ public enum Lab06 {
         func close() { try? socket.close() }
     }
 
-    public static func run(_ options: Options, say: (String) -> Void = { _ in }) -> [CheckResult] {
+    public static func run(_ options: ServerLabOptions, say: (String) -> Void = { _ in }) -> [CheckResult] {
         let lab: LabServer
         switch LabServer.start(command: options.command, port: options.port, log: options.logPath, capture: options.capturePath) {
         case .success(let started): lab = started

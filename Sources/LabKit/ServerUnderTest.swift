@@ -71,6 +71,22 @@ public final class ServerUnderTest {
     deinit { stop() }
 }
 
+/// What a server lab runs: the student's command and port, and where the capture and the
+/// server's own output go (`labcheck-NN.pcap`, `labcheck-NN-server.log`).
+public struct ServerLabOptions: Sendable {
+    public var command: String
+    public var port: UInt16
+    public var capturePath: String
+    public var logPath: String
+
+    public init(command: String, port: UInt16, lab: String) {
+        self.command = command
+        self.port = port
+        capturePath = "labcheck-\(lab).pcap"
+        logPath = "labcheck-\(lab)-server.log"
+    }
+}
+
 /// A server lab's start: the student's command running, listening on the port, and a
 /// capture of its traffic if the privilege allows. The failure is the first check's verdict.
 struct LabServer {

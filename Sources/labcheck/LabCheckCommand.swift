@@ -67,11 +67,11 @@ struct LabCheckCommand: ParsableCommand {
             try finish(Lab04.check(try readAnswers(lab: "04-icmp-and-raw-sockets"), against: try Lab04.truth(from: path)), capture: path)
         case "05", "5":
             guard let server, let port else { throw ValidationError("lab 05 needs --server \"CMD\" and --port P") }
-            let results = Lab05.run(Lab05.Options(command: server, port: port)) { print($0) }
+            let results = Lab05.run(Lab05.options(command: server, port: port)) { print($0) }
             try finish(results, capture: "labcheck-05.pcap")
         case "06", "6":
             guard let server, let port else { throw ValidationError("lab 06 needs --server \"CMD\" and --port P") }
-            let results = Lab06.run(Lab06.Options(command: server, port: port)) { print($0) }
+            let results = Lab06.run(Lab06.options(command: server, port: port)) { print($0) }
             try finish(results, capture: "labcheck-06.pcap")
         default:
             throw ValidationError("no lab \(lab.debugDescription): labcheck list shows the labs")
