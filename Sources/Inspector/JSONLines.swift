@@ -158,6 +158,13 @@ extension JSONLines {
         out.byte(UInt8(ascii: "}"))
     }
 
+    /// A JSON string literal, for tools that write their own JSON lines around the inspector's.
+    public static func quoted(_ text: String) -> String {
+        var out = OutputBuffer()
+        out.quoted(text)
+        return String(decoding: out.bytes, as: UTF8.self)
+    }
+
     /// Seconds with nanosecond digits, as tshark prints `tcp.analysis.initial_rtt`.
     public static func format9(_ seconds: Double) -> String { fixed(seconds, digits: 9) }
 

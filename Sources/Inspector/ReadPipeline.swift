@@ -18,6 +18,18 @@ public enum ReadPipeline {
         var source: Endpoint
         var destination: Endpoint
         var wireLength: Int
+
+        /// The TCP segment in `packet`, if it holds one. `inout` so that the 800-byte packet
+        /// is not copied to call its accessors (it was, once per frame, as a stored property).
+        init?(_ packet: inout Packet, frame: FrameView) {
+            guard let tcp = packet.tcp, let (source, destination) = packet.tcpEndpoints else { return nil }
+            self.frame = frame.number
+            self.time = frame.timestamp
+            self.tcp = tcp
+            self.source = source
+            self.destination = destination
+            wireLength = frame.originalLength
+        }
     }
 
     /// A TCP segment for the tracker, or the finished line of a frame that is not TCP.
@@ -94,9 +106,8 @@ public enum ReadPipeline {
                 guard frames < limit else { return }
                 frames += 1
                 packet.decode(frame.bytes, linkType: capture.linkType, verifyChecksums: false)
-                if let tcp = packet.tcp, let (source, destination) = packet.tcpEndpoints {
-                    batch.append(.segment(Segment(frame: frame.number, time: frame.timestamp, tcp: tcp, source: source,
-                                                  destination: destination, wireLength: frame.originalLength)))
+                if let segment = Segment(&packet, frame: frame) {
+                    batch.append(.segment(segment))
                 } else {
                     Session.writeOther(packet: &packet, frame: frame, options: options, to: &lines)
                     guard !lines.isEmpty else { return }

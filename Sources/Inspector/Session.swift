@@ -45,9 +45,8 @@ public struct Session {
         // The inspector never shows checksum verdicts (the capture command does), so it skips
         // summing every payload.
         packet.decode(frame.bytes, linkType: linkType, verifyChecksums: false)
-        if let (tcp, source, destination) = Self.segment(of: &packet) {
-            write(segment: ReadPipeline.Segment(frame: frame.number, time: frame.timestamp, tcp: tcp, source: source,
-                                                destination: destination, wireLength: frame.originalLength), to: &out)
+        if let segment = ReadPipeline.Segment(&packet, frame: frame) {
+            write(segment: segment, to: &out)
         } else if options.ladder {
             if options.stream == nil && !options.handshakes && !options.summary {
                 let note = options.prose == .none ? nil : TextView.note(for: packet)
@@ -93,13 +92,6 @@ public struct Session {
                 out.line(TextView.line(report, absolute: options.absolute, style: style))
             }
         }
-    }
-
-    /// The TCP header and endpoints, read through `inout` so that the 800-byte packet is not
-    /// copied to call its accessors (it was, once per frame, when read as a stored property).
-    private static func segment(of packet: inout Packet) -> (TCPHeader, Endpoint, Endpoint)? {
-        guard let tcp = packet.tcp, let (source, destination) = packet.tcpEndpoints else { return nil }
-        return (tcp, source, destination)
     }
 
     /// After the last frame: unfinished connections, and the summaries.

@@ -16,10 +16,6 @@ public enum TextView {
         return text
     }
 
-    /// The line without colour: what the tests and a pipe see.
-    public static func line(_ report: SegmentReport, absolute: Bool = false) -> String {
-        line(report, absolute: absolute, style: TextStyle(enabled: false))
-    }
 
     /// One sentence for a UDP or ICMP packet: no connection, no handshake.
     public static func note(for packet: Packet) -> String {

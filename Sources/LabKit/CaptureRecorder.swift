@@ -10,6 +10,7 @@ final class CaptureRecorder: Sendable {
     let capture: LiveCapture
     private let frames = Mutex<[CapturedFrame]>([])
     private let done = DispatchSemaphore(value: 0)
+    private let stopped = Mutex(false)
 
     init(_ options: LiveCapture.Options) throws(CaptureError) {
         capture = try LiveCapture(options)
@@ -42,7 +43,9 @@ final class CaptureRecorder: Sendable {
     }
 
     /// Stops the capture (it drains what the kernel holds first) and waits for its thread.
+    /// Safe to call more than once: later calls return at once.
     func stop() {
+        guard stopped.withLock({ let first = !$0; $0 = true; return first }) else { return }
         capture.stop()
         done.wait()
     }

@@ -252,7 +252,7 @@ public final class HandshakeDemo {
         stepNumber += 1
         if options.step { pause() }
         if options.json {
-            say("{\"kind\":\"step\",\"n\":\(stepNumber),\"side\":\"\(side)\",\"call\":\(jsonString(call)),\"what\":\(jsonString(what))}")
+            say("{\"kind\":\"step\",\"n\":\(stepNumber),\"side\":\"\(side)\",\"call\":\(JSONLines.quoted(call)),\"what\":\(JSONLines.quoted(what))}")
         } else {
             say("")
             say("\(stepNumber). \(side): \(call)")
@@ -289,20 +289,6 @@ public final class HandshakeDemo {
         } else {
             say("   states: client \(client), server \(server)   (\(source))")
         }
-    }
-
-    func jsonString(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
     }
 
     // MARK: - Capture

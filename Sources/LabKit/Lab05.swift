@@ -16,15 +16,11 @@ public enum Lab05 {
     }
 
     public static func run(_ options: ServerLabOptions, say: (String) -> Void = { _ in }) -> [CheckResult] {
-        let lab: LabServer
-        switch LabServer.start(command: options.command, port: options.port, log: options.logPath, capture: options.capturePath) {
-        case .success(let started): lab = started
-        case .failure(let failure): return [failure.result]
-        }
-        let (server, recorder, address) = (lab.server, lab.recorder, lab.address)
-        defer { server.stop() }
-        if recorder == nil { say("labcheck: no capture (needs root or CAP_NET_RAW): the FIN-or-RST check is skipped") }
+        LabServer.run(options, say: say) { lab in checks(lab, port: options.port) }
+    }
 
+    static func checks(_ lab: LabServer, port: UInt16) -> [CheckResult] {
+        let (server, recorder, address) = (lab.server, lab.recorder, lab.address)
         var results: [CheckResult] = []
         results.append(smallEcho(address))
         results.append(oneMebibyte(address))
@@ -34,7 +30,7 @@ public enum Lab05 {
         if let recorder {
             recorder.settle()
             recorder.stop()
-            results.append(closesWithFIN(recorder.frames(from: 0), linkType: recorder.linkType, port: options.port))
+            results.append(closesWithFIN(recorder.frames(from: 0), linkType: recorder.linkType, port: port))
         } else {
             results.append(.skipped("closes with FIN, not RST", "needs a capture: run labcheck with sudo"))
         }

@@ -55,16 +55,11 @@ public enum Lab06 {
     }
 
     public static func run(_ options: ServerLabOptions, say: (String) -> Void = { _ in }) -> [CheckResult] {
-        let lab: LabServer
-        switch LabServer.start(command: options.command, port: options.port, log: options.logPath, capture: options.capturePath) {
-        case .success(let started): lab = started
-        case .failure(let failure): return [failure.result]
-        }
-        let (server, recorder, address) = (lab.server, lab.recorder, lab.address)
-        defer { server.stop() }
-        if recorder == nil { say("labcheck: no capture (needs root or CAP_NET_RAW); the checks run without one") }
-        defer { recorder?.stop() }
+        LabServer.run(options, say: say, checks: checks)
+    }
 
+    static func checks(_ lab: LabServer) -> [CheckResult] {
+        let (server, address) = (lab.server, lab.address)
         var results: [CheckResult] = []
         results += basics(address)
         results.append(everyMessageOnce(address, clients: 20, messages: 10))

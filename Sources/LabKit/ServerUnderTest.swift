@@ -94,6 +94,23 @@ struct LabServer {
     let recorder: CaptureRecorder?
     let address: SocketAddress
 
+    /// Starts the server of `options` and runs `checks` against it; stops the server (and the
+    /// capture, if the checks left it running) afterwards. A server that does not start is the
+    /// one verdict.
+    static func run(_ options: ServerLabOptions, say: (String) -> Void, checks: (LabServer) -> [CheckResult]) -> [CheckResult] {
+        let lab: LabServer
+        switch start(command: options.command, port: options.port, log: options.logPath, capture: options.capturePath) {
+        case .success(let started): lab = started
+        case .failure(let failure): return [failure.result]
+        }
+        defer {
+            lab.recorder?.stop()
+            lab.server.stop()
+        }
+        if lab.recorder == nil { say("labcheck: no capture (needs root or CAP_NET_RAW); the checks that read it are skipped") }
+        return checks(lab)
+    }
+
     static func start(command: String, port: UInt16, log: String, capture: String) -> Result<LabServer, CheckResult.Failure> {
         let address = SocketAddress.ipv4(.loopback, port)
         let server: ServerUnderTest
