@@ -112,6 +112,9 @@ struct LabServer {
     }
 
     static func start(command: String, port: UInt16, log: String, capture: String) -> Result<LabServer, CheckResult.Failure> {
+        // The capture file is this run's: an older one must not be pointed to when the server
+        // never starts and nothing is captured.
+        unlink(capture)
         let address = SocketAddress.ipv4(.loopback, port)
         let server: ServerUnderTest
         do {
