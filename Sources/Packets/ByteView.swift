@@ -27,6 +27,9 @@ struct ByteView {
     @inline(__always) func u32Native(_ offset: Int) -> UInt32 {
         bytes.loadUnaligned(fromByteOffset: offset, as: UInt32.self)
     }
+    @inline(__always) func u64Native(_ offset: Int) -> UInt64 {
+        bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+    }
     @inline(__always) func slice(_ offset: Int, _ length: Int) -> UnsafeRawBufferPointer {
         UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + length)])
     }

@@ -39,7 +39,11 @@ public struct OptionBytes: Sendable, BitwiseCopyable, Hashable {
     public var count: Int { Int(storedCount) }
 
     init() {}
-    init(_ bytes: UnsafeRawBufferPointer) {
+
+    /// Holds `bytes` (at most 40) instead. Bytes past `count` are never read, so they are
+    /// left as they were rather than cleared.
+    @inline(__always)
+    mutating func replace(with bytes: UnsafeRawBufferPointer) {
         storedCount = UInt8(min(bytes.count, 40))
         let count = self.count
         if let base = bytes.baseAddress {
@@ -48,6 +52,17 @@ public struct OptionBytes: Sendable, BitwiseCopyable, Hashable {
             }
         }
     }
+
+    /// Holds 12 bytes, given as one 8-byte and one 4-byte load (the usual TCP options).
+    @inline(__always)
+    mutating func replace(twelveBytes first: UInt64, _ last: UInt32) {
+        storedCount = 12
+        storage.0 = first
+        storage.1 = UInt64(last)
+    }
+
+    @inline(__always)
+    mutating func removeAll() { storedCount = 0 }
     public subscript(index: Int) -> UInt8 {
         precondition(index >= 0 && index < count, "option byte \(index) of \(count)")
         return withUnsafeBytes(of: storage) { $0[index] }
@@ -103,8 +118,17 @@ extension IPv4Header {
         protocol: IPProtocol(0), checksum: 0, checksumStatus: .unverified,
         source: IPv4Address(0), destination: IPv4Address(0), options: OptionBytes())
 
-    @inline(__always)
     static func decode(_ view: ByteView, at offset: Int) throws(DecodeError) -> IPv4Header {
+        var header = blank
+        try header.decode(view, at: offset)
+        return header
+    }
+
+    /// Decodes in place, field by field: a `Packet` decodes straight into its slot, with no
+    /// temporary header to build and copy for every frame. On a throw some fields may be new;
+    /// the slot is then not marked present, so nobody sees them.
+    @inline(__always)
+    mutating func decode(_ view: ByteView, at offset: Int) throws(DecodeError) {
         try view.require(20, at: offset, .ipv4)
         let versionIHL = view.u8(offset)
         guard versionIHL >> 4 == 4 else {
@@ -120,18 +144,34 @@ extension IPv4Header {
             throw DecodeError(.ipv4, at: offset + 2, .badLength(.ipv4TotalLength, value: totalLength, limit: headerLength))
         }
         let flagsFragment = view.u16(offset + 6)
-        let header = view.slice(offset, headerLength)
-        return IPv4Header(
-            offset: offset, headerLength: headerLength,
-            dscp: view.u8(offset + 1) >> 2, ecn: view.u8(offset + 1) & 3,
-            totalLength: totalLength, identification: view.u16(offset + 4),
-            reservedFlag: flagsFragment & 0x8000 != 0, dontFragment: flagsFragment & 0x4000 != 0,
-            moreFragments: flagsFragment & 0x2000 != 0, fragmentOffset: Int(flagsFragment & 0x1FFF) * 8,
-            ttl: view.u8(offset + 8), protocol: IPProtocol(view.u8(offset + 9)),
-            checksum: view.u16(offset + 10),
-            checksumStatus: .from(found: view.u16(offset + 10), sumIncludingField: InternetChecksum.of(header)),
-            source: IPv4Address(view.u32(offset + 12)), destination: IPv4Address(view.u32(offset + 16)),
-            options: headerLength > 20 ? OptionBytes(view.slice(offset + 20, headerLength - 20)) : OptionBytes())
+        let serviceByte = view.u8(offset + 1)
+        self.offset = offset
+        self.headerLength = headerLength
+        dscp = serviceByte >> 2
+        ecn = serviceByte & 3
+        self.totalLength = totalLength
+        identification = view.u16(offset + 4)
+        reservedFlag = flagsFragment & 0x8000 != 0
+        dontFragment = flagsFragment & 0x4000 != 0
+        moreFragments = flagsFragment & 0x2000 != 0
+        fragmentOffset = Int(flagsFragment & 0x1FFF) * 8
+        ttl = view.u8(offset + 8)
+        self.protocol = IPProtocol(view.u8(offset + 9))
+        checksum = view.u16(offset + 10)
+        source = IPv4Address(view.u32(offset + 12))
+        destination = IPv4Address(view.u32(offset + 16))
+        if headerLength == 20 {
+            // The usual header, summed as two 8-byte words and a 4-byte one.
+            var sum = InternetChecksum()
+            sum.add(asLoaded: view.u64Native(offset))
+            sum.add(asLoaded: view.u64Native(offset + 8))
+            sum.add(asLoaded: UInt64(view.u32Native(offset + 16)))
+            checksumStatus = .from(found: checksum, sumIncludingField: sum.value)
+            options.removeAll()
+        } else {
+            checksumStatus = .from(found: checksum, sumIncludingField: InternetChecksum.of(view.slice(offset, headerLength)))
+            options.replace(with: view.slice(offset + 20, headerLength - 20))
+        }
     }
 
     /// The TCP/UDP pseudo-header (RFC 9293 §3.1) without its length: addresses, protocol.

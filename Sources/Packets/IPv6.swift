@@ -166,10 +166,10 @@ extension IPv6Header {
 extension InternetChecksum {
     /// Adds RFC 8200 §8.1's pseudo-header: both addresses, upper-layer length, next header.
     public mutating func addIPv6PseudoHeader(source: IPv6Address, destination: IPv6Address, length: Int, protocol: IPProtocol) {
-        for half in [source.high, source.low, destination.high, destination.low] {
-            add(word32: UInt32(half >> 32))
-            add(word32: UInt32(truncatingIfNeeded: half))
-        }
+        add(word64: source.high)
+        add(word64: source.low)
+        add(word64: destination.high)
+        add(word64: destination.low)
         add(word32: UInt32(length))
         add(word32: UInt32(`protocol`.rawValue))
     }

@@ -143,7 +143,7 @@ public struct Packet: Hashable, Sendable, BitwiseCopyable {
     }
 
     private mutating func decodeIPv4(_ view: ByteView, at offset: Int) throws(DecodeError) {
-        ipv4Slot = try IPv4Header.decode(view, at: offset)
+        try ipv4Slot.decode(view, at: offset)
         present.insert(.ipv4)
         let ip = ipv4Slot
         guard ip.fragmentOffset == 0 else {
@@ -173,7 +173,7 @@ public struct Packet: Hashable, Sendable, BitwiseCopyable {
     ) throws(DecodeError) {
         switch `protocol` {
         case .tcp:
-            tcpSlot = try TCPHeader.decode(view, at: offset, length: length, pseudoHeader: pseudo)
+            try tcpSlot.decode(view, at: offset, length: length, pseudoHeader: pseudo)
             present.insert(.tcp)
             // A bad option length leaves the header usable: keep it, and say what was wrong.
             if tcpSlot.options.isMalformed { problem = tcpSlot.options.problem }

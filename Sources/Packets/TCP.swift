@@ -103,29 +103,42 @@ extension TCPHeader {
         options: TCPOptions(), payloadLength: 0, capturedPayloadLength: 0)
 
     /// `length` is the TCP segment length the IP header gives (header + payload).
-    @inline(__always)
     static func decode(_ view: ByteView, at offset: Int, length: Int, pseudoHeader: PseudoHeader) throws(DecodeError) -> TCPHeader {
+        var header = blank
+        try header.decode(view, at: offset, length: length, pseudoHeader: pseudoHeader)
+        return header
+    }
+
+    /// Decodes in place, field by field, as `IPv4Header.decode(_:at:)` does and for the same
+    /// reason: no temporary header built and copied for every frame.
+    @inline(__always)
+    mutating func decode(_ view: ByteView, at offset: Int, length: Int, pseudoHeader: PseudoHeader) throws(DecodeError) {
         try view.require(20, at: offset, .tcp)
         let dataOffsetFlags = view.u16(offset + 12)
         let headerLength = Int(dataOffsetFlags >> 12) * 4
-        guard headerLength >= 20 else {
-            throw DecodeError(.tcp, at: offset + 12, .badLength(.tcpDataOffset, value: headerLength / 4, limit: length))
-        }
-        guard headerLength <= length else {
+        guard headerLength >= 20, headerLength <= length else {
             throw DecodeError(.tcp, at: offset + 12, .badLength(.tcpDataOffset, value: headerLength / 4, limit: length))
         }
         try view.require(headerLength, at: offset, .tcpOptions)
         let captured = min(length, view.count - offset)
-        let checksum = view.u16(offset + 16)
-        return TCPHeader(
-            offset: offset, sourcePort: view.u16(offset), destinationPort: view.u16(offset + 2),
-            sequenceNumber: view.u32(offset + 4), acknowledgementNumber: view.u32(offset + 8),
-            headerLength: headerLength, flags: TCPFlags(rawValue: dataOffsetFlags & 0x1FF),
-            window: view.u16(offset + 14), checksum: checksum,
-            checksumStatus: pseudoHeader.verify(view, at: offset, length: length, captured: captured, found: checksum),
-            urgentPointer: view.u16(offset + 18),
-            options: headerLength > 20 ? TCPOptions(view.slice(offset + 20, headerLength - 20), offset: offset + 20) : TCPOptions(),
-            payloadLength: length - headerLength, capturedPayloadLength: captured - headerLength)
+        sourcePort = view.u16(offset)
+        destinationPort = view.u16(offset + 2)
+        sequenceNumber = view.u32(offset + 4)
+        acknowledgementNumber = view.u32(offset + 8)
+        flags = TCPFlags(rawValue: dataOffsetFlags & 0x1FF)
+        window = view.u16(offset + 14)
+        checksum = view.u16(offset + 16)
+        urgentPointer = view.u16(offset + 18)
+        checksumStatus = pseudoHeader.verify(view, at: offset, length: length, captured: captured, found: checksum)
+        if headerLength > 20 {
+            options.decode(view, at: offset + 20, count: headerLength - 20)
+        } else {
+            options.removeAll()
+        }
+        storedOffset = UInt32(truncatingIfNeeded: offset)
+        storedHeaderLength = UInt8(truncatingIfNeeded: headerLength)
+        storedPayloadLength = UInt16(truncatingIfNeeded: length - headerLength)
+        storedCapturedPayloadLength = UInt16(truncatingIfNeeded: max(0, captured - headerLength))
     }
 }
 

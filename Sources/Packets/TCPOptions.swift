@@ -77,17 +77,40 @@ public struct TCPOptions: Hashable, Sendable, BitwiseCopyable {
 
     init() {}
 
-    /// `bytes` are the option bytes; `offset` is where they start in the frame (for errors).
-    init(_ bytes: UnsafeRawBufferPointer, offset: Int) {
-        raw = OptionBytes(bytes)
+    /// No options: what a 20-byte header has.
+    @inline(__always)
+    mutating func removeAll() {
+        raw.removeAll()
+        windowScale = nil
+        sackPermitted = false
+        mss = nil
+        timestampValue = nil
+        timestampEchoReply = nil
+        storedSackBlockCount = 0
+        isMalformed = false
+    }
+
+    /// Decodes the `count` option bytes at `offset` of the frame in place, replacing what was
+    /// held.
+    @inline(__always)
+    mutating func decode(_ view: ByteView, at offset: Int, count: Int) {
         frameOffset = UInt32(truncatingIfNeeded: offset)
         // Linux puts exactly NOP, NOP, timestamps on every segment after the handshake: read
         // that layout directly, and walk the list only for anything else.
-        if bytes.count == 12, bytes.loadUnaligned(as: UInt32.self) == UInt32(bigEndian: 0x0101_080A) {
-            timestampValue = UInt32(bigEndian: bytes.loadUnaligned(fromByteOffset: 4, as: UInt32.self))
-            timestampEchoReply = UInt32(bigEndian: bytes.loadUnaligned(fromByteOffset: 8, as: UInt32.self))
+        if count == 12, view.u32Native(offset) == UInt32(bigEndian: 0x0101_080A) {
+            raw.replace(twelveBytes: view.u64Native(offset), view.u32Native(offset + 8))
+            windowScale = nil
+            sackPermitted = false
+            mss = nil
+            timestampValue = view.u32(offset + 4)
+            timestampEchoReply = view.u32(offset + 8)
+            storedSackBlockCount = 0
+            isMalformed = false
             return
         }
+        let bytes = view.slice(offset, count)
+        removeAll()
+        raw.replace(with: bytes)
         isMalformed = scan(bytes, offset: offset) != nil
     }
 

@@ -33,3 +33,33 @@ import TestSupport
         #expect(byNumber.value == InternetChecksum.of([0x12, 0x34, 0xDE, 0xAD, 0xBE, 0xEF]))
     }
 }
+
+/// The 64-bit add-with-carry sum, where carries are most likely: all-ones bytes, every length
+/// and every split into even chunks, against the word-by-word loop.
+@Suite struct ChecksumCarryTests {
+    @Test func allOnesAtEveryLengthAgreesWithWordByWordSum() {
+        for length in 0...200 {
+            let ones = [UInt8](repeating: 0xFF, count: length)
+            #expect(InternetChecksum.of(ones) == FrameBuilder.checksum(ones), "\(length) bytes of 0xFF")
+            let high = (0..<length).map { UInt8($0 % 2 == 0 ? 0xFF : 0xFE) }
+            #expect(InternetChecksum.of(high) == FrameBuilder.checksum(high), "\(length) bytes of FF FE")
+        }
+    }
+
+    @Test func evenChunksSumAsOneBuffer() {
+        let data = pattern(301, seed: 7)
+        for split in stride(from: 0, through: 300, by: 2) {
+            var sum = InternetChecksum()
+            sum.add(Array(data[..<split]))
+            sum.add(Array(data[split...]))
+            #expect(sum.value == InternetChecksum.of(data), "split at \(split)")
+        }
+    }
+
+    @Test func a64BitFieldAddedAsANumberMatchesItsBytes() {
+        var byNumber = InternetChecksum()
+        byNumber.add(word64: 0xFFFF_FFFF_FFFF_FFFE)
+        byNumber.add(word64: 0x0123_4567_89AB_CDEF)
+        #expect(byNumber.value == InternetChecksum.of([0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFE, 0x01, 0x23, 0x45, 0x67, 0x89, 0xAB, 0xCD, 0xEF]))
+    }
+}
