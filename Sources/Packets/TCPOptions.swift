@@ -88,13 +88,13 @@ public struct TCPOptions: Hashable, Sendable, BitwiseCopyable {
         timestampEchoReply = nil
         storedSackBlockCount = 0
         isMalformed = false
+        frameOffset = 0
     }
 
     /// Decodes the `count` option bytes at `offset` of the frame in place, replacing what was
     /// held.
     @inline(__always)
     mutating func decode(_ view: ByteView, at offset: Int, count: Int) {
-        frameOffset = UInt32(truncatingIfNeeded: offset)
         // Linux puts exactly NOP, NOP, timestamps on every segment after the handshake: read
         // that layout directly, and walk the list only for anything else.
         if count == 12, view.u32Native(offset) == UInt32(bigEndian: 0x0101_080A) {
@@ -106,10 +106,12 @@ public struct TCPOptions: Hashable, Sendable, BitwiseCopyable {
             timestampEchoReply = view.u32(offset + 8)
             storedSackBlockCount = 0
             isMalformed = false
+            frameOffset = UInt32(truncatingIfNeeded: offset)
             return
         }
         let bytes = view.slice(offset, count)
         removeAll()
+        frameOffset = UInt32(truncatingIfNeeded: offset)
         raw.replace(with: bytes)
         isMalformed = scan(bytes, offset: offset) != nil
     }

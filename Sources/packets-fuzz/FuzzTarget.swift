@@ -27,7 +27,15 @@ func decodeEverything(_ input: UnsafeRawBufferPointer) {
     guard let first = input.first else { return }
     let linkType = linkTypes[Int(first) % linkTypes.count]
     let frames = split(UnsafeRawBufferPointer(rebasing: input.dropFirst()))
-    for frame in frames { decodeOne(frame, linkType: linkType) }
+    // Readers reuse one Packet and decode in place into its slots: whatever the frame before
+    // left there, the result must be what a fresh Packet gives.
+    var reused = Packet()
+    for frame in frames {
+        let fresh = decodeOne(frame, linkType: linkType)
+        reused.decode(frame, linkType: linkType)
+        precondition(reused == fresh && reused.tcp?.options.problem == fresh.tcp?.options.problem,
+                     "a reused Packet decoded \(reused.summary), a fresh one \(fresh.summary)")
+    }
     inspect(frames, linkType: linkType)
 }
 
@@ -75,7 +83,8 @@ func inspect(_ frames: [UnsafeRawBufferPointer], linkType: LinkType) {
     }
 }
 
-func decodeOne(_ frame: UnsafeRawBufferPointer, linkType: LinkType) {
+@discardableResult
+func decodeOne(_ frame: UnsafeRawBufferPointer, linkType: LinkType) -> Packet {
     let packet = Packet(decoding: frame, linkType: linkType)
     _ = packet.summary
     _ = packet.problem?.description
@@ -87,4 +96,5 @@ func decodeOne(_ frame: UnsafeRawBufferPointer, linkType: LinkType) {
     if let icmp = packet.icmp, case .echoRequest = icmp.message {
         _ = ICMPEcho(parsing: Array(frame[icmp.offset...]), version: .v4)
     }
+    return packet
 }

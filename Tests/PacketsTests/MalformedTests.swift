@@ -95,3 +95,37 @@ import TestSupport
         #expect(packet.problem?.problem == .unsupportedLinkType(147))
     }
 }
+
+/// A reader reuses one `Packet` for every frame of a capture, and headers decode in place into
+/// its slots. Whatever the frame before left there, good or broken, the result must be exactly
+/// what a fresh `Packet` gives.
+@Suite struct ReusedPacketTests {
+    static let timestampOptions: [UInt8] = [1, 1, 8, 10, 0, 0, 0, 7, 0, 0, 0, 9]
+    static let goodFrames: [[UInt8]] = [
+        MalformedTests.goodTCP,
+        F.ethernet(F.ipv4(protocol: 6, F.tcp(seq: 5, options: timestampOptions, payload: [9]))),
+        F.ethernet(F.ipv4(protocol: 6, F.tcp(seq: 6, payload: []))),
+        F.ethernet(F.ipv4(protocol: 6, options: [7, 7, 4, 0, 0, 0, 0, 0], F.tcp(options: [2, 4, 5, 180]))),
+        F.ethernet(F.ipv4(protocol: 17, F.udp(payload: [1, 2, 3]))),
+        F.ethernet(F.ipv4(protocol: 1, F.icmp(type: 8, body: [1, 2]))),
+        F.ethernet(type: 0x86DD, F.ipv6(protocol: 6, F.tcp(options: timestampOptions, payload: [1]))),
+        F.ethernet(vlans: [5], F.ipv4(protocol: 6, F.tcp(payload: [1]))),
+    ]
+
+    @Test func everyFrameDecodesAsInAFreshPacket() {
+        let frames = Self.goodFrames + MalformedTests.cases.map(\.frame)
+        for order in [frames, frames.reversed(), frames.enumerated().sorted { ($0.offset * 7) % 11 < ($1.offset * 7) % 11 }.map(\.element)] {
+            var reused = Packet()
+            for frame in order {
+                frame.withUnsafeBytes { reused.decode($0, linkType: .ethernet) }
+                let fresh = Packet(decoding: frame, linkType: .ethernet)
+                #expect(reused == fresh, "\(fresh.summary)")
+                #expect(reused.hashValue == fresh.hashValue)
+                #expect(reused.problem == fresh.problem)
+                #expect(reused.tcp?.options.list == fresh.tcp?.options.list)
+                #expect(reused.tcp?.options.problem == fresh.tcp?.options.problem)
+                #expect(reused.ipv4?.options == fresh.ipv4?.options)
+            }
+        }
+    }
+}
