@@ -57,8 +57,10 @@ public struct OptionBytes: Sendable, BitwiseCopyable, Hashable {
     @inline(__always)
     mutating func replace(twelveBytes first: UInt64, _ last: UInt32) {
         storedCount = 12
-        storage.0 = first
-        storage.1 = UInt64(last)
+        withUnsafeMutableBytes(of: &storage) { bytes in
+            bytes.storeBytes(of: first, as: UInt64.self)
+            bytes.storeBytes(of: last, toByteOffset: 8, as: UInt32.self)
+        }
     }
 
     @inline(__always)

@@ -102,15 +102,9 @@ extension TCPHeader {
         headerLength: 0, flags: [], window: 0, checksum: 0, checksumStatus: .unverified, urgentPointer: 0,
         options: TCPOptions(), payloadLength: 0, capturedPayloadLength: 0)
 
-    /// `length` is the TCP segment length the IP header gives (header + payload).
-    static func decode(_ view: ByteView, at offset: Int, length: Int, pseudoHeader: PseudoHeader) throws(DecodeError) -> TCPHeader {
-        var header = blank
-        try header.decode(view, at: offset, length: length, pseudoHeader: pseudoHeader)
-        return header
-    }
-
     /// Decodes in place, field by field, as `IPv4Header.decode(_:at:)` does and for the same
-    /// reason: no temporary header built and copied for every frame.
+    /// reason: no temporary header built and copied for every frame. `length` is the TCP
+    /// segment length the IP header gives (header + payload).
     @inline(__always)
     mutating func decode(_ view: ByteView, at offset: Int, length: Int, pseudoHeader: PseudoHeader) throws(DecodeError) {
         try view.require(20, at: offset, .tcp)

@@ -95,23 +95,17 @@ public struct TCPOptions: Hashable, Sendable, BitwiseCopyable {
     /// held.
     @inline(__always)
     mutating func decode(_ view: ByteView, at offset: Int, count: Int) {
+        removeAll()
+        frameOffset = UInt32(truncatingIfNeeded: offset)
         // Linux puts exactly NOP, NOP, timestamps on every segment after the handshake: read
         // that layout directly, and walk the list only for anything else.
         if count == 12, view.u32Native(offset) == UInt32(bigEndian: 0x0101_080A) {
             raw.replace(twelveBytes: view.u64Native(offset), view.u32Native(offset + 8))
-            windowScale = nil
-            sackPermitted = false
-            mss = nil
             timestampValue = view.u32(offset + 4)
             timestampEchoReply = view.u32(offset + 8)
-            storedSackBlockCount = 0
-            isMalformed = false
-            frameOffset = UInt32(truncatingIfNeeded: offset)
             return
         }
         let bytes = view.slice(offset, count)
-        removeAll()
-        frameOffset = UInt32(truncatingIfNeeded: offset)
         raw.replace(with: bytes)
         isMalformed = scan(bytes, offset: offset) != nil
     }
