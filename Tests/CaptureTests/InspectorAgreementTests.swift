@@ -165,6 +165,18 @@ import Testing
         return records + tracker.finish()
     }
 
+    /// The lines `inspector read FILE --json` prints, from the same session.
+    static func jsonLines(_ file: String) throws -> [String] {
+        let capture = try CaptureFile(path: file)
+        var options = Session.Options()
+        options.json = true
+        var session = Session(linkType: capture.linkType, options: options)
+        var out = OutputBuffer()
+        try capture.forEach { session.write(frame: $0, to: &out) }
+        session.finish(to: &out)
+        return String(decoding: out.bytes, as: UTF8.self).split(separator: "\n").map(String.init)
+    }
+
     @Test func refusedHalfClosedAndAbortedConnectionsAreNamed() throws {
         let closed = try freePort()
         let listener = try Socket.listening(on: .loopback(0))
@@ -252,17 +264,7 @@ extension InspectorAgreementTests {
         let (status, _) = try run(["editcap", "-F", "pcapng", capture.path, pcapng])
         try #require(status == 0)
         try Self.expectAgreement(pcapng, minimumSegments: 8)
-        func json(_ file: String) throws -> [String] {
-            let capture = try CaptureFile(path: file)
-            var options = Session.Options()
-            options.json = true
-            var session = Session(linkType: capture.linkType, options: options)
-            var out = OutputBuffer()
-            try capture.forEach { session.write(frame: $0, to: &out) }
-            session.finish(to: &out)
-            return String(decoding: out.bytes, as: UTF8.self).split(separator: "\n").map(String.init)
-        }
-        let fromPcap = try json(capture.path), fromPcapng = try json(pcapng)
+        let fromPcap = try Self.jsonLines(capture.path), fromPcapng = try Self.jsonLines(pcapng)
         #expect(fromPcap.count > 8)
         #expect(fromPcap == fromPcapng, "pcap and pcapng of the same frames read the same")
     }
@@ -288,15 +290,8 @@ extension InspectorAgreementTests {
             try server.value()
         }
         try Self.expectAgreement(capture.path, minimumSegments: 8)
-        let file = try CaptureFile(path: capture.path)
-        var options = Session.Options()
-        options.json = true
-        var session = Session(linkType: file.linkType, options: options)
-        var out = OutputBuffer()
-        try file.forEach { session.write(frame: $0, to: &out) }
-        session.finish(to: &out)
         var protocols: [String: Int] = [:]
-        for line in String(decoding: out.bytes, as: UTF8.self).split(separator: "\n") {
+        for line in try Self.jsonLines(capture.path) {
             let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
             guard object["kind"] as? String == "packet", let proto = object["proto"] as? String else { continue }
             protocols[proto, default: 0] += 1
