@@ -1,13 +1,30 @@
 // swift-tools-version:6.0
 // SocketLab: a networking teaching lab and protocol inspector.
-// One target per layer (see Docs/architecture in ../shared/DESIGN.md):
-//   NetworkAddresses ← SocketCore, Packets ; CPcap ← Capture ; executables stay thin.
+// The folder list is the layer diagram (Docs/architecture.md); dependencies point down:
+//
+//   executables (thin)    tcp-echo capture inspector raw-ping handshake-demo udp-vs-tcp chat-server
+//                         labcheck topology socketcore-bench packets-fuzz
+//   ToolSupport           exit codes, error printing, the colour flag      (ArgumentParser)
+//   LabChecks             the Lab protocol, the registry, one folder per lab, result formats
+//   LabEngines            what a lab tool does, with its text and JSON report
+//   LabServers            reference servers on one poll loop with per-client output queues
+//   LabHost               topologies, child processes, threads, the kernel's TCP table
+//   Inspection            tracker → analysis → views
+//   PacketCapture         libpcap: live capture, files, the background recorder
+//   Packets  SocketCore   pure decoding / typed BSD sockets (know nothing of each other)
+//   TextOutput FrameBuilder NetworkAddresses CPcap CLinux
 import PackageDescription
 
 let strict: [SwiftSetting] = [
     .swiftLanguageMode(.v6),
     .enableUpcomingFeature("ExistentialAny"),
 ]
+let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
+
+/// A thin command-line tool in `Sources/NAME`, named after its product.
+func tool(_ name: String, _ dependencies: [Target.Dependency]) -> Target {
+    .executableTarget(name: name, dependencies: dependencies + ["ToolSupport", argumentParser], swiftSettings: strict)
+}
 
 let package = Package(
     name: "SocketLab",
@@ -15,9 +32,9 @@ let package = Package(
     products: [
         .library(name: "SocketCore", targets: ["SocketCore"]),
         .library(name: "Packets", targets: ["Packets"]),
-        .library(name: "Capture", targets: ["Capture"]),
-        .library(name: "Inspector", targets: ["Inspector"]),
-        .executable(name: "echo", targets: ["echo"]),
+        .library(name: "PacketCapture", targets: ["PacketCapture"]),
+        .library(name: "Inspection", targets: ["Inspection"]),
+        .executable(name: "tcp-echo", targets: ["tcp-echo"]),
         .executable(name: "socketcore-bench", targets: ["socketcore-bench"]),
         .executable(name: "capture", targets: ["capture"]),
         .executable(name: "inspector", targets: ["inspector"]),
@@ -25,120 +42,89 @@ let package = Package(
         .executable(name: "handshake-demo", targets: ["handshake-demo"]),
         .executable(name: "udp-vs-tcp", targets: ["udp-vs-tcp"]),
         .executable(name: "labcheck", targets: ["labcheck"]),
-        .executable(name: "chat-server", targets: ["chat"]),
+        .executable(name: "chat-server", targets: ["chat-server"]),
+        .executable(name: "topology", targets: ["topology"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     ],
     targets: [
-        // libpcap, found with pkg-config; the Capture layer builds on it.
-        .systemLibrary(
-            name: "CPcap",
-            pkgConfig: "libpcap",
-            providers: [.apt(["libpcap-dev"])]
-        ),
+        // libpcap, found with pkg-config; PacketCapture builds on it.
+        .systemLibrary(name: "CPcap", pkgConfig: "libpcap", providers: [.apt(["libpcap-dev"])]),
+        // The GNU-only Linux calls and constants Swift's Glibc module leaves out (setns…).
+        .target(name: "CLinux"),
         // IPv4/IPv6 address values shared by sockets and decoded packets.
         .target(name: "NetworkAddresses", swiftSettings: strict),
+        // How every tool writes for people and programs: the one JSON writer, the colour rule.
+        .target(name: "TextOutput", swiftSettings: strict),
         // Typed BSD sockets: every call maps to one syscall, every error names it.
         .target(name: "SocketCore", dependencies: ["NetworkAddresses"], swiftSettings: strict),
         // Pure decoding and encoding of headers: no I/O, never traps on any input.
         .target(name: "Packets", dependencies: ["NetworkAddresses"], swiftSettings: strict),
-        // libpcap: live capture, pcap/pcapng files, statistics, interfaces.
-        .target(name: "Capture", dependencies: ["CPcap", "Packets", "SocketCore"], swiftSettings: strict),
+        // Frames built byte by byte with an independent checksum: test data and fuzz seeds.
+        .target(name: "FrameBuilder", swiftSettings: strict),
+        // libpcap: live capture, pcap/pcapng files, statistics, interfaces, the recorder.
+        .target(name: "PacketCapture", dependencies: ["CPcap", "Packets", "SocketCore"], swiftSettings: strict),
         // Follows TCP conversations in decoded packets and explains them; never opens a device.
         // Release builds skip the run-time exclusivity checks here: the tracker updates each
         // connection's state (a class) on every segment, and the checks were 15% of the
         // instructions of `inspector read --summary` (callgrind). Debug builds and tests keep them.
         .target(
-            name: "Inspector", dependencies: ["Packets", "Capture"],
+            name: "Inspection", dependencies: ["Packets", "PacketCapture", "TextOutput"],
             swiftSettings: strict + [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]),
-        // What every command-line tool shares: exit codes and error printing.
+        // The machines a lab runs on: topologies of network namespaces, child processes,
+        // threads, the kernel's TCP table. No libpcap, so SocketCore's tests stay small.
+        .target(name: "LabHost", dependencies: ["SocketCore", "CLinux"], swiftSettings: strict),
+        // Reference servers a student's own is measured against, on one poll loop.
+        .target(name: "LabServers", dependencies: ["SocketCore"], swiftSettings: strict),
+        // What the lab tools do: the handshake demo, the UDP/TCP comparison, ping.
+        .target(
+            name: "LabEngines",
+            dependencies: ["SocketCore", "Packets", "PacketCapture", "Inspection", "LabHost", "TextOutput"],
+            swiftSettings: strict),
+        // The Lab protocol, its registry and one folder per lab: answers, hints, black-box checks.
+        .target(
+            name: "LabChecks",
+            dependencies: ["SocketCore", "Packets", "PacketCapture", "Inspection", "LabHost", "LabEngines", "TextOutput"],
+            swiftSettings: strict),
+        // What every command-line tool shares: exit codes, error printing, the colour flag.
         .target(
             name: "ToolSupport",
-            dependencies: [
-                "SocketCore",
-                "Capture",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ],
-            swiftSettings: strict
-        ),
-        .executableTarget(
-            name: "echo",
-            dependencies: [
-                "SocketCore",
-                "ToolSupport",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ],
-            swiftSettings: strict
-        ),
-        .executableTarget(
-            name: "socketcore-bench",
-            dependencies: [
-                "SocketCore",
-                "ToolSupport",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ],
-            swiftSettings: strict
-        ),
+            dependencies: ["SocketCore", "PacketCapture", "LabHost", "TextOutput", argumentParser],
+            swiftSettings: strict),
+
+        tool("tcp-echo", ["SocketCore", "LabServers"]),
+        tool("socketcore-bench", ["SocketCore"]),
         // tcpdump's little sibling: list interfaces, capture live, read files, one line a frame.
-        .executableTarget(
-            name: "capture",
-            dependencies: [
-                "Capture",
-                "Packets",
-                "ToolSupport",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ],
-            swiftSettings: strict
-        ),
-        // Follows TCP connections in a capture file; explains them (issue 4 grows it).
-        .executableTarget(
-            name: "inspector",
-            dependencies: [
-                "Capture",
-                "Inspector",
-                "Packets",
-                "ToolSupport",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ],
-            swiftSettings: strict
-        ),
+        tool("capture", ["PacketCapture", "Packets"]),
+        tool("inspector", ["PacketCapture", "Inspection", "Packets", "TextOutput"]),
+        tool("raw-ping", ["LabEngines", "SocketCore"]),
+        tool("handshake-demo", ["LabEngines", "SocketCore", "PacketCapture"]),
+        tool("udp-vs-tcp", ["LabEngines", "LabHost", "SocketCore"]),
+        tool("chat-server", ["LabServers", "SocketCore"]),
+        tool("labcheck", ["LabChecks"]),
+        tool("topology", ["LabHost"]),
         // libFuzzer target over the decoder and the whole inspector (`make fuzz`); a plain build
         // replays saved inputs.
-        .executableTarget(name: "packets-fuzz", dependencies: ["Packets", "Capture", "Inspector", "TestSupport"], swiftSettings: strict),
-        // The labs' engines: ping, the handshake demo, the UDP/TCP comparison, the checks.
-        // Linux calls the Glibc module leaves out (setns, for the two-host labs).
-        .target(name: "CLinux"),
-        .target(name: "LabKit", dependencies: ["SocketCore", "Packets", "Capture", "Inspector", "CLinux"], swiftSettings: strict),
         .executableTarget(
-            name: "chat",
-            dependencies: ["LabKit", "ToolSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            name: "packets-fuzz", dependencies: ["Packets", "PacketCapture", "Inspection", "FrameBuilder"],
             swiftSettings: strict),
-        .executableTarget(
-            name: "labcheck",
-            dependencies: ["LabKit", "ToolSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")],
-            swiftSettings: strict),
-        .executableTarget(
-            name: "udp-vs-tcp",
-            dependencies: ["LabKit", "ToolSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")],
-            swiftSettings: strict),
-        .executableTarget(
-            name: "raw-ping",
-            dependencies: ["LabKit", "ToolSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")],
-            swiftSettings: strict),
-        .executableTarget(
-            name: "handshake-demo",
-            dependencies: ["LabKit", "ToolSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")],
-            swiftSettings: strict),
-        .testTarget(name: "LabKitTests", dependencies: ["LabKit", "Capture", "TestSupport"], swiftSettings: strict),
-        // Shared by the test targets: peer threads, running real programs, test data.
-        .target(name: "TestSupport", dependencies: ["LabKit"], path: "Tests/TestSupport", swiftSettings: strict),
+
+        // Shared by the test targets: waiting for the kernel, test data, running real programs.
+        // It pulls in no libpcap: SocketCore's tests build without it.
+        .target(name: "TestSupport", dependencies: ["LabHost", "SocketCore"], path: "Tests/TestSupport", swiftSettings: strict),
         .testTarget(name: "SocketCoreTests", dependencies: ["SocketCore", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "PacketsTests", dependencies: ["Packets", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "PacketsTests", dependencies: ["Packets", "FrameBuilder", "TestSupport"], swiftSettings: strict),
         .testTarget(
-            name: "CaptureTests",
-            dependencies: ["Capture", "Packets", "SocketCore", "TestSupport", "Inspector"],
-            swiftSettings: strict
-        ),
+            name: "InspectionTests",
+            dependencies: ["PacketCapture", "Packets", "SocketCore", "Inspection", "FrameBuilder", "TestSupport", "TextOutput"],
+            swiftSettings: strict),
+        .testTarget(name: "LabHostTests", dependencies: ["LabHost", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "LabServersTests", dependencies: ["LabServers", "SocketCore", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "LabEnginesTests", dependencies: ["LabEngines", "TestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "LabChecksTests",
+            dependencies: ["LabChecks", "LabEngines", "Inspection", "PacketCapture", "FrameBuilder", "TestSupport"],
+            swiftSettings: strict),
     ]
 )

@@ -32,15 +32,20 @@ fi
 echo "== end-to-end: tools against real clients"
 bin=$(swift build --show-bin-path)
 e2e_passed=0 e2e_failed=0
-for script in echo capture inspector raw-ping handshake-demo udp-vs-tcp labcheck; do
+for script in tcp-echo capture inspector raw-ping handshake-demo udp-vs-tcp labcheck; do
   echo "-- $script"
   bash "Tests/e2e/$script.sh" "$bin/$script" | tee "$log" || true
   e2e_passed=$((e2e_passed + $(tail -1 "$log" | grep -oE "^[0-9]+" || echo 0)))
   e2e_failed=$((e2e_failed + $(tail -1 "$log" | grep -oE "[0-9]+ failed" | grep -oE "[0-9]+" || echo 1)))
 done
 
+echo "-- topology"
+bash Tests/e2e/topology.sh "$bin/topology" | tee "$log" || true
+e2e_passed=$((e2e_passed + $(tail -1 "$log" | grep -oE "^[0-9]+" || echo 0)))
+e2e_failed=$((e2e_failed + $(tail -1 "$log" | grep -oE "[0-9]+ failed" | grep -oE "[0-9]+" || echo 1)))
+
 echo "-- twohosts"
-bash Tests/e2e/twohosts.sh scripts/twohosts | tee "$log" || true
+SOCKETLAB_TOPOLOGY=$bin/topology bash Tests/e2e/twohosts.sh scripts/twohosts | tee "$log" || true
 e2e_passed=$((e2e_passed + $(tail -1 "$log" | grep -oE "^[0-9]+" || echo 0)))
 e2e_failed=$((e2e_failed + $(tail -1 "$log" | grep -oE "[0-9]+ failed" | grep -oE "[0-9]+" || echo 1)))
 

@@ -1,5 +1,6 @@
 import ArgumentParser
-import Capture
+import LabHost
+import PacketCapture
 import SocketCore
 
 #if canImport(Glibc)
@@ -45,6 +46,8 @@ extension ParsableCommand {
             fail(error)
         } catch let error as CaptureError {
             fail(error)
+        } catch let error as HostError {
+            fail(message: error.description, exitCode: error.exitCode)
         } catch let code as ExitCode {
             // A tool's own verdict (ping with no reply exits 1): it has said what it had to.
             flushOutput()

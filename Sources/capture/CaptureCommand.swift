@@ -1,5 +1,5 @@
 import ArgumentParser
-import Capture
+import PacketCapture
 import Packets
 import ToolSupport
 

@@ -1,9 +1,9 @@
 import ArgumentParser
-import Capture
+import PacketCapture
 #if canImport(Glibc)
 import Glibc
 #endif
-import LabKit
+import LabEngines
 import SocketCore
 import ToolSupport
 

@@ -2,8 +2,8 @@ import ArgumentParser
 #if canImport(Glibc)
 import Glibc
 #endif
-import Capture
-import Inspector
+import PacketCapture
+import Inspection
 import Packets
 import ToolSupport
 

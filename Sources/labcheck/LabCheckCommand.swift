@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import LabKit
+import LabChecks
 import ToolSupport
 
 @main

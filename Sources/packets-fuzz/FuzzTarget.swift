@@ -1,5 +1,5 @@
-import Capture
-import Inspector
+import PacketCapture
+import Inspection
 import Packets
 
 // libFuzzer's entry point: decode arbitrary bytes as a frame of any link type SocketLab knows

@@ -1,7 +1,7 @@
 #if !FUZZING
 import Glibc
 import Packets
-import TestSupport
+import FrameBuilder
 
 /// Without libFuzzer (a plain `swift build`): `packets-fuzz FILE…` runs saved inputs (a
 /// corpus, or a crash libFuzzer found) through the same decoding, and

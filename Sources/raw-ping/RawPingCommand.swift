@@ -1,5 +1,5 @@
 import ArgumentParser
-import LabKit
+import LabEngines
 import SocketCore
 import ToolSupport
 

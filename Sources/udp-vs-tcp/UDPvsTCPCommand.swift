@@ -1,6 +1,6 @@
 import ArgumentParser
-import Foundation
-import LabKit
+import LabEngines
+import LabHost
 import SocketCore
 import ToolSupport
 
@@ -23,7 +23,7 @@ struct UDPvsTCPCommand: ParsableCommand {
 
     @Flag(help: "Run between slab-a (client) and slab-b (server) of scripts/twohosts.")
     var twoHosts = false
-    @Option(help: "With --two-hosts: first set the loss on the link to PCT% each way (calls scripts/twohosts).")
+    @Option(help: "With --two-hosts: first set the loss on the link to PCT% each way (makes the two hosts if they are not up).")
     var loss: Double?
     @Option(help: "Numbered messages for the loss-and-order run.")
     var messages = 1000
@@ -43,19 +43,15 @@ struct UDPvsTCPCommand: ParsableCommand {
     }
 
     func run() throws {
+        let spec = NamedTopology.twoHosts.spec
         if let loss {
-            guard let script = Self.twohostsScript() else {
-                throw ValidationError("--loss needs scripts/twohosts (run from the SocketLab folder, or set SOCKETLAB_TWOHOSTS)")
-            }
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/bin/bash")
-            process.arguments = [script] + (TwoHosts.isUp ? ["loss", String(loss)] : ["up", "--loss", String(loss)])
-            process.standardOutput = FileHandle.standardError
-            try process.run()
-            process.waitUntilExit()
-            if process.terminationStatus != 0 { throw ExitCode(process.terminationStatus) }
+            // The same topology `scripts/twohosts up` makes, built here if it is not up yet.
+            let hosts = Topology(existing: spec).isUp ? Topology(existing: spec) : try Topology(spec, owned: false)
+            try hosts.setLoss(loss)
+            var standardError = StandardError()
+            print("udp-vs-tcp: \(spec.summary), loss \(loss)% each way", to: &standardError)
         }
-        if twoHosts && !TwoHosts.isUp {
+        if twoHosts && !Topology(existing: spec).isUp {
             throw ValidationError("the two hosts are not up: sudo scripts/twohosts up [--loss PCT]")
         }
         var options = UDPvsTCP.Options()
@@ -65,19 +61,6 @@ struct UDPvsTCPCommand: ParsableCommand {
         options.bulkBytes = megabytes * 1_000_000
         let result = try UDPvsTCP(options: options).run()
         for line in json ? [ComparisonReport.json(result)] : ComparisonReport.table(result) { print(line) }
-    }
-
-    /// scripts/twohosts: $SOCKETLAB_TWOHOSTS, the current folder, or the repository the
-    /// executable was built in (.build/…/udp-vs-tcp).
-    static func twohostsScript() -> String? {
-        if let path = ProcessInfo.processInfo.environment["SOCKETLAB_TWOHOSTS"] { return path }
-        var candidates = [FileManager.default.currentDirectoryPath + "/scripts/twohosts"]
-        var folder = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-        for _ in 0..<5 {
-            candidates.append(folder.path + "/scripts/twohosts")
-            folder = folder.deletingLastPathComponent()
-        }
-        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
     static func main() { runAsSocketLabTool() }

@@ -1,5 +1,6 @@
 import Packets
 import Testing
+import FrameBuilder
 import TestSupport
 
 /// The Internet checksum every header uses, against RFC 1071's worked example and a plain

@@ -1,5 +1,6 @@
 import Packets
 import Testing
+import FrameBuilder
 import TestSupport
 
 typealias F = FrameBuilder

@@ -4,8 +4,8 @@ import Testing
 
 /// A host whose nftables firewall silently drops every SYN to port 9. A connect() there gets
 /// no answer at all — the case a timeout exists for.
-func silentHost() throws -> NetworkNamespace {
-    try NetworkNamespace(
+func silentHost() throws -> Topology {
+    try Topology.farHost(
         prefix: "slabt", subnet: 0,
         nftRules: "add table inet silent; add chain inet silent input { type filter hook input priority 0; }; add rule inet silent input tcp dport 9 tcp flags syn drop")
 }
@@ -15,7 +15,7 @@ struct NamespaceTests {
     @Test("connect with a timeout gives up with ETIMEDOUT and a hint about dropped SYNs")
     func connectTimeout() throws {
         let host = try silentHost()
-        let target = try SocketAddress("\(host.address):9")
+        let target = try SocketAddress("\(host.farAddress):9")
         let clock = ContinuousClock()
         let started = clock.now
         #expect {
@@ -35,7 +35,7 @@ struct NamespaceTests {
         let client = try Socket.tcp()
         try client.setNonBlocking(true)
         #expect {
-            try client.connect(to: try SocketAddress("\(host.address):9"))
+            try client.connect(to: try SocketAddress("\(host.farAddress):9"))
         } throws: { ($0 as? SocketError)?.errno == .EINPROGRESS }
         #expect(try client.tcpInfo.state == .synSent)
         #expect(try eventually(timeout: .seconds(5)) { try client.tcpInfo.retransmits >= 1 },
@@ -46,7 +46,7 @@ struct NamespaceTests {
     func otherPortsAnswer() throws {
         let host = try silentHost()
         #expect {
-            try Socket.connected(to: try SocketAddress("\(host.address):10"), timeout: .seconds(5))
+            try Socket.connected(to: try SocketAddress("\(host.farAddress):10"), timeout: .seconds(5))
         } throws: { ($0 as? SocketError)?.errno == .ECONNREFUSED }
     }
 }

@@ -3,53 +3,9 @@ import Synchronization
 import Testing
 @testable import SocketCore
 
-/// One thread, poll(), many clients — and messages over a byte stream.
-@Suite("poll() servers and message framing")
+/// poll() and messages over a byte stream.
+@Suite("poll() and message framing")
 struct PollAndFramingTests {
-    @Test("the poll echo server serves 50 concurrent clients, each getting exactly its own bytes")
-    func fiftyClients() throws {
-        try withEchoServer { server in
-            // All 50 connect before any sends, so the server really holds 50 at once.
-            let clients = try (0..<50).map { _ in try Socket.connected(to: server.address) }
-            let messages = (0..<50).map { pattern(10_000 + $0 * 997, seed: UInt64($0)) }
-            let senders = clients.indices.map { index in
-                Peer {
-                    try clients[index].send(messages[index])
-                    try clients[index].shutdown(.write)
-                    return try clients[index].receiveUntilEOF()
-                }
-            }
-            for index in clients.indices {
-                #expect(try senders[index].value() == messages[index], "client \(index)")
-            }
-        }
-    }
-
-    @Test("the echo server survives a client that resets, and keeps serving")
-    func survivesReset() throws {
-        try withEchoServer { server in
-            let rude = try Socket.connected(to: server.address)
-            try rude.send(pattern(100_000))
-            try rude.set(.linger, .abort)
-            try rude.close()
-            let polite = try Socket.connected(to: server.address)
-            try polite.send("still there?")
-            try polite.shutdown(.write)
-            #expect(try polite.receiveUntilEOF() == Array("still there?".utf8))
-        }
-    }
-
-    /// Runs the poll echo server on its own thread for the length of `body`.
-    private func withEchoServer(_ body: (EchoServer) throws -> Void) throws {
-        let server = try EchoServer(listeningOn: .loopback(0))
-        let running = Peer { try server.run() }
-        defer {
-            server.stop()
-            _ = try? running.value()
-        }
-        try body(server)
-    }
-
     @Test("poll() with nothing ready returns empty when the timeout passes")
     func pollTimeout() throws {
         let (left, right) = try Socket.pair()

@@ -1,7 +1,7 @@
 // Helpers every SocketLab test target shares: a peer thread, waiting for the kernel, test
 // data, running real programs (ip, nft, tshark, curl) and whether root-only tests can run.
 import Foundation
-@_exported import LabKit  // Peer: the thread helper the labs and the tests share
+@_exported import LabHost  // Peer and ChildProcess: the thread and process helpers the labs and the tests share
 import Synchronization
 
 
@@ -27,24 +27,12 @@ public func pattern(_ count: Int, seed: UInt64 = 0x5eed) -> [UInt8] {
     }
 }
 
-/// Runs a command and returns its exit status and output (ip, nft, tshark…). Standard error
-/// is merged into the output unless `separateErrors`, when it is read and dropped (tshark
-/// warns about running as root there).
+/// Runs a command and returns its exit status and output (ip, nft, tshark…), through the
+/// labs' own `ChildProcess.run`. Standard error is merged into the output unless
+/// `separateErrors`, when it is dropped (tshark warns about running as root there).
 @discardableResult
 public func run(_ arguments: [String], separateErrors: Bool = false) throws -> (status: Int32, output: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = arguments
-    var environment = ProcessInfo.processInfo.environment
-    environment["PATH"] = (environment["PATH"] ?? "/usr/bin:/bin") + ":/usr/sbin:/sbin"
-    process.environment = environment
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = separateErrors ? FileHandle.nullDevice : pipe
-    try process.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    try ChildProcess.run(arguments, separateErrors: separateErrors)
 }
 
 /// A fresh temporary directory for a test's files.
@@ -60,4 +48,22 @@ public var canUseNamespaces: Bool {
     if ProcessInfo.processInfo.environment["CI"] != nil { return true }
     guard geteuid() == 0 else { return false }
     return ["/usr/sbin/ip", "/usr/sbin/nft"].allSatisfy { FileManager.default.isExecutableFile(atPath: $0) }
+}
+
+extension Topology {
+    /// A test's second host: this machine joined by a veth pair to `far`, a network
+    /// namespace, with `nftRules` run inside it (drop SYNs, impose loss). Torn down when
+    /// released, or by the topology's watchdog if the test process dies.
+    public static func farHost(prefix: String, subnet: Int, nftRules: String? = nil, segmentationOffload: Bool = true) throws -> Topology {
+        let topology = try Topology(NamedTopology.machineAndHost(prefix: prefix, subnet: subnet, segmentationOffload: segmentationOffload))
+        if let nftRules { try topology.nft(on: "far", nftRules) }
+        return topology
+    }
+
+    /// The far host's address.
+    public var farAddress: String { (try? address(of: "far")) ?? "" }
+    /// This machine's end of the link: capture here to see the link's traffic.
+    public var hereInterface: String { interfaces(of: "here").first?.name ?? "" }
+    /// The arguments that run `command` on the far host.
+    public func onFar(_ command: [String]) -> [String] { (try? inside("far", command)) ?? command }
 }

@@ -6,7 +6,7 @@
 #   Tests/e2e/labcheck.sh PATH/TO/labcheck   (echo is taken from the same folder)
 set -uo pipefail
 labcheck=$1
-echo_tool=$(dirname "$1")/echo
+echo_tool=$(dirname "$1")/tcp-echo
 root=$(cd "$(dirname "$0")/../.." && pwd)
 source "$(dirname "$0")/lib.sh"
 dir=$(mktemp -d)
@@ -121,7 +121,7 @@ check "a capture without what the lab asks about: exit 2, saying what is missing
 "$labcheck" 05 --server "python3 $root/Labs/05-echo-server/reference.py 9151" --port 9151 > ref-python.txt 2>&1; code=$?
 check "lab 05: the Python reference passes all 7 checks" bash -c "[[ $code == 0 ]] && grep -q 'all 7 checks passed' ref-python.txt"
 "$labcheck" 05 --server "$echo_tool server --port 9152" --port 9152 > ref-swift.txt 2>&1; code=$?
-check "lab 05: the Swift reference (echo server on SocketCore) passes all 7 checks" bash -c "[[ $code == 0 ]] && grep -q 'all 7 checks passed' ref-swift.txt"
+check "lab 05: the Swift reference (tcp-echo server on LabServers) passes all 7 checks" bash -c "[[ $code == 0 ]] && grep -q 'all 7 checks passed' ref-swift.txt"
 
 # Broken servers, each caught by its check.
 cat > one_recv.py <<'PY'

@@ -1,0 +1,201 @@
+import PacketCapture
+
+/// What Wireshark's TCP analysis would say about a segment, under the names tshark gives
+/// them (`tcp.analysis.<name>`), in the order Wireshark checks them.
+public struct AnalysisFlags: OptionSet, Hashable, Sendable {
+    public var rawValue: UInt16
+    public init(rawValue: UInt16) { self.rawValue = rawValue }
+
+    public static let zeroWindowProbe = AnalysisFlags(rawValue: 1 << 0)
+    public static let zeroWindow = AnalysisFlags(rawValue: 1 << 1)
+    public static let lostSegment = AnalysisFlags(rawValue: 1 << 2)
+    public static let keepAlive = AnalysisFlags(rawValue: 1 << 3)
+    public static let windowUpdate = AnalysisFlags(rawValue: 1 << 4)
+    public static let windowFull = AnalysisFlags(rawValue: 1 << 5)
+    public static let keepAliveAck = AnalysisFlags(rawValue: 1 << 6)
+    public static let zeroWindowProbeAck = AnalysisFlags(rawValue: 1 << 7)
+    public static let duplicateAck = AnalysisFlags(rawValue: 1 << 8)
+    public static let ackLostSegment = AnalysisFlags(rawValue: 1 << 9)
+    public static let fastRetransmission = AnalysisFlags(rawValue: 1 << 10)
+    public static let outOfOrder = AnalysisFlags(rawValue: 1 << 11)
+    public static let spuriousRetransmission = AnalysisFlags(rawValue: 1 << 12)
+    public static let retransmission = AnalysisFlags(rawValue: 1 << 13)
+
+    /// Each flag with tshark's field name (without `tcp.analysis.`).
+    public static let named: [(AnalysisFlags, String)] = [
+        (.retransmission, "retransmission"), (.fastRetransmission, "fast_retransmission"),
+        (.spuriousRetransmission, "spurious_retransmission"), (.outOfOrder, "out_of_order"),
+        (.duplicateAck, "duplicate_ack"), (.zeroWindow, "zero_window"), (.windowUpdate, "window_update"),
+        (.keepAlive, "keep_alive"), (.lostSegment, "lost_segment"), (.ackLostSegment, "ack_lost_segment"),
+        (.windowFull, "window_full"), (.keepAliveAck, "keep_alive_ack"),
+        (.zeroWindowProbe, "zero_window_probe"), (.zeroWindowProbeAck, "zero_window_probe_ack"),
+    ]
+
+    /// tshark's names for the flags set. Like tshark, a fast or spurious retransmission is
+    /// also reported as a retransmission (`tcp.analysis.retransmission` matches all three).
+    /// tshark's name for a single flag.
+    public var name: String? { Self.named.first { $0.0 == self }?.1 }
+
+    public var names: [String] {
+        var flags = self
+        if !flags.isDisjoint(with: [.fastRetransmission, .spuriousRetransmission]) { flags.insert(.retransmission) }
+        return Self.named.filter { flags.contains($0.0) }.map(\.1)
+    }
+}
+
+/// The numbers one direction's analysis keeps: Wireshark's `tcp_analyze_seq_info`.
+struct SequenceState {
+    /// The sequence number after the highest byte sent so far (0: none yet).
+    var nextSeq: UInt32 = 0
+    var nextSeqFrame = 0
+    var nextSeqTime = Timestamp(seconds: 0, nanoseconds: 0)
+    /// The end of the contiguous data sent so far: what the other side should acknowledge.
+    var maxSeqToBeAcked: UInt32 = 0
+    /// This side's last acknowledgement number, when it was sent, and its window then.
+    var lastAck: UInt32 = 0
+    var lastAckTime = Timestamp(seconds: 0, nanoseconds: 0)
+    var window = 0
+    /// Duplicate ACKs in a row, and the frame of the ACK they duplicate.
+    var duplicateAcks = 0
+    var lastNonDuplicateAck = 0
+    /// The window scale in force for this side's windows: nil until known from the handshake
+    /// (Wireshark's -1), 0 when scaling is off.
+    var windowShift: Int?
+    var lastSegmentFlags: AnalysisFlags = []
+}
+
+/// Serial-number arithmetic (RFC 1982) on 32-bit sequence numbers.
+@inline(__always) func seqGreater(_ a: UInt32, _ b: UInt32) -> Bool { Int32(bitPattern: a &- b) > 0 }
+@inline(__always) func seqLess(_ a: UInt32, _ b: UInt32) -> Bool { Int32(bitPattern: a &- b) < 0 }
+@inline(__always) func seqLessOrEqual(_ a: UInt32, _ b: UInt32) -> Bool { Int32(bitPattern: a &- b) <= 0 }
+
+/// One segment through Wireshark's documented rules, in its precedence order (the Wireshark
+/// User's Guide, "TCP Analysis"). `forward` is the sender's state, `reverse` the receiver's.
+/// Each rule that fires records the numbers behind it in `evidence`, for the student's note.
+struct SegmentAnalyzer {
+    var seq: UInt32
+    var ack: UInt32
+    var length: Int
+    var flags: UInt16  // TCPFlags raw value
+    /// The window field as sent (Wireshark's analysis compares unscaled windows).
+    var window: Int
+    var time: Timestamp
+    var frame: Int
+    /// The handshake RTT if known: below it, a segment that goes back in sequence space is
+    /// more likely reordered than retransmitted.
+    var initialRTT: Double?
+
+    static let syn: UInt16 = 0x02, fin: UInt16 = 0x01, rst: UInt16 = 0x04, ackFlag: UInt16 = 0x10
+
+    func run(forward: inout SequenceState, reverse: inout SequenceState, evidence: inout [(AnalysisFlags, String)]) -> AnalysisFlags {
+        var result: AnalysisFlags = []
+        let control = flags & (Self.syn | Self.fin | Self.rst)
+        let seglen = UInt32(truncatingIfNeeded: length)
+
+        checks: do {
+            if length == 1, seq == forward.nextSeq, reverse.window == 0 {
+                result.insert(.zeroWindowProbe)
+                evidence.append((.zeroWindowProbe, "1 byte at the next expected sequence number while the receiver's window is 0"))
+                break checks
+            }
+            if window == 0, control == 0 {
+                result.insert(.zeroWindow)
+                evidence.append((.zeroWindow, "the sender advertises a window of 0: its receive buffer is full"))
+            }
+            if forward.nextSeq != 0, seqGreater(seq, forward.nextSeq), flags & Self.rst == 0 {
+                result.insert(.lostSegment)
+                evidence.append((.lostSegment, "seq is \(seq &- forward.nextSeq) bytes beyond the next expected byte: the segments in between were lost before this capture point, or only the capture missed them (it cannot tell which)"))
+            }
+            if length <= 1, seq == forward.nextSeq &- 1, control == 0 {
+                result.insert(.keepAlive)
+                evidence.append((.keepAlive, "\(length) byte\(length == 1 ? "" : "s") at one below the next sequence number: a probe to see whether the peer is still there"))
+            }
+            if length == 0, window != 0, window != forward.window, seq == forward.nextSeq, ack == forward.lastAck, control == 0 {
+                result.insert(.windowUpdate)
+                evidence.append((.windowUpdate, "no data, same ack, window changed from \(forward.window) to \(window)"))
+            }
+            if length > 0, let shift = reverse.windowShift,
+               seq &+ seglen == reverse.lastAck &+ UInt32(truncatingIfNeeded: reverse.window << shift), control == 0 {
+                result.insert(.windowFull)
+                evidence.append((.windowFull, "the data reaches exactly the edge of the receiver's window"))
+            }
+            if length == 0, window != 0, window == forward.window, seq == forward.nextSeq, ack == forward.lastAck,
+               reverse.lastSegmentFlags.contains(.keepAlive), control == 0 {
+                result.insert(.keepAliveAck)
+                break checks
+            }
+            if length == 0, window == 0, window == forward.window, seq == forward.nextSeq, ack == forward.lastAck,
+               reverse.lastSegmentFlags.contains(.zeroWindowProbe), control == 0 {
+                result.insert(.zeroWindowProbeAck)
+                break checks
+            }
+            if length == 0, window != 0, window == forward.window, seq == forward.nextSeq, ack == forward.lastAck, control == 0 {
+                forward.duplicateAcks += 1
+                result.insert(.duplicateAck)
+                evidence.append((.duplicateAck, "duplicate ACK #\(forward.duplicateAcks) of frame \(forward.lastNonDuplicateAck): same ack, same window, no data"))
+            }
+        }
+        if ack != forward.lastAck {
+            forward.lastNonDuplicateAck = frame
+            forward.duplicateAcks = 0
+        }
+        if reverse.maxSeqToBeAcked != 0, seqGreater(ack, reverse.maxSeqToBeAcked), flags & Self.ackFlag != 0 {
+            result.insert(.ackLostSegment)
+            evidence.append((.ackLostSegment, "acknowledges data this capture never saw (the capture point missed it)"))
+            reverse.maxSeqToBeAcked = reverse.nextSeq
+        }
+
+        retransmission: if length > 0 || flags & (Self.syn | Self.fin) != 0 {
+            var notAdvanced = forward.nextSeq != 0 && seqLess(seq, forward.nextSeq)
+            if result.contains(.keepAlive) { break retransmission }
+            if length > 1, forward.nextSeq &- 1 == seq { notAdvanced = false }
+            // Time differences as Wireshark takes them: unsigned, so a frame whose timestamp
+            // runs backwards (captured out of order) counts as "long after", not "just after".
+            func within(_ limit: Double, since earlier: Timestamp) -> Bool {
+                let elapsed = time.seconds(since: earlier)
+                return elapsed >= 0 && elapsed < limit
+            }
+            if notAdvanced, reverse.duplicateAcks >= 2, reverse.lastAck == seq, within(0.020, since: reverse.lastAckTime) {
+                result.insert(.fastRetransmission)
+                evidence.append((.fastRetransmission, "resent within 20 ms of \(reverse.duplicateAcks) duplicate ACKs asking for exactly this byte"))
+                break retransmission
+            }
+            if length > 0, reverse.lastAck != 0, seqLessOrEqual(seq &+ seglen, reverse.lastAck) {
+                result.insert(.spuriousRetransmission)
+                evidence.append((.spuriousRetransmission, "resends data whose ACK had already passed this capture point; the sender may simply not have received that ACK yet, so it is unnecessary as seen from here"))
+                break retransmission
+            }
+            let threshold = initialRTT.flatMap { $0 > 0 ? $0 : nil } ?? 0.003
+            if notAdvanced, within(threshold, since: forward.nextSeqTime), forward.nextSeq != seq &+ seglen {
+                result.insert(.outOfOrder)
+                evidence.append((.outOfOrder, "goes back in sequence space less than one RTT (\(Self.milliseconds(threshold))) after the highest segment, so Wireshark's rule calls it reordered rather than resent; from one capture point a very quick retransmission looks the same, so this verdict is a judgement, not a certainty"))
+                break retransmission
+            }
+            if notAdvanced {
+                result.insert(.retransmission)
+                evidence.append((.retransmission, "resends bytes first sent in frame \(forward.nextSeqFrame), \(Self.milliseconds(time.seconds(since: forward.nextSeqTime))) earlier, not yet acknowledged"))
+            }
+        }
+
+        var nextSeq = seq &+ seglen
+        if flags & (Self.syn | Self.fin) != 0 { nextSeq &+= 1 }
+        if seqGreater(nextSeq, forward.nextSeq) || forward.nextSeq == 0, !result.contains(.zeroWindowProbe) {
+            forward.nextSeq = nextSeq
+            forward.nextSeqFrame = frame
+            forward.nextSeqTime = time
+        }
+        if seq == forward.maxSeqToBeAcked || forward.maxSeqToBeAcked == 0, !result.contains(.zeroWindowProbe) {
+            forward.maxSeqToBeAcked = forward.nextSeq
+        }
+        forward.window = window
+        forward.lastAck = ack
+        forward.lastAckTime = time
+        forward.lastSegmentFlags = result
+        return result
+    }
+
+    static func milliseconds(_ seconds: Double) -> String {
+        abs(seconds) < 0.001 ? JSONLines.fixed(seconds * 1_000_000, digits: 0) + " µs"
+            : JSONLines.fixed(seconds * 1000, digits: 1) + " ms"
+    }
+}

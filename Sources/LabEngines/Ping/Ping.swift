@@ -1,0 +1,259 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import LabHost
+import Packets
+import SocketCore
+import Synchronization
+
+/// ICMP echo, as iputils `ping` does it, over SocketCore: builds each request itself
+/// (identifier, sequence, a timestamp and a byte pattern as payload, the checksum), matches
+/// replies by identifier and sequence, and reports duplicates, bad checksums, destination
+/// unreachable and time exceeded with the router's address.
+public final class Pinger {
+    public struct Options: Sendable {
+        /// Requests to send; nil: until Ctrl-C.
+        public var count: Int?
+        /// Between requests.
+        public var interval: Duration = .seconds(1)
+        /// How long to wait for replies after the last request (iputils' -W; 10 s by default).
+        public var timeout: Duration = .seconds(10)
+        /// Payload bytes (iputils' -s): 56, so that with the 8-byte ICMP header a request is 64.
+        public var size = 56
+        /// TTL or hop limit of the requests (-t).
+        public var ttl: Int?
+        /// -4 or -6; nil: whatever the host resolves to first.
+        public var family: AddressFamily?
+        public init() {}
+    }
+
+    /// A raw socket (needs root or CAP_NET_RAW) or the kernel's ping socket (unprivileged,
+    /// when net.ipv4.ping_group_range allows; the kernel then chooses the identifier and
+    /// keeps errors to itself).
+    public enum SocketKind: String, Sendable { case raw, datagram }
+
+    public enum Event: Sendable {
+        /// An echo reply: its ICMP length, sender, TTL, round trip in µs.
+        case reply(sequence: Int, bytes: Int, from: String, ttl: Int?, microseconds: Int64, duplicate: Bool, badChecksum: Bool)
+        /// Destination unreachable or time exceeded for one of our requests.
+        case error(sequence: Int, from: String, message: String)
+    }
+
+    public let host: String
+    public let address: SocketAddress
+    public let kind: SocketKind
+    public let options: Options
+    public private(set) var identifier: UInt16
+    private let socket: Socket
+    public private(set) var statistics = PingStatistics()
+    /// Send times on the real-time clock, which the kernel's receive timestamps use too.
+    private var sentAt: [Int: Duration] = [:]
+    private var answered = Set<Int>()
+
+    /// Resolves `host` and opens the socket: raw first, the ping socket if that is refused.
+    /// Throws exit-3 errors (with the fix) when neither is allowed, exit-2 for a bad host.
+    public init(host: String, options: Options) throws(SocketError) {
+        self.host = host
+        self.options = options
+        let candidates = try SocketAddress.resolve(host: host, port: 0, type: .datagram)
+        guard let address = candidates.first(where: { options.family == nil || $0.family == options.family }) else {
+            throw SocketError.system(call: "getaddrinfo(\(host))", errno: .EAFNOSUPPORT, address: nil)
+        }
+        self.address = address
+        let family = address.family
+        do {
+            socket = try Socket.rawICMP(family)
+            kind = .raw
+        } catch let rawError {
+            guard case .system(_, let errno, _) = rawError, errno == .EPERM || errno == .EACCES else { throw rawError }
+            do {
+                socket = try Socket.pingICMP(family)
+                kind = .datagram
+            } catch {
+                throw rawError  // neither: say how to get the raw socket (exit 3)
+            }
+        }
+        identifier = UInt16(truncatingIfNeeded: getpid())
+        if let ttl = options.ttl {
+            if family == .ipv4 { try socket.set(.ttl, ttl) } else { try socket.set(.hopLimit, ttl) }
+        }
+        if family == .ipv4 { try socket.set(.receiveTTL, true) } else { try socket.set(.receiveHopLimit, true) }
+        // Round trips from the send call to the kernel's receive time, as iputils measures
+        // them: the process's wake-up after the reply is not part of the network's delay.
+        try socket.set(.receiveTimestamps, true)
+        if kind == .datagram {
+            // The kernel picks the identifier: it is the ping socket's "port".
+            try socket.bind(to: family == .ipv4 ? .any(0) : .any(0, family: .ipv6))
+            identifier = try socket.localAddress.port ?? identifier
+        }
+    }
+
+    public var version: ICMPEcho.Version { address.family == .ipv4 ? .v4 : .v6 }
+
+    /// iputils' first line.
+    public var header: String {
+        version == .v4
+            ? "PING \(host) (\(address.host)) \(options.size)(\(options.size + 28)) bytes of data."
+            : "PING \(host)(\(address.host)) \(options.size) data bytes"
+    }
+
+    /// The request with sequence number `sequence`: payload as iputils fills it (bytes
+    /// 0, 1, 2… with the send time as a timeval in the first 16 when there is room).
+    public func request(sequence: Int, at time: timeval? = nil) -> ICMPEcho {
+        var payload = (0..<options.size).map { UInt8(truncatingIfNeeded: $0) }
+        if options.size >= 16 {
+            var now = time ?? timeval()
+            if time == nil { gettimeofday(&now, nil) }
+            withUnsafeBytes(of: now) { payload.replaceSubrange(0..<16, with: $0) }
+        }
+        return ICMPEcho(version: version, identifier: identifier, sequence: UInt16(truncatingIfNeeded: sequence), payload: payload)
+    }
+
+    /// Sends requests on schedule and reads what comes back until `count` requests are all
+    /// answered (or errored), the wait after the last one runs out, or `stop` says so (Ctrl-C).
+    public func run(stop: () -> Bool = { Pinger.interrupted }, onEvent: (Event) -> Void) throws(SocketError) -> PingStatistics {
+        let clock = ContinuousClock()
+        let start = clock.now
+        var nextSend = start
+        var sequence = 1
+        var lastSent = start
+        while !stop() {
+            let now = clock.now
+            let allSent = options.count.map { statistics.transmitted >= $0 } ?? false
+            if !allSent && now >= nextSend {
+                let bytes = request(sequence: sequence).encoded()
+                sentAt[sequence] = Self.realTime()
+                _ = try socket.send(bytes, to: address)
+                statistics.transmitted += 1
+                lastSent = clock.now
+                sequence += 1
+                nextSend = nextSend + options.interval
+                continue
+            }
+            if allSent {
+                if statistics.received + statistics.errors >= statistics.transmitted { break }
+                if now >= lastSent + options.timeout { break }
+            }
+            let until = allSent ? lastSent + options.timeout : nextSend
+            let wait = until - now
+            let milliseconds = max(0, Int32(min(1000, wait.components.seconds * 1000 + wait.components.attoseconds / 1_000_000_000_000_000 + 1)))
+            var entry = pollfd(fd: socket.descriptor, events: Int16(POLLIN), revents: 0)
+            guard poll(&entry, 1, milliseconds) > 0 else { continue }
+            let datagram = try socket.receiveMessage(upTo: 65_536)
+            if let event = interpret(datagram, at: datagram.kernelTimestamp ?? Self.realTime()) { onEvent(event) }
+        }
+        let elapsed = clock.now - start
+        statistics.elapsedMilliseconds = Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
+        return statistics
+    }
+
+    /// What one received packet means for us, if anything (a raw socket sees every ICMP
+    /// packet of the host, our own requests on loopback included).
+    private func interpret(_ datagram: Datagram, at now: Duration) -> Event? {
+        var icmp = datagram.bytes[...]
+        var ttl = datagram.hopLimit
+        if version == .v4 && kind == .raw {
+            // A raw IPv4 socket hands over the IP header too.
+            guard let first = icmp.first else { return nil }
+            let headerLength = Int(first & 0x0F) * 4
+            guard icmp.count >= headerLength + 8 else { return nil }
+            ttl = Int(icmp[icmp.startIndex + 8])
+            icmp = icmp.dropFirst(headerLength)
+        }
+        guard icmp.count >= 8 else { return nil }
+        let bytes = Array(icmp)
+        let from = datagram.sender?.host ?? "?"
+        let type = bytes[0], code = bytes[1]
+        let identifier = UInt16(bytes[4]) << 8 | UInt16(bytes[5])
+        let sequence = Int(UInt16(bytes[6]) << 8 | UInt16(bytes[7]))
+        let replyType: UInt8 = version == .v4 ? 0 : 129
+        if type == replyType {
+            guard kind == .datagram || identifier == self.identifier, let sent = sentAt[sequence] else { return nil }
+            let elapsed = now - sent
+            let microseconds = max(0, elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000)
+            let duplicate = answered.contains(sequence)
+            answered.insert(sequence)
+            statistics.record(microseconds: microseconds, duplicate: duplicate)
+            // ICMPv6 checksums cover a pseudo-header and the kernel checks them for us.
+            let badChecksum = version == .v4 && InternetChecksum.of(bytes) != 0
+            return .reply(sequence: sequence, bytes: bytes.count, from: from, ttl: ttl, microseconds: microseconds,
+                          duplicate: duplicate, badChecksum: badChecksum)
+        }
+        guard let message = Self.errorMessage(type: type, code: code, version: version, mtu: Int(UInt16(bytes[6]) << 8 | UInt16(bytes[7]))) else { return nil }
+        // The error quotes our request: its IP header, then the first 8 bytes of our ICMP.
+        let quoted = Array(bytes[8...])
+        let inner: ArraySlice<UInt8>
+        if version == .v4 {
+            guard let first = quoted.first else { return nil }
+            inner = quoted.dropFirst(Int(first & 0x0F) * 4)
+        } else {
+            inner = quoted.dropFirst(40)
+        }
+        guard inner.count >= 8 else { return nil }
+        let quotedICMP = Array(inner)
+        let requestType: UInt8 = version == .v4 ? 8 : 128
+        guard quotedICMP[0] == requestType, UInt16(quotedICMP[4]) << 8 | UInt16(quotedICMP[5]) == self.identifier else { return nil }
+        let quotedSequence = Int(UInt16(quotedICMP[6]) << 8 | UInt16(quotedICMP[7]))
+        statistics.errors += 1
+        return .error(sequence: quotedSequence, from: from, message: message)
+    }
+
+    /// iputils' wording for the ICMP errors a ping can meet.
+    static func errorMessage(type: UInt8, code: UInt8, version: ICMPEcho.Version, mtu: Int) -> String? {
+        switch (version, type) {
+        case (.v4, 3):
+            let names = [0: "Destination Net Unreachable", 1: "Destination Host Unreachable",
+                         2: "Destination Protocol Unreachable", 3: "Destination Port Unreachable",
+                         4: "Frag needed and DF set (mtu = \(mtu))", 5: "Source Route Failed",
+                         6: "Destination Net Unknown", 7: "Destination Host Unknown", 8: "Source Host Isolated",
+                         9: "Destination Net Prohibited", 10: "Destination Host Prohibited",
+                         11: "Destination Net Unreachable for Type of Service",
+                         12: "Destination Host Unreachable for Type of Service", 13: "Packet filtered",
+                         14: "Precedence Violation", 15: "Precedence Cutoff"]
+            return names[Int(code)] ?? "Dest Unreachable, Bad Code: \(code)"
+        case (.v4, 11):
+            return code == 0 ? "Time to live exceeded" : "Frag reassembly time exceeded"
+        case (.v6, 1):
+            let names = [0: "No route", 1: "Administratively prohibited", 2: "Beyond scope",
+                         3: "Address unreachable", 4: "Port unreachable"]
+            return "Destination unreachable: " + (names[Int(code)] ?? "Unknown code \(code)")
+        case (.v6, 3):
+            return code == 0 ? "Time exceeded: Hop limit" : "Time exceeded: Defragmentation failure"
+        default:
+            return nil
+        }
+    }
+
+    /// CLOCK_REALTIME as time since 1970: the clock of the kernel's receive timestamps.
+    static func realTime() -> Duration {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return .seconds(now.tv_sec) + .nanoseconds(now.tv_nsec)
+    }
+
+    /// The line iputils prints for an event.
+    public func line(for event: Event) -> String {
+        switch event {
+        case let .reply(sequence, bytes, from, ttl, microseconds, duplicate, badChecksum):
+            var text = "\(bytes) bytes from \(from == host || host == address.host ? from : "\(host) (\(from))"): icmp_seq=\(sequence)"
+            if let ttl { text += " ttl=\(ttl)" }
+            text += " time=\(PingStatistics.time(microseconds: microseconds)) ms"
+            if duplicate { text += " (DUP!)" }
+            if badChecksum { text += " (BAD CHECKSUM!)" }
+            return text
+        case let .error(sequence, from, message):
+            return "From \(from) icmp_seq=\(sequence) \(message)"
+        }
+    }
+
+    // Ctrl-C: stop sending and print the statistics, as ping does.
+    public static var interrupted: Bool { interruptFlag.load(ordering: .relaxed) }
+    public static func stopOnInterrupt() {
+        for signalNumber in [SIGINT, SIGTERM] {
+            signal(signalNumber) { _ in interruptFlag.store(true, ordering: .relaxed) }
+        }
+    }
+}
+
+/// Set by the SIGINT handler; an atomic store is async-signal-safe.
+private let interruptFlag = Atomic<Bool>(false)

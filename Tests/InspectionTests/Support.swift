@@ -1,0 +1,75 @@
+import PacketCapture
+import Foundation
+import Packets
+import SocketCore
+import Synchronization
+import Testing
+@_exported import TestSupport  // every test file here uses its helpers
+@_exported import FrameBuilder
+
+/// Captures on `interface` while `traffic` runs and writes the frames to a pcap file in
+/// `directory`. Returns the file and how many frames the capture delivered.
+func captureWhile(
+    _ name: String, in directory: String, interface: String = "lo", filter: String,
+    linkType: LinkType? = nil, traffic: () throws -> Void
+) throws -> (path: String, frames: Int, statistics: CaptureStatistics) {
+    var options = LiveCapture.Options()
+    options.interface = interface
+    options.filter = filter
+    options.linkType = linkType
+    options.writeTo = "\(directory)/\(name).pcap"
+    let capture = try LiveCapture(options)
+    let running = Peer { () throws -> (Int, CaptureStatistics) in
+        var frames = 0
+        let statistics = try capture.run { _ in frames += 1 }
+        return (frames, statistics)
+    }
+    try traffic()
+    capture.stop()
+    let (frames, statistics) = try running.value()
+    return (options.writeTo!, frames, statistics)
+}
+
+/// A port nothing listens on right now (the kernel's pick for a socket we close at once).
+func freePort(_ family: AddressFamily = .ipv4) throws -> UInt16 {
+    let socket = try Socket.tcp(family)
+    try socket.bind(to: .loopback(0, family: family))
+    return try socket.localAddress.port!
+}
+
+/// A real program running in the background (python's http.server, tcpdump, dumpcap), its
+/// output kept in a file for failure messages; stopped with SIGTERM when the test is done
+/// (capture tools flush their file on it). `readyWhen`: wait (up to 10 s) for that text, the
+/// way tcpdump says "listening on".
+func background(_ arguments: [String], readyWhen marker: String? = nil) throws -> ChildProcess {
+    let log = try temporaryDirectory("background") + "/output.log"
+    let process = try ChildProcess(arguments, log: log)
+    if let marker {
+        try #require(process.waitForOutput(marker), "\(arguments.joined(separator: " ")) did not say \(marker.debugDescription): \(process.output)")
+    }
+    return process
+}
+
+/// python3 -m http.server on `host`, waited for until it accepts connections.
+func httpServer(host: String, port: UInt16, directory: String) throws -> ChildProcess {
+    let server = try background(["python3", "-m", "http.server", "--bind", host, "--directory", directory, String(port)])
+    let address = try SocketAddress("\(host.contains(":") ? "[\(host)]" : host):\(port)")
+    let up = eventually(timeout: .seconds(10)) { (try? Socket.connected(to: address)) != nil }
+    try #require(up, "python3 http.server did not start on \(address)")
+    return server
+}
+
+/// curl fetching one URL, as a student would; fails the test if curl fails.
+func curl(_ url: String) throws {
+    let (status, output) = try run(["curl", "-sS", "-o", "/dev/null", "--max-time", "10", url])
+    try #require(status == 0, "curl \(url): \(output)")
+}
+
+/// Asserts SocketLab and tshark agree on every field of every frame of `file`.
+func expectAgreement(_ file: String, minimumFrames: Int, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    let result = try Tshark.disagreements(file: file)
+    #expect(result.frames >= minimumFrames, "only \(result.frames) frames in \(file)", sourceLocation: sourceLocation)
+    let report = result.differences.prefix(30).joined(separator: "\n")
+    #expect(result.differences.isEmpty, "\(result.differences.count) disagreements with tshark in \(file):\n\(report)", sourceLocation: sourceLocation)
+    print("tshark agreement: \(file): \(result.frames) frames, \(result.fields) field values, \(result.differences.count) differences")
+}
