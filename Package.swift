@@ -102,7 +102,7 @@ let package = Package(
         tool("handshake-demo", ["LabEngines", "SocketCore", "PacketCapture"]),
         tool("udp-vs-tcp", ["LabEngines", "LabHost", "SocketCore"]),
         tool("chat-server", ["LabServers", "SocketCore"]),
-        tool("labcheck", ["LabChecks"]),
+        tool("labcheck", ["LabChecks", "TextOutput"]),
         tool("topology", ["LabHost"]),
         // libFuzzer target over the decoder and the whole inspector (`make fuzz`); a plain build
         // replays saved inputs.
@@ -119,6 +119,7 @@ let package = Package(
             name: "InspectionTests",
             dependencies: ["PacketCapture", "Packets", "SocketCore", "Inspection", "FrameBuilder", "TestSupport", "TextOutput"],
             swiftSettings: strict),
+        .testTarget(name: "TextOutputTests", dependencies: ["TextOutput"], swiftSettings: strict),
         .testTarget(name: "LabHostTests", dependencies: ["LabHost", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "LabServersTests", dependencies: ["LabServers", "SocketCore", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "LabEnginesTests", dependencies: ["LabEngines", "TestSupport"], swiftSettings: strict),

@@ -8,6 +8,16 @@ set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$ROOT"
 bash scripts/setup.sh build
-swift build --product handshake-demo 2>&1 | grep -E "error|warning:" || true
+# Build first and stop on a failed build: a lecture must not run yesterday's binary.
+echo "demo: building handshake-demo (swift build --product handshake-demo)…" >&2
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+if ! swift build --product handshake-demo > "$log" 2>&1; then
+  grep -E "error:" "$log" >&2 || cat "$log" >&2
+  echo "demo: the build failed; nothing was run" >&2
+  exit 1
+fi
 # shellcheck disable=SC2086
-exec "$(swift build --show-bin-path)/handshake-demo" ${DEMO_ARGS:-}
+bin=$(swift build --show-bin-path)
+rm -f "$log"
+exec "$bin/handshake-demo" ${DEMO_ARGS:-}

@@ -137,3 +137,17 @@ extension ICMPHeader {
             checksumStatus: status, restOfHeader: rest, message: message, bodyLength: length - 8)
     }
 }
+
+extension ICMPHeader {
+    /// An ICMP message by itself, as an unprivileged ping socket hands it over (no IP header
+    /// in front), its checksum verified.
+    public init(message bytes: [UInt8]) throws(DecodeError) {
+        // withUnsafeBytes rethrows untyped errors; the Result keeps this one typed.
+        let result = bytes.withUnsafeBytes { (raw) -> Result<ICMPHeader, DecodeError> in
+            Result { () throws(DecodeError) in
+                try ICMPHeader.decode(ByteView(bytes: raw), at: 0, length: raw.count, verifiable: true)
+            }
+        }
+        self = try result.get()
+    }
+}

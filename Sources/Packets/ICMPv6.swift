@@ -103,3 +103,19 @@ extension ICMPv6Header {
             restOfHeader: rest, message: message, bodyLength: length - 8)
     }
 }
+
+extension ICMPv6Header {
+    /// An ICMPv6 message by itself, as a socket hands it over (no IPv6 header in front). Its
+    /// checksum covers a pseudo-header with addresses the socket does not show, and the kernel
+    /// has checked it: it is left unverified here.
+    public init(message bytes: [UInt8]) throws(DecodeError) {
+        // withUnsafeBytes rethrows untyped errors; the Result keeps this one typed.
+        let result = bytes.withUnsafeBytes { (raw) -> Result<ICMPv6Header, DecodeError> in
+            Result { () throws(DecodeError) in
+                try ICMPv6Header.decode(ByteView(bytes: raw), at: 0, length: raw.count,
+                                        pseudoHeader: PseudoHeader(partialSum: InternetChecksum(), verifiable: false, isIPv4: false))
+            }
+        }
+        self = try result.get()
+    }
+}

@@ -43,8 +43,7 @@ struct HandshakeDemoCommand: ParsableCommand {
     var write = "handshake-demo.pcap"
     @Flag(help: "JSON Lines: steps, states and the inspector's packet records.")
     var json = false
-    @Flag(help: "No colours.")
-    var noColor = false
+    @OptionGroup var color: ColorOption
 
     func validate() throws {
         if [refused, abort, halfClose].filter({ $0 }).count > 1 {
@@ -72,7 +71,7 @@ struct HandshakeDemoCommand: ParsableCommand {
         options.step = step
         options.writeTo = write
         options.json = json
-        options.color = !noColor && isatty(1) == 1 && getenv("NO_COLOR") == nil
+        options.color = color.enabled
         let demo = HandshakeDemo(options: options, say: { print($0); flushOutput() }, pause: {
             print("   [Enter for the next call]", terminator: "")
             flushOutput()

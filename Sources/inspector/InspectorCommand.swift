@@ -46,8 +46,7 @@ struct ViewOptions: ParsableArguments {
     var explain = false
     @Flag(help: "No notes: tcpdump's lines and the handshake and close blocks only.")
     var quiet = false
-    @Flag(help: "No colours (they are off anyway when the output is not a terminal, or NO_COLOR is set).")
-    var noColor = false
+    @OptionGroup var color: ColorOption
 
     func validate() throws {
         if let count, count <= 0 { throw ValidationError("--count must be at least 1") }
@@ -66,8 +65,7 @@ struct ViewOptions: ParsableArguments {
         options.summary = summary
         options.ladder = ladder
         options.prose = quiet ? .none : explain ? .explain : .notes
-        options.color = !noColor && isatty(1) == 1 && getenv("NO_COLOR") == nil
-            && (getenv("TERM").map { String(cString: $0) != "dumb" } ?? false)
+        options.color = color.enabled
         return options
     }
 }

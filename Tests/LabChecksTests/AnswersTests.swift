@@ -28,11 +28,3 @@ import Testing
     }
     #expect(throws: Answers.SyntaxError.self) { try Answers(parsing: "just words\n") }
 }
-
-@Test func theLabsAreListed() {
-    #expect(Labs.all.map(\.number) == ["01", "02", "03", "04", "05", "06"])
-    let (lines, passed) = Labs.report([.pass("Q1", "right"), .fail("Q2", "wrong", hint: "look again")])
-    #expect(!passed)
-    #expect(lines.contains("      hint: look again"))
-    #expect(lines.last == "1 of 2 checks failed")
-}

@@ -23,7 +23,7 @@ public enum Lab01 {
         public var refusedReply: String?
     }
 
-    public enum Problem: LabCaptureProblem {
+    public enum Problem: LabBadInput {
         case noHandshake(String)
         public var description: String {
             switch self { case .noHandshake(let file): "\(file) holds no complete TCP handshake: capture one (see step 2 of the handout)" }
@@ -211,4 +211,13 @@ public enum Lab01 {
 
         """
     }
+}
+
+extension Lab01: QuestionLab {
+    public static let number = "01"
+    public static let slug = "01-tcp-handshake"
+    public static let title = "The TCP three-way handshake"
+    public static let topics = "ISNs, SYN / SYN-ACK / ACK, options, RTT, a refused connection — in your own capture"
+
+    public static func truth(from path: String, request: LabRequest) throws -> Truth { try truth(from: path) }
 }

@@ -17,7 +17,7 @@ public enum Lab02 {
         public var rstSender: String?
     }
 
-    public enum Problem: LabCaptureProblem {
+    public enum Problem: LabBadInput {
         case missing(String)
         public var description: String {
             switch self { case .missing(let what): "the capture has no \(what): see the steps of the handout (labcheck 02 without --capture makes all three)" }
@@ -194,4 +194,13 @@ public enum Lab02 {
         recorder.settle()
         recorder.stop()
     }
+}
+
+extension Lab02: QuestionLab {
+    public static let number = "02"
+    public static let slug = "02-data-and-teardown"
+    public static let title = "Data and teardown"
+    public static let topics = "bytes each way, raw and relative numbers, who closes first, half-close, abort"
+
+    public static func truth(from path: String, request: LabRequest) throws -> Truth { try truth(from: path) }
 }

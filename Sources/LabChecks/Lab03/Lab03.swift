@@ -19,7 +19,7 @@ public enum Lab03 {
         public var receives: (udp: Int, tcp: Int)?
     }
 
-    public enum Problem: LabCaptureProblem {
+    public enum Problem: LabBadInput {
         case missing(String)
         public var description: String {
             switch self { case .missing(let what): "\(what): see the steps of the handout (labcheck 03 without --capture makes the capture)" }
@@ -157,5 +157,17 @@ public enum Lab03 {
         try tcpEcho.value()
         recorder.settle()
         recorder.stop()
+    }
+}
+
+extension Lab03: QuestionLab {
+    public static let number = "03"
+    public static let slug = "03-udp-vs-tcp"
+    public static let title = "UDP against TCP"
+    public static let topics = "headers, the UDP length, bytes on the wire, what loss does to each"
+    public static let checkCommand = "labcheck 03 --capture lab03.pcap --results results.json --answers answers.toml"
+
+    public static func truth(from path: String, request: LabRequest) throws -> Truth {
+        try truth(from: path, results: request.results)
     }
 }

@@ -16,7 +16,7 @@ public enum Lab04 {
         public var quotedPort: UInt16?
     }
 
-    public enum Problem: LabCaptureProblem {
+    public enum Problem: LabBadInput {
         case missing(String)
         public var description: String {
             switch self { case .missing(let what): "the capture has no \(what): see the steps of the handout (labcheck 04 without --capture makes one)" }
@@ -153,4 +153,13 @@ extension String {
         let digits = String(value, radix: 16)
         self = "0x" + String(repeating: "0", count: 4 - digits.count) + digits
     }
+}
+
+extension Lab04: QuestionLab {
+    public static let number = "04"
+    public static let slug = "04-icmp-and-raw-sockets"
+    public static let title = "ICMP and raw sockets"
+    public static let topics = "echo request and reply, identifier and sequence, a checksum by hand, TTL, what an error quotes"
+
+    public static func truth(from path: String, request: LabRequest) throws -> Truth { try truth(from: path) }
 }

@@ -13,10 +13,6 @@ import Synchronization
 /// started, each check talks to it over real sockets with a time bound, the traffic is
 /// captured, and every verdict comes with its evidence.
 public enum Lab05 {
-    public static func options(command: String, port: UInt16) -> ServerLabOptions {
-        ServerLabOptions(command: command, port: port, lab: "05")
-    }
-
     public static func run(_ options: ServerLabOptions, say: (String) -> Void = { _ in }) -> [CheckResult] {
         LabServer.run(options, say: say) { lab in checks(lab, port: options.port) }
     }
@@ -171,4 +167,11 @@ public enum Lab05 {
         return .fail("closes with FIN, not RST", resets.isEmpty ? "the server never sent a FIN" : "the server sent RST in frames \(resets.prefix(5).map(String.init).joined(separator: ", "))",
                      hint: "close() after reading everything the client sent; a close with unread data, or SO_LINGER 0, sends RST and the client may lose the last reply")
     }
+}
+
+extension Lab05: ServerLab {
+    public static let number = "05"
+    public static let slug = "05-echo-server"
+    public static let title = "Write an echo server"
+    public static let topics = "any language; byte streams, poll(), half-close, resets"
 }

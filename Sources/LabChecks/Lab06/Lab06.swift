@@ -10,10 +10,6 @@ import SocketCore
 /// messages, renames and departures announced; every message to every other client once
 /// and in order per sender; a client that stops reading does not stall the room.
 public enum Lab06 {
-    public static func options(command: String, port: UInt16) -> ServerLabOptions {
-        ServerLabOptions(command: command, port: port, lab: "06")
-    }
-
     /// One test client: lines out, lines in, every read with a time bound.
     final class Client {
         let socket: Socket
@@ -188,4 +184,11 @@ public enum Lab06 {
         return .fail(name, "y got \(got) of \(lines) lines from x (x could send \(sent)) while slow never read",
                      hint: "a blocking send() to a client that does not read waits for ever, and the whole room with it: queue its bytes and wait for poll() to say it is writable (drop it if the queue grows too large)")
     }
+}
+
+extension Lab06: ServerLab {
+    public static let number = "06"
+    public static let slug = "06-chat-server"
+    public static let title = "A chat server"
+    public static let topics = "any language; poll/select, line framing, slow readers"
 }

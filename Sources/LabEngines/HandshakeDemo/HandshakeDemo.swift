@@ -254,7 +254,7 @@ public final class HandshakeDemo {
         stepNumber += 1
         if options.step { pause() }
         if options.json {
-            say("{\"kind\":\"step\",\"n\":\(stepNumber),\"side\":\"\(side)\",\"call\":\(JSON.quoted(call)),\"what\":\(JSON.quoted(what))}")
+            say(JSON.object([("kind", "step"), ("n", .integer(stepNumber)), ("side", .string(side)), ("call", .string(call)), ("what", .string(what))]).text)
         } else {
             say("")
             say("\(stepNumber). \(side): \(call)")
@@ -287,7 +287,7 @@ public final class HandshakeDemo {
 
     func report(client: String, server: String, source: String) {
         if options.json {
-            say("{\"kind\":\"states\",\"step\":\(stepNumber),\"client\":\"\(client)\",\"server\":\"\(server)\",\"from\":\"\(source)\"}")
+            say(JSON.object([("kind", "states"), ("step", .integer(stepNumber)), ("client", .string("\(client)")), ("server", .string("\(server)")), ("from", .string("\(source)"))]).text)
         } else {
             say("   states: client \(client), server \(server)   (\(source))")
         }

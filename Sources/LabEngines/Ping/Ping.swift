@@ -117,6 +117,8 @@ public final class Pinger {
         var nextSend = start
         var sequence = 1
         var lastSent = start
+        var poller = Poller()
+        poller.watch(socket, for: .readable)
         while !stop() {
             let now = clock.now
             let allSent = options.count.map { statistics.transmitted >= $0 } ?? false
@@ -137,8 +139,7 @@ public final class Pinger {
             let until = allSent ? lastSent + options.timeout : nextSend
             let wait = until - now
             let milliseconds = max(0, Int32(min(1000, wait.components.seconds * 1000 + wait.components.attoseconds / 1_000_000_000_000_000 + 1)))
-            var entry = pollfd(fd: socket.descriptor, events: Int16(POLLIN), revents: 0)
-            guard poll(&entry, 1, milliseconds) > 0 else { continue }
+            guard !(try poller.wait(timeout: .milliseconds(Int(milliseconds)))).isEmpty else { continue }
             let datagram = try socket.receiveMessage(upTo: 65_536)
             if let event = interpret(datagram, at: datagram.kernelTimestamp ?? Self.realTime()) { onEvent(event) }
         }
@@ -148,54 +149,67 @@ public final class Pinger {
     }
 
     /// What one received packet means for us, if anything (a raw socket sees every ICMP
-    /// packet of the host, our own requests on loopback included).
+    /// packet of the host, our own requests on loopback included). Decoded by Packets, as the
+    /// inspector decodes a capture: a raw IPv4 socket hands over the IP header too (the TTL is
+    /// there), the others the ICMP message alone (the TTL comes as IP_RECVTTL).
     private func interpret(_ datagram: Datagram, at now: Duration) -> Event? {
-        var icmp = datagram.bytes[...]
         var ttl = datagram.hopLimit
-        if version == .v4 && kind == .raw {
-            // A raw IPv4 socket hands over the IP header too.
-            guard let first = icmp.first else { return nil }
-            let headerLength = Int(first & 0x0F) * 4
-            guard icmp.count >= headerLength + 8 else { return nil }
-            ttl = Int(icmp[icmp.startIndex + 8])
-            icmp = icmp.dropFirst(headerLength)
-        }
-        guard icmp.count >= 8 else { return nil }
-        let bytes = Array(icmp)
         let from = datagram.sender?.host ?? "?"
-        let type = bytes[0], code = bytes[1]
-        let identifier = UInt16(bytes[4]) << 8 | UInt16(bytes[5])
-        let sequence = Int(UInt16(bytes[6]) << 8 | UInt16(bytes[7]))
-        let replyType: UInt8 = version == .v4 ? 0 : 129
-        if type == replyType {
-            guard kind == .datagram || identifier == self.identifier, let sent = sentAt[sequence] else { return nil }
+        let reply: (identifier: UInt16, sequence: UInt16, length: Int, badChecksum: Bool)?
+        let error: (type: UInt8, code: UInt8, rest: UInt32, quoted: QuotedDatagram?)?
+        switch version {
+        case .v4:
+            let icmp: ICMPHeader
+            if kind == .raw {
+                let packet = Packet(decoding: datagram.bytes, linkType: .ipv4)
+                guard let header = packet.icmp else { return nil }
+                ttl = packet.ipv4.map { Int($0.ttl) } ?? ttl
+                icmp = header
+            } else {
+                guard let header = try? ICMPHeader(message: datagram.bytes) else { return nil }
+                icmp = header
+            }
+            let bad = if case .bad = icmp.checksumStatus { true } else { false }
+            switch icmp.message {
+            case .echoReply(let identifier, let sequence):
+                reply = (identifier, sequence, 8 + icmp.bodyLength, bad)
+                error = nil
+            case .destinationUnreachable(let quoted), .timeExceeded(let quoted):
+                reply = nil
+                error = (icmp.type, icmp.code, icmp.restOfHeader, quoted)
+            default:
+                return nil
+            }
+        case .v6:
+            guard let icmp = try? ICMPv6Header(message: datagram.bytes) else { return nil }
+            switch icmp.message {
+            case .echoReply(let identifier, let sequence):
+                reply = (identifier, sequence, 8 + icmp.bodyLength, false)
+                error = nil
+            case .destinationUnreachable(let quoted), .timeExceeded(let quoted), .packetTooBig(_, let quoted):
+                reply = nil
+                error = (icmp.type, icmp.code, icmp.restOfHeader, quoted)
+            default:
+                return nil
+            }
+        }
+        if let reply {
+            let sequence = Int(reply.sequence)
+            // A ping socket's kernel rewrites the identifier to its own port: any reply on it is ours.
+            guard kind == .datagram || reply.identifier == self.identifier, let sent = sentAt[sequence] else { return nil }
             let elapsed = now - sent
             let microseconds = max(0, elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000)
             let duplicate = answered.contains(sequence)
             answered.insert(sequence)
             statistics.record(microseconds: microseconds, duplicate: duplicate)
-            // ICMPv6 checksums cover a pseudo-header and the kernel checks them for us.
-            let badChecksum = version == .v4 && InternetChecksum.of(bytes) != 0
-            return .reply(sequence: sequence, bytes: bytes.count, from: from, ttl: ttl, microseconds: microseconds,
-                          duplicate: duplicate, badChecksum: badChecksum)
+            return .reply(sequence: sequence, bytes: reply.length, from: from, ttl: ttl, microseconds: microseconds,
+                          duplicate: duplicate, badChecksum: reply.badChecksum)
         }
-        guard let message = Self.errorMessage(type: type, code: code, version: version, mtu: Int(UInt16(bytes[6]) << 8 | UInt16(bytes[7]))) else { return nil }
+        guard let error, let message = Self.errorMessage(type: error.type, code: error.code, version: version, mtu: Int(error.rest & 0xFFFF)) else { return nil }
         // The error quotes our request: its IP header, then the first 8 bytes of our ICMP.
-        let quoted = Array(bytes[8...])
-        let inner: ArraySlice<UInt8>
-        if version == .v4 {
-            guard let first = quoted.first else { return nil }
-            inner = quoted.dropFirst(Int(first & 0x0F) * 4)
-        } else {
-            inner = quoted.dropFirst(40)
-        }
-        guard inner.count >= 8 else { return nil }
-        let quotedICMP = Array(inner)
-        let requestType: UInt8 = version == .v4 ? 8 : 128
-        guard quotedICMP[0] == requestType, UInt16(quotedICMP[4]) << 8 | UInt16(quotedICMP[5]) == self.identifier else { return nil }
-        let quotedSequence = Int(UInt16(quotedICMP[6]) << 8 | UInt16(quotedICMP[7]))
+        guard let quoted = error.quoted, quoted.echoIdentifier == self.identifier, let quotedSequence = quoted.echoSequence else { return nil }
         statistics.errors += 1
-        return .error(sequence: quotedSequence, from: from, message: message)
+        return .error(sequence: Int(quotedSequence), from: from, message: message)
     }
 
     /// iputils' wording for the ICMP errors a ping can meet.

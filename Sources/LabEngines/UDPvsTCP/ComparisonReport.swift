@@ -1,3 +1,5 @@
+import TextOutput
+
 /// udp-vs-tcp's table (and JSON): one row per measurement, TCP left, UDP right, and under the
 /// table the sentence a student should take away from each row.
 public enum ComparisonReport {
@@ -32,16 +34,28 @@ public enum ComparisonReport {
     }
 
     public static func json(_ r: UDPvsTCP.Result) -> String {
-        func figures(_ f: UDPvsTCP.Figures) -> String {
-            "{\"receives\":\(f.receiveSizes.count),\"receive_sizes\":[\(f.receiveSizes.map(String.init).joined(separator: ","))]"
-                + ",\"messages_sent\":\(f.sizesSent.count),\"delivered\":\(f.delivered),\"lost\":\(f.lost),\"duplicated\":\(f.duplicated)"
-                + ",\"out_of_order\":\(f.outOfOrder),\"retransmissions\":\(f.retransmissions.map(String.init) ?? "null")"
-                + ",\"wire_bytes\":\(f.wireBytes.map(String.init) ?? "null"),\"payload_bytes\":\(f.payloadBytes)"
-                + ",\"setup_us\":\(f.setupMicroseconds.map { format($0, 1) } ?? "null")"
-                + ",\"latency_p50_us\":\(f.percentile(0.5).map { format($0, 1) } ?? "null"),\"latency_p99_us\":\(f.percentile(0.99).map { format($0, 1) } ?? "null")"
-                + ",\"latency_lost\":\(f.latencyLost),\"throughput_bps\":\(format(f.throughputBitsPerSecond)),\"throughput_loss_percent\":\(format(f.throughputLossPercent, 2))}"
+        func figures(_ f: UDPvsTCP.Figures) -> JSON {
+            .object([
+                ("receives", .integer(f.receiveSizes.count)),
+                ("receive_sizes", .array(f.receiveSizes.map { .integer($0) })),
+                ("messages_sent", .integer(f.sizesSent.count)),
+                ("delivered", .integer(f.delivered)), ("lost", .integer(f.lost)), ("duplicated", .integer(f.duplicated)),
+                ("out_of_order", .integer(f.outOfOrder)), ("retransmissions", .optional(f.retransmissions)),
+                ("wire_bytes", .optional(f.wireBytes)), ("payload_bytes", .integer(f.payloadBytes)),
+                ("setup_us", .optional(f.setupMicroseconds, places: 1)),
+                ("latency_p50_us", .optional(f.percentile(0.5), places: 1)),
+                ("latency_p99_us", .optional(f.percentile(0.99), places: 1)),
+                ("latency_lost", .integer(f.latencyLost)),
+                ("throughput_bps", .decimal(f.throughputBitsPerSecond, places: 0)),
+                ("throughput_loss_percent", .decimal(f.throughputLossPercent, places: 2)),
+            ])
         }
-        return "{\"setting\":\"\(r.setting)\",\"loss_percent\":\(r.lossPercent.map { format($0, 2) } ?? "null"),\"tcp\":\(figures(r.tcp)),\"udp\":\(figures(r.udp))}"
+        return JSON.object([
+            ("setting", .string(r.setting)),
+            ("loss_percent", .optional(r.lossPercent, places: 2)),
+            ("tcp", figures(r.tcp)),
+            ("udp", figures(r.udp)),
+        ]).text
     }
 
     /// "3 receives; 18 messages shared a receive, 2 were split".
