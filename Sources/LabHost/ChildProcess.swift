@@ -177,7 +177,7 @@ public final class ChildProcess {
         posix_spawnattr_setsigmask(&attributes, &unblocked)
         var flags = Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK)
         if session {
-            flags |= socketlab_posix_spawn_setsid
+            flags |= socketlab_posix_spawn_setsid()
         } else {
             flags |= Int16(POSIX_SPAWN_SETPGROUP)
             posix_spawnattr_setpgroup(&attributes, 0)

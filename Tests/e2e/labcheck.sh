@@ -52,6 +52,29 @@ sed -E "s/^client_port = .*/client_port = $server_port/; s/^server_port = .*/ser
 check "swapped sides: client and server ports exchanged" bash -c "'$labcheck' 01 --capture labcheck-01.pcap --answers swapped.toml | grep -q 'swapped sides: the client is the one that sends the SYN'"
 out=$(wrong handshake_rtt_us 999999999)
 check "a wrong RTT fails and says where to read it" grep -q "FAIL  Q5 handshake RTT" <<<"$out"
+# For autograders: the same verdicts as one JSON document, JUnit XML and Gradescope's file.
+"$labcheck" 01 --capture labcheck-01.pcap --answers wrong.toml --json --junit junit.xml --gradescope results.json > verdicts.json 2> json.err; code=$?
+check "--json: one document, 11 checks, one failed, exit 1 as without it" python3 - verdicts.json "$code" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert sys.argv[2] == "1" and r["lab"] == "01" and r["passed"] is False, r
+assert len(r["checks"]) == 11 and r["counts"] == {"pass": 10, "fail": 1, "skipped": 0}, r["counts"]
+assert next(c for c in r["checks"] if c["verdict"] == "fail")["hint"], r
+PY
+check "--junit: XML a CI parser reads, 11 testcases and 1 failure" python3 - junit.xml <<'PY'
+import sys, xml.etree.ElementTree as ET
+suite = ET.parse(sys.argv[1]).getroot().find("testsuite")
+assert suite.get("tests") == "11" and suite.get("failures") == "1", suite.attrib
+assert len(suite.findall("testcase")) == 11 and len(suite.findall("testcase/failure")) == 1
+PY
+check "--gradescope: results.json with 10 of 11 points and one entry per check" python3 - results.json <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["score"] == 10 and r["max_score"] == 11 and len(r["tests"]) == 11, r
+assert {t["status"] for t in r["tests"]} == {"passed", "failed"}, r["tests"]
+PY
+"$labcheck" list --markdown > table.md
+check "labcheck list --markdown is the table in Labs/README.md" python3 -c "import sys; assert open('table.md').read() in open('$root/Labs/README.md').read()"
 printf 'syn_isn = twelve\n' > broken.toml
 "$labcheck" 01 --capture labcheck-01.pcap --answers broken.toml > /dev/null 2> broken.err; code=$?
 check "a malformed answers file: exit 2 with the line" bash -c "[[ $code == 2 ]] && grep -q 'line 1' broken.err"
