@@ -12,7 +12,7 @@
 //   Inspection            tracker → analysis → views
 //   PacketCapture         libpcap: live capture, files, the background recorder
 //   Packets  SocketCore   pure decoding / typed BSD sockets (know nothing of each other)
-//   TextOutput FrameBuilder NetworkAddresses CPcap CLinux
+//   ExitStatus TextOutput FrameBuilder NetworkAddresses CPcap CLinux
 import PackageDescription
 
 let strict: [SwiftSetting] = [
@@ -53,18 +53,20 @@ let package = Package(
         .systemLibrary(name: "CPcap", pkgConfig: "libpcap", providers: [.apt(["libpcap-dev"])]),
         // The GNU-only Linux calls and constants Swift's Glibc module leaves out (setns…).
         .target(name: "CLinux"),
+        // The exit-code contract (0 success, 1 failure, 2 bad input, 3 missing privilege), once.
+        .target(name: "ExitStatus", swiftSettings: strict),
         // IPv4/IPv6 address values shared by sockets and decoded packets.
         .target(name: "NetworkAddresses", swiftSettings: strict),
         // How every tool writes for people and programs: the one JSON writer, the colour rule.
         .target(name: "TextOutput", swiftSettings: strict),
         // Typed BSD sockets: every call maps to one syscall, every error names it.
-        .target(name: "SocketCore", dependencies: ["NetworkAddresses"], swiftSettings: strict),
+        .target(name: "SocketCore", dependencies: ["NetworkAddresses", "ExitStatus", "CLinux"], swiftSettings: strict),
         // Pure decoding and encoding of headers: no I/O, never traps on any input.
         .target(name: "Packets", dependencies: ["NetworkAddresses"], swiftSettings: strict),
         // Frames built byte by byte with an independent checksum: test data and fuzz seeds.
         .target(name: "FrameBuilder", swiftSettings: strict),
         // libpcap: live capture, pcap/pcapng files, statistics, interfaces, the recorder.
-        .target(name: "PacketCapture", dependencies: ["CPcap", "Packets", "SocketCore"], swiftSettings: strict),
+        .target(name: "PacketCapture", dependencies: ["CPcap", "Packets", "SocketCore", "ExitStatus"], swiftSettings: strict),
         // Follows TCP conversations in decoded packets and explains them; never opens a device.
         // Release builds skip the run-time exclusivity checks here: the tracker updates each
         // connection's state (a class) on every segment, and the checks were 15% of the
@@ -74,13 +76,13 @@ let package = Package(
             swiftSettings: strict + [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]),
         // The machines a lab runs on: topologies of network namespaces, child processes,
         // threads, the kernel's TCP table. No libpcap, so SocketCore's tests stay small.
-        .target(name: "LabHost", dependencies: ["SocketCore", "CLinux"], swiftSettings: strict),
+        .target(name: "LabHost", dependencies: ["SocketCore", "CLinux", "ExitStatus"], swiftSettings: strict),
         // Reference servers a student's own is measured against, on one poll loop.
         .target(name: "LabServers", dependencies: ["SocketCore"], swiftSettings: strict),
         // What the lab tools do: the handshake demo, the UDP/TCP comparison, ping.
         .target(
             name: "LabEngines",
-            dependencies: ["SocketCore", "Packets", "PacketCapture", "Inspection", "LabHost", "TextOutput"],
+            dependencies: ["SocketCore", "Packets", "PacketCapture", "Inspection", "LabHost", "TextOutput", "ExitStatus"],
             swiftSettings: strict),
         // The Lab protocol, its registry and one folder per lab: answers, hints, black-box checks.
         .target(
@@ -90,7 +92,7 @@ let package = Package(
         // What every command-line tool shares: exit codes, error printing, the colour flag.
         .target(
             name: "ToolSupport",
-            dependencies: ["SocketCore", "PacketCapture", "LabHost", "TextOutput", argumentParser],
+            dependencies: ["SocketCore", "PacketCapture", "LabHost", "TextOutput", "ExitStatus", argumentParser],
             swiftSettings: strict),
 
         tool("tcp-echo", ["SocketCore", "LabServers"]),

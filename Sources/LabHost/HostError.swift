@@ -1,3 +1,4 @@
+import ExitStatus
 import SocketCore
 
 /// A failure of the machinery a lab runs on — starting a program, a network namespace, a
@@ -41,13 +42,12 @@ public enum HostError: Error, Sendable, CustomStringConvertible {
         }
     }
 
-    /// DESIGN.md's contract: 3 for a missing privilege, 2 for bad input, 1 otherwise.
-    public var exitCode: Int32 {
+    public var exitStatus: ExitStatus {
         switch self {
-        case .notPrivileged: 3
-        case .namespaceUnavailable(_, _, let errno) where errno == .EPERM: 3
-        case .unknownHost, .badValue: 2
-        default: 1
+        case .notPrivileged: .missingPrivilege
+        case .namespaceUnavailable(_, _, let errno) where errno == .EPERM: .missingPrivilege
+        case .unknownHost, .badValue: .badInput
+        default: .failure
         }
     }
 }

@@ -128,12 +128,11 @@ public final class ServerLoop: Sendable {
             guard var client = clients[descriptor] else { return false }
             while client.pending > 0 {
                 do throws(SocketError) {
-                    let sent = try client.outbox.withBytes { (buffer) throws(SocketError) in
-                        try client.socket.sendSome(UnsafeRawBufferPointer(rebasing: buffer[client.sentOffset...]))
+                    let outcome = try client.outbox.withBytes { (buffer) throws(SocketError) in
+                        try client.socket.trySendSome(UnsafeRawBufferPointer(rebasing: buffer[client.sentOffset...]))
                     }
+                    guard case .ready(let sent) = outcome else { break }  // the send buffer is full: wait for POLLOUT
                     client.sentOffset += sent
-                } catch let error where error.errno == .EAGAIN {
-                    break
                 } catch {
                     clients[descriptor] = client
                     log("\(client.id): \(error)")
@@ -187,11 +186,12 @@ public final class ServerLoop: Sendable {
                     while true {
                         let accepted: (Socket, SocketAddress)
                         do throws(SocketError) {
-                            accepted = try listener.accept()
-                            try accepted.0.setNonBlocking(true)
+                            guard case .ready(let connection) = try listener.tryAccept() else { break }  // the queue is empty
+                            try connection.socket.setNonBlocking(true)
+                            accepted = connection
                         } catch {
-                            // EAGAIN: the queue is empty. ECONNABORTED/EMFILE: log it and keep serving.
-                            if error.errno != .EAGAIN { log("accept: \(error)") }
+                            // ECONNABORTED, EMFILE: log it and keep serving.
+                            log("accept: \(error)")
                             break
                         }
                         let (socket, peer) = accepted
@@ -217,11 +217,13 @@ public final class ServerLoop: Sendable {
                     && !event.events.isDisjoint(with: [.readable, .error, .hangup]) {
                     let got: Int
                     do throws(SocketError) {
-                        got = try chunk.withMutableBytes { (buffer) throws(SocketError) in try client.socket.receive(into: buffer) }
-                    } catch let error where error.errno == .EAGAIN {
-                        // poll() said ready, but the data was gone; wait for the next event.
-                        settle(descriptor)
-                        continue
+                        let outcome = try chunk.withMutableBytes { (buffer) throws(SocketError) in try client.socket.tryReceive(into: buffer) }
+                        guard case .ready(let count) = outcome else {
+                            // poll() said ready, but the data was gone; wait for the next event.
+                            settle(descriptor)
+                            continue
+                        }
+                        got = count
                     } catch {
                         log("\(client.id): \(error)")
                         remove(descriptor, .failed(error))

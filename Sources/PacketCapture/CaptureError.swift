@@ -1,3 +1,4 @@
+import ExitStatus
 import CPcap
 #if canImport(Glibc)
 import Glibc
@@ -22,11 +23,11 @@ public enum CaptureError: Error, Hashable, Sendable, CustomStringConvertible {
     case libpcap(call: String, detail: String)
 
     /// DESIGN.md: 2 bad input (file, filter, interface name), 3 missing privilege, 1 otherwise.
-    public var exitCode: Int32 {
+    public var exitStatus: ExitStatus {
         switch self {
-        case .permissionDenied: 3
-        case .noSuchDevice, .badFilter, .unreadableFile, .truncatedFile, .unwritableFile: 2
-        case .libpcap: 1
+        case .permissionDenied: .missingPrivilege
+        case .noSuchDevice, .badFilter, .unreadableFile, .truncatedFile, .unwritableFile: .badInput
+        case .libpcap: .failure
         }
     }
 

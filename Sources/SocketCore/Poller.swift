@@ -1,3 +1,4 @@
+import CLinux
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -12,7 +13,7 @@ public struct PollEvents: OptionSet, Sendable, Hashable, CustomStringConvertible
     /// POLLOUT: send() will not block (room in the send buffer; a connect() finished).
     public static let writable = PollEvents(rawValue: Int16(POLLOUT))
     /// POLLRDHUP: the peer shut down its writing side (sent FIN).
-    public static let peerClosed = PollEvents(rawValue: 0x2000 /* POLLRDHUP, a GNU extension Swift does not import */)
+    public static let peerClosed = PollEvents(rawValue: socketlab_pollrdhup())
     /// POLLERR (always reported): an error is pending, e.g. the peer sent RST.
     public static let error = PollEvents(rawValue: Int16(POLLERR))
     /// POLLHUP (always reported): both directions are closed.
@@ -85,7 +86,7 @@ public struct Poller: Sendable {
         let clock = ContinuousClock()
         let deadline = timeout.map { clock.now + $0 }
         // The body runs again after EINTR, so the time left is worked out on each call.
-        let ready = try syscall("poll") {
+        let ready = try syscall(.poll) {
             var milliseconds: Int32 = -1
             if let deadline {
                 let left = deadline - clock.now

@@ -1,3 +1,4 @@
+import CLinux
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -26,7 +27,7 @@ extension Socket {
     public func bind(to address: SocketAddress) throws(SocketError) {
         let fd = try open()
         _ = try address.withSockAddr { (raw, length) throws(SocketError) in
-            try syscall("bind", address: address) { Glibc.bind(fd, raw, length) }
+            try syscall(.bind, address: address) { Glibc.bind(fd, raw, length) }
         }
     }
 
@@ -34,25 +35,32 @@ extension Socket {
     /// completes handshakes on its own and queues up to `backlog` connections for accept().
     public func listen(backlog: Int32 = 128) throws(SocketError) {
         let fd = try open()
-        _ = try syscall("listen", address: try? localAddress) { Glibc.listen(fd, backlog) }
+        _ = try syscall(.listen, address: try? localAddress) { Glibc.listen(fd, backlog) }
     }
 
-    /// `accept(fd, &peer)`: take one finished connection off the queue.
-    /// The handshake happened before this call — accept() only hands it over.
+    /// `accept4(fd, &peer, SOCK_CLOEXEC)`: take one finished connection off the queue.
+    /// The handshake happened before this call — accept() only hands it over. Close-on-exec
+    /// from the start, so a child another thread spawns at that moment does not inherit it.
     public func accept() throws(SocketError) -> (socket: Socket, peer: SocketAddress) {
+        switch try acceptOne() {
+        case .ready(let connection): return connection
+        // A blocking listener waits instead; this is a receive timeout (SO_RCVTIMEO) running out.
+        case .wouldBlock: throw .system(call: .accept, errno: .EAGAIN, address: nil)
+        }
+    }
+
+    /// The one accept4() both `accept()` and `tryAccept()` make.
+    func acceptOne() throws(SocketError) -> NonBlocking<(socket: Socket, peer: SocketAddress)> {
         let fd = try open()
         var storage = sockaddr_storage()
         var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-        let client = try withUnsafeMutablePointer(to: &storage) { (pointer) throws(SocketError) -> Int32 in
-            try pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { (raw) throws(SocketError) -> Int32 in
-                try syscall("accept") { Glibc.accept(fd, raw, &length) }
-            }
+        let outcome = try withUnsafeMutablePointer(to: &storage) { (pointer) throws(SocketError) -> NonBlocking<Int32> in
+            try nonBlocking(.accept) { socketlab_accept4_cloexec(fd, pointer, &length) }
         }
+        guard case .ready(let client) = outcome else { return .wouldBlock }
         let socket = Socket(adopting: client, family: family, type: type, protocol: protocolNumber)
-        // accept4(SOCK_CLOEXEC) is a GNU extension Swift does not import; set it after.
-        _ = try syscall("fcntl") { fcntl(client, F_SETFD, FD_CLOEXEC) }
         let peer = SocketAddress(storage: storage, length: length) ?? .unix(.unnamed)
-        return (socket, peer)
+        return .ready((socket, peer))
     }
 
     /// `connect(fd, address)`: for TCP the kernel sends the SYN and this call returns when the
@@ -64,7 +72,7 @@ extension Socket {
         let fd = try open()
         guard let timeout else {
             _ = try address.withSockAddr { (raw, length) throws(SocketError) in
-                try syscall("connect", address: address) { Glibc.connect(fd, raw, length) }
+                try syscall(.connect, address: address) { Glibc.connect(fd, raw, length) }
             }
             return
         }
@@ -75,37 +83,37 @@ extension Socket {
         if started == 0 { return }
         let error = Errno.current
         guard error == .EINPROGRESS || error == .EINTR else {
-            throw .system(call: "connect", errno: error, address: address)
+            throw .system(call: .connect, errno: error, address: address)
         }
         var poller = Poller()
         poller.watch(self, for: .writable)
         if try poller.wait(timeout: timeout).isEmpty {
-            throw .system(call: "connect", errno: .ETIMEDOUT, address: address)
+            throw .system(call: .connect, errno: .ETIMEDOUT, address: address)
         }
         let outcome = try get(.pendingError)
         if outcome != 0 {
-            throw .system(call: "connect", errno: Errno(rawValue: Int32(outcome)), address: address)
+            throw .system(call: .connect, errno: Errno(rawValue: Int32(outcome)), address: address)
         }
     }
 
     /// `shutdown(fd, how)`: end one direction but keep the socket. `.write` sends a FIN.
     public func shutdown(_ direction: ShutdownDirection) throws(SocketError) {
         let fd = try open()
-        _ = try syscall("shutdown", address: try? peerAddress) { Glibc.shutdown(fd, direction.rawValue) }
+        _ = try syscall(.shutdown, address: try? peerAddress) { Glibc.shutdown(fd, direction.rawValue) }
     }
 
     /// `getsockname(fd)`: the address this socket is bound to (the port the kernel chose).
     public var localAddress: SocketAddress {
-        get throws(SocketError) { try address(call: "getsockname", Glibc.getsockname) }
+        get throws(SocketError) { try address(call: .getsockname, Glibc.getsockname) }
     }
 
     /// `getpeername(fd)`: the address of the other end of a connected socket.
     public var peerAddress: SocketAddress {
-        get throws(SocketError) { try address(call: "getpeername", Glibc.getpeername) }
+        get throws(SocketError) { try address(call: .getpeername, Glibc.getpeername) }
     }
 
     private func address(
-        call: String,
+        call: SystemCall,
         _ body: (Int32, UnsafeMutablePointer<sockaddr>, UnsafeMutablePointer<socklen_t>) -> Int32
     ) throws(SocketError) -> SocketAddress {
         let fd = try open()
@@ -123,7 +131,7 @@ extension Socket {
     public var isNonBlocking: Bool {
         get throws(SocketError) {
             let fd = try open()
-            return try syscall("fcntl") { fcntl(fd, F_GETFL) } & O_NONBLOCK != 0
+            return try syscall(.fcntl) { fcntl(fd, F_GETFL) } & O_NONBLOCK != 0
         }
     }
 
@@ -131,8 +139,8 @@ extension Socket {
     /// non-blocking, so one slow client can never stop the loop.
     public func setNonBlocking(_ on: Bool) throws(SocketError) {
         let fd = try open()
-        let flags = try syscall("fcntl") { fcntl(fd, F_GETFL) }
+        let flags = try syscall(.fcntl) { fcntl(fd, F_GETFL) }
         let wanted = on ? flags | O_NONBLOCK : flags & ~O_NONBLOCK
-        if wanted != flags { _ = try syscall("fcntl") { fcntl(fd, F_SETFL, wanted) } }
+        if wanted != flags { _ = try syscall(.fcntl) { fcntl(fd, F_SETFL, wanted) } }
     }
 }

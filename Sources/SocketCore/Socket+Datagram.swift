@@ -1,3 +1,4 @@
+import CLinux
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -29,7 +30,7 @@ extension Socket {
     public func send(_ buffer: UnsafeRawBufferPointer, to address: SocketAddress) throws(SocketError) -> Int {
         let fd = try open()
         return try address.withSockAddr { (raw, length) throws(SocketError) -> Int in
-            try syscall("sendto", address: address) {
+            try syscall(.sendto, address: address) {
                 Glibc.sendto(fd, buffer.baseAddress, buffer.count, Int32(MSG_NOSIGNAL), raw, length)
             }
         }
@@ -50,7 +51,7 @@ extension Socket {
         var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
         let size = try withUnsafeMutablePointer(to: &storage) { (pointer) throws(SocketError) -> Int in
             try pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { (raw) throws(SocketError) -> Int in
-                try syscall("recvfrom") { Glibc.recvfrom(fd, buffer.baseAddress, buffer.count, Int32(MSG_TRUNC), raw, &length) }
+                try syscall(.recvfrom) { Glibc.recvfrom(fd, buffer.baseAddress, buffer.count, Int32(MSG_TRUNC), raw, &length) }
             }
         }
         return (size, SocketAddress(storage: storage, length: length))
@@ -82,7 +83,7 @@ extension Socket {
         address.initialize(to: sockaddr_storage())
         vector.initialize(to: iovec(iov_base: buffer.baseAddress, iov_len: maxBytes))
         var message = msghdr()
-        let size = try syscall("recvmsg") { () -> Int in
+        let size = try syscall(.recvmsg) { () -> Int in
             message = msghdr()
             message.msg_name = UnsafeMutableRawPointer(address)
             message.msg_namelen = socklen_t(MemoryLayout<sockaddr_storage>.size)
@@ -98,25 +99,14 @@ extension Socket {
                         hopLimit: hopLimit, kernelTimestamp: timestamp)
     }
 
-    /// Walks the control messages (what CMSG_FIRSTHDR/CMSG_NXTHDR do in C: a 16-byte header
-    /// of length, level and type, the data, padding to 8) for IP_TTL or IPV6_HOPLIMIT, and
-    /// SO_TIMESTAMPNS.
+    /// The TTL or hop limit and the kernel's receive time from the control messages,
+    /// walked in C with CMSG_FIRSTHDR/CMSG_NXTHDR (macros Swift does not import, and whose
+    /// header layout and padding are the C library's business, not ours).
     private static func ancillary(in control: UnsafeRawBufferPointer) -> (hopLimit: Int?, timestamp: Duration?) {
-        var hopLimit: Int?, timestamp: Duration?
-        var offset = 0
-        while offset + 16 <= control.count {
-            let length = Int(control.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
-            let level = control.loadUnaligned(fromByteOffset: offset + 8, as: Int32.self)
-            let type = control.loadUnaligned(fromByteOffset: offset + 12, as: Int32.self)
-            guard length >= 16, offset + length <= control.count else { break }
-            if (level == Int32(IPPROTO_IP) && type == 2) || (level == Int32(IPPROTO_IPV6) && type == 52), length >= 20 {  // IP_TTL, IPV6_HOPLIMIT
-                hopLimit = Int(control.loadUnaligned(fromByteOffset: offset + 16, as: Int32.self))
-            } else if level == SOL_SOCKET && type == 35, length >= 32 {  // SCM_TIMESTAMPNS
-                timestamp = .seconds(control.loadUnaligned(fromByteOffset: offset + 16, as: Int.self))
-                    + .nanoseconds(control.loadUnaligned(fromByteOffset: offset + 24, as: Int.self))
-            }
-            offset += (length + 7) & ~7
-        }
+        guard let base = control.baseAddress, !control.isEmpty else { return (nil, nil) }
+        let found = socketlab_read_ancillary(UnsafeMutableRawPointer(mutating: base), UInt(control.count))
+        let hopLimit = found.hop_limit >= 0 ? Int(found.hop_limit) : nil
+        let timestamp: Duration? = found.has_timestamp != 0 ? .seconds(found.seconds) + .nanoseconds(found.nanoseconds) : nil
         return (hopLimit, timestamp)
     }
 }

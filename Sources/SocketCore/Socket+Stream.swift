@@ -14,7 +14,7 @@ extension Socket {
     /// would kill the process when the peer has gone into an EPIPE error.
     public func sendSome(_ buffer: UnsafeRawBufferPointer) throws(SocketError) -> Int {
         let fd = try open()
-        return try syscall("send") { Glibc.send(fd, buffer.baseAddress, buffer.count, Int32(MSG_NOSIGNAL)) }
+        return try syscall(.send) { Glibc.send(fd, buffer.baseAddress, buffer.count, Int32(MSG_NOSIGNAL)) }
     }
 
     /// Writes every byte, calling send() as often as it takes (partial writes are normal).
@@ -39,7 +39,7 @@ extension Socket {
     /// (the peer sent FIN and everything before it has been read).
     public func receive(into buffer: UnsafeMutableRawBufferPointer) throws(SocketError) -> Int {
         let fd = try open()
-        return try syscall("recv") { Glibc.recv(fd, buffer.baseAddress, buffer.count, 0) }
+        return try syscall(.recv) { Glibc.recv(fd, buffer.baseAddress, buffer.count, 0) }
     }
 
     /// One recv() of at most `maxBytes`: whatever has arrived, maybe less than was sent in

@@ -48,7 +48,7 @@ public final class Socket: Sendable, CustomStringConvertible {
         let flags = Int32(SOCK_CLOEXEC.rawValue)
         // Named in full where that changes the advice: raw sockets and ICMP "ping" sockets.
         let isICMP = `protocol` == Int32(IPPROTO_ICMP) || `protocol` == Int32(IPPROTO_ICMPV6)
-        let call = type == .raw ? "socket(SOCK_RAW)" : isICMP ? "socket(SOCK_DGRAM, IPPROTO_ICMP)" : "socket"
+        let call: SystemCall = type == .raw ? .rawSocket : isICMP ? .pingSocket : .socket
         let descriptor = try syscall(call) { Glibc.socket(family.rawValue, type.rawValue | flags, `protocol`) }
         self.fd = Atomic(descriptor)
         self.family = family
@@ -90,7 +90,7 @@ public final class Socket: Sendable, CustomStringConvertible {
         let descriptor = fd.exchange(-1, ordering: .acquiringAndReleasing)
         guard descriptor >= 0 else { return }
         if Glibc.close(descriptor) == -1, Errno.current != .EINTR {
-            throw .system(call: "close", errno: .current, address: nil)
+            throw .system(call: .close, errno: .current, address: nil)
         }
     }
 
@@ -145,7 +145,7 @@ extension Socket {
     public static func pair(_ type: SocketType = .stream) throws(SocketError) -> (Socket, Socket) {
         var fds: [Int32] = [-1, -1]
         let flags = Int32(SOCK_CLOEXEC.rawValue)
-        _ = try syscall("socketpair") { Glibc.socketpair(AF_UNIX, type.rawValue | flags, 0, &fds) }
+        _ = try syscall(.socketpair) { Glibc.socketpair(AF_UNIX, type.rawValue | flags, 0, &fds) }
         return (Socket(adopting: fds[0], family: .unix, type: type), Socket(adopting: fds[1], family: .unix, type: type))
     }
 

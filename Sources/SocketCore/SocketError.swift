@@ -1,10 +1,12 @@
+import ExitStatus
+
 /// Everything SocketCore can throw.
 ///
 /// A student reads these on a terminal, so each one says which call failed, why in the
 /// kernel's words (the errno name and number), and what to try next (the hint).
 public enum SocketError: Error, Equatable, Sendable, CustomStringConvertible {
     /// A system call failed. `address` is the peer or local address the call was about.
-    case system(call: String, errno: Errno, address: SocketAddress?)
+    case system(call: SystemCall, errno: Errno, address: SocketAddress?)
     /// Text that is not an address SocketCore understands (bad port, bad IP, missing port…).
     case badAddress(input: String, reason: String)
     /// getaddrinfo could not resolve a name; `code` is its EAI_* value.
@@ -22,13 +24,13 @@ public enum SocketError: Error, Equatable, Sendable, CustomStringConvertible {
         return nil
     }
 
-    /// The exit code a command-line tool should end with (see DESIGN.md's contract):
-    /// 2 for bad input, 3 for a missing privilege, 1 for an operation that failed.
-    public var exitCode: Int32 {
+    /// How a command-line tool ends on this error: bad input for an address or a name, a
+    /// missing privilege for EPERM/EACCES, a failed operation otherwise.
+    public var exitStatus: ExitStatus {
         switch self {
-        case .badAddress, .resolution: return 2
-        case .system(_, let errno, _) where errno == .EPERM || errno == .EACCES: return 3
-        default: return 1
+        case .badAddress, .resolution: .badInput
+        case .system(_, let errno, _) where errno == .EPERM || errno == .EACCES: .missingPrivilege
+        default: .failure
         }
     }
 
@@ -37,7 +39,7 @@ public enum SocketError: Error, Equatable, Sendable, CustomStringConvertible {
         switch self {
         case .system(let call, let errno, let address):
             let target = address.map { " \($0)" } ?? ""
-            text = "\(call)()\(target) failed: \(errno)"
+            text = "\(call)\(target) failed: \(errno)"
         case .badAddress(let input, let reason):
             text = "bad address \"\(input)\": \(reason)"
         case .resolution(let host, _, let message):
@@ -71,7 +73,7 @@ public enum SocketError: Error, Equatable, Sendable, CustomStringConvertible {
         }
     }
 
-    private static func hint(call: String, errno: Errno, address: SocketAddress?) -> String? {
+    private static func hint(call: SystemCall, errno: Errno, address: SocketAddress?) -> String? {
         let there = address.map { "\($0)" } ?? "that address"
         switch errno {
         case .ECONNREFUSED:
@@ -82,16 +84,16 @@ public enum SocketError: Error, Equatable, Sendable, CustomStringConvertible {
         case .EADDRNOTAVAIL:
             return "\(there) is not an address of this machine; bind to 0.0.0.0 or :: or an address `ip addr` lists"
         case .EACCES, .EPERM:
-            if call == "socket(SOCK_RAW)" {
+            if call == .rawSocket {
                 return "raw sockets need root or CAP_NET_RAW: run with sudo, or once: sudo setcap cap_net_raw,cap_net_admin+eip /path/to/program"
             }
-            if call == "socket(SOCK_DGRAM, IPPROTO_ICMP)" {
+            if call == .pingSocket {
                 return "unprivileged ICMP sockets are allowed only to groups in net.ipv4.ping_group_range; allow all with: sudo sysctl -w net.ipv4.ping_group_range='0 2147483647', or use a raw socket as root"
             }
-            if call == "bind", let port = address?.port, port < 1024 {
+            if call == .bind, let port = address?.port, port < 1024 {
                 return "ports below 1024 need root or CAP_NET_BIND_SERVICE; use a port of 1024 or more"
             }
-            if call == "sendto" || call == "send" {
+            if call == .sendto || call == .send {
                 return "a firewall rule (nftables) rejected the packet, or broadcast needs .broadcast set"
             }
             return "permission denied: this needs root or a capability (see man 7 capabilities)"
@@ -115,9 +117,9 @@ public enum SocketError: Error, Equatable, Sendable, CustomStringConvertible {
             return "the descriptor is not open: was the socket already closed?"
         case .ENOENT:
             return "no socket file at \(there): start the server first, or check the path"
-        case .EINVAL where call == "listen" || call == "accept":
+        case .EINVAL where call == .listen || call == .accept:
             return "call bind() and listen() on a stream socket before accept()"
-        case .EINVAL where call == "bind":
+        case .EINVAL where call == .bind:
             return "the socket is already bound, or the address family does not match the socket"
         case .EAFNOSUPPORT:
             return "this address family is not available here (is IPv6 disabled?)"

@@ -1,3 +1,4 @@
+import CLinux
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -80,7 +81,7 @@ extension SocketOption where Value == Bool {
     public static var broadcast: Self { .init(level: SOL_SOCKET, name: SO_BROADCAST, cName: "SO_BROADCAST") }
     /// TCP_NODELAY: turn Nagle's algorithm off — small writes go out at once.
     /// IP_RECVTTL: deliver each datagram's TTL with it (`receiveMessage`), as ping prints it.
-    public static var receiveTTL: Self { .init(level: Int32(IPPROTO_IP), name: 12, cName: "IP_RECVTTL") }
+    public static var receiveTTL: Self { .init(level: Int32(IPPROTO_IP), name: socketlab_ip_recvttl(), cName: "IP_RECVTTL") }
     /// SO_TIMESTAMPNS: deliver the kernel's receive time with each datagram (`receiveMessage`).
     public static var receiveTimestamps: Self { .init(level: SOL_SOCKET, name: 35, cName: "SO_TIMESTAMPNS") }
     /// IPV6_RECVHOPLIMIT: the same for IPv6's hop limit.
@@ -127,7 +128,7 @@ extension Socket {
     public func set<Value>(_ option: SocketOption<Value>, _ value: Value) throws(SocketError) {
         let fd = try open()
         let raw = value.socketOption
-        _ = try syscall("setsockopt(\(option.cName))") {
+        _ = try syscall(.setsockopt(option.cName)) {
             withUnsafeBytes(of: raw) { setsockopt(fd, option.level, option.name, $0.baseAddress, socklen_t($0.count)) }
         }
     }
@@ -135,13 +136,13 @@ extension Socket {
     /// `getsockopt(fd, level, name, &value, &size)`.
     public func get<Value>(_ option: SocketOption<Value>) throws(SocketError) -> Value {
         let fd = try open()
-        let raw = try rawOption(fd, level: option.level, name: option.name, as: Value.Raw.self, call: "getsockopt(\(option.cName))")
+        let raw = try rawOption(fd, level: option.level, name: option.name, as: Value.Raw.self, call: .getsockopt(option.cName))
         return Value(socketOption: raw)
     }
 
     /// A getsockopt for any plain C struct: starts from zeroed memory, so a kernel that
     /// returns fewer bytes (an older struct layout) leaves the rest zero.
-    func rawOption<Raw>(_ fd: Int32, level: Int32, name: Int32, as: Raw.Type, call: String) throws(SocketError) -> Raw {
+    func rawOption<Raw>(_ fd: Int32, level: Int32, name: Int32, as: Raw.Type, call: SystemCall) throws(SocketError) -> Raw {
         let storage = UnsafeMutableRawPointer.allocate(byteCount: MemoryLayout<Raw>.size, alignment: MemoryLayout<Raw>.alignment)
         defer { storage.deallocate() }
         storage.initializeMemory(as: UInt8.self, repeating: 0, count: MemoryLayout<Raw>.size)

@@ -9,7 +9,7 @@ import Glibc
 /// names the call, so a student never sees a bare `-1`.
 @inline(__always)
 func syscall<Result: FixedWidthInteger>(
-    _ call: String,
+    _ call: SystemCall,
     address: SocketAddress? = nil,
     _ body: () -> Result
 ) throws(SocketError) -> Result {

@@ -92,7 +92,7 @@ extension Socket {
     public var tcpInfo: TCPInfo {
         get throws(SocketError) {
             let fd = try open()
-            return TCPInfo(try rawOption(fd, level: Int32(IPPROTO_TCP), name: TCP_INFO, as: tcp_info.self, call: "getsockopt(TCP_INFO)"))
+            return TCPInfo(try rawOption(fd, level: Int32(IPPROTO_TCP), name: TCP_INFO, as: tcp_info.self, call: .getsockopt("TCP_INFO")))
         }
     }
 }

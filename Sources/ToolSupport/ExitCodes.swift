@@ -1,4 +1,5 @@
 import ArgumentParser
+@_exported import ExitStatus
 import LabHost
 import PacketCapture
 import SocketCore
@@ -6,18 +7,6 @@ import SocketCore
 #if canImport(Glibc)
 import Glibc
 #endif
-
-/// The exit codes every SocketLab tool ends with (DESIGN.md's contract).
-public enum ToolExit {
-    /// 0: success.
-    public static let success: Int32 = 0
-    /// 1: a check, a lab or a network operation failed.
-    public static let failure: Int32 = 1
-    /// 2: bad usage or bad input (an unknown option, a port out of range, a bad address).
-    public static let badInput: Int32 = 2
-    /// 3: missing privilege (raw sockets, live capture); the message says how to get it.
-    public static let missingPrivilege: Int32 = 3
-}
 
 /// Writes to standard error, for `print(…, to: &standardError)`.
 public struct StandardError: TextOutputStream {
@@ -47,7 +36,7 @@ extension ParsableCommand {
         } catch let error as CaptureError {
             fail(error)
         } catch let error as HostError {
-            fail(message: error.description, exitCode: error.exitCode)
+            fail(message: error.description, exitStatus: error.exitStatus)
         } catch let code as ExitCode {
             // A tool's own verdict (ping with no reply exits 1): it has said what it had to.
             flushOutput()
@@ -59,29 +48,34 @@ extension ParsableCommand {
             }
             var standardError = StandardError()
             print(fullMessage(for: error), to: &standardError)
-            if code == .validationFailure { Glibc.exit(ToolExit.badInput) }
+            if code == .validationFailure { Glibc.exit(ExitStatus.badInput.rawValue) }
             Glibc.exit(code.rawValue)
         }
-        Glibc.exit(ToolExit.success)
+        Glibc.exit(ExitStatus.success.rawValue)
     }
 
     /// Prints a SocketError (call, errno, hint) to standard error and exits with its code.
     public static func fail(_ error: SocketError) -> Never {
-        fail(message: error.description, exitCode: error.exitCode)
+        fail(message: error.description, exitStatus: error.exitStatus)
     }
 
     /// Prints a CaptureError (what failed and how to fix it) and exits with its code.
     public static func fail(_ error: CaptureError) -> Never {
-        fail(message: error.description, exitCode: error.exitCode)
+        fail(message: error.description, exitStatus: error.exitStatus)
     }
 
-    private static func fail(message: String, exitCode: Int32) -> Never {
+    private static func fail(message: String, exitStatus: ExitStatus) -> Never {
         flushOutput()
         var standardError = StandardError()
         print("\(configuration.commandName ?? "socketlab"): \(message)", to: &standardError)
-        Glibc.exit(exitCode)
+        Glibc.exit(exitStatus.rawValue)
     }
 }
 
 /// Flushes standard output, so a line reaches a pipe or a test at once.
 public func flushOutput() { fflush(nil) }
+
+extension ExitCode {
+    /// ArgumentParser's exit with one of the contract's statuses: `throw ExitCode(.failure)`.
+    public init(_ status: ExitStatus) { self.init(status.rawValue) }
+}

@@ -86,7 +86,7 @@ struct LabCheckCommand: ParsableCommand {
                     print("the capture is in \(capture): inspector read \(capture)")
                 }
             }
-            if !report.allPassed { throw ExitCode(1) }
+            if !report.allPassed { throw ExitCode(.failure) }
         }
     }
 

@@ -87,7 +87,7 @@ struct RawPingCommand: ParsableCommand {
         } else {
             for line in statistics.lines(host: host) { print(line) }
         }
-        if statistics.received == 0 { throw ExitCode(1) }
+        if statistics.received == 0 { throw ExitCode(.failure) }
     }
 
     static func json(_ event: Pinger.Event) -> String {

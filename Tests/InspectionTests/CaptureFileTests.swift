@@ -120,7 +120,7 @@ import Testing
             guard case .truncatedFile(let errorPath, let framesRead, _) = error else { Issue.record("\(error)"); return }
             #expect(errorPath == cut)
             #expect(framesRead == Self.unusualFrames.count - 1)
-            #expect(error.exitCode == 2)
+            #expect(error.exitStatus == .badInput)
             #expect(error.description.contains("cut short after \(Self.unusualFrames.count - 1) whole frames"))
         }
         #expect(seen == Self.unusualFrames.count - 1, "every frame before the cut is delivered")
@@ -136,7 +136,7 @@ import Testing
                 Issue.record("\(path) opened as a capture")
             } catch {
                 guard case .unreadableFile = error else { Issue.record("\(error)"); continue }
-                #expect(error.exitCode == 2)
+                #expect(error.exitStatus == .badInput)
                 #expect(error.description.contains(path))
             }
         }

@@ -132,7 +132,7 @@ import Testing
         do {
             _ = try LiveCapture(options)
         } catch {
-            #expect(error.exitCode == 2)
+            #expect(error.exitStatus == .badInput)
             guard case .noSuchDevice = error else { Issue.record("\(error)"); return }
         }
         options.interface = "lo"
@@ -143,7 +143,7 @@ import Testing
         } catch {
             guard case .badFilter(let filter, _) = error else { Issue.record("\(error)"); return }
             #expect(filter == "tcp prot 80")
-            #expect(error.exitCode == 2)
+            #expect(error.exitStatus == .badInput)
             #expect(error.description.contains("man pcap-filter"))
         }
     }

@@ -54,7 +54,7 @@ struct AddressTests {
     @Test("a bad address is exit code 2 and its message says how to write one")
     func badAddressMessage() {
         let error = SocketError.badAddress(input: "x:70000", reason: "port 70000 is out of range 0–65535")
-        #expect(error.exitCode == 2)
+        #expect(error.exitStatus == .badInput)
         #expect(error.description == "bad address \"x:70000\": port 70000 is out of range 0–65535 — write host:port, [IPv6]:port or unix:/path, with a port from 0 to 65535")
     }
 
@@ -73,7 +73,7 @@ struct AddressTests {
             try SocketAddress.resolve("no-such-host.invalid:80")
         } throws: { error in
             guard let error = error as? SocketError, case .resolution(let host, _, _) = error else { return false }
-            return host == "no-such-host.invalid" && error.exitCode == 2
+            return host == "no-such-host.invalid" && error.exitStatus == .badInput
         }
     }
 

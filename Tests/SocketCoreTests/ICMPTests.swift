@@ -42,11 +42,11 @@ struct ICMPTests {
 
     @Test("a refused ICMP socket names the privilege it needs and exits 3")
     func privilegeHints() {
-        let raw = SocketError.system(call: "socket(SOCK_RAW)", errno: .EPERM, address: nil)
-        #expect(raw.exitCode == 3)
+        let raw = SocketError.system(call: .rawSocket, errno: .EPERM, address: nil)
+        #expect(raw.exitStatus == .missingPrivilege)
         #expect(raw.hint!.contains("CAP_NET_RAW") && raw.hint!.contains("setcap cap_net_raw,cap_net_admin+eip"))
-        let ping = SocketError.system(call: "socket(SOCK_DGRAM, IPPROTO_ICMP)", errno: .EACCES, address: nil)
-        #expect(ping.exitCode == 3)
+        let ping = SocketError.system(call: .pingSocket, errno: .EACCES, address: nil)
+        #expect(ping.exitStatus == .missingPrivilege)
         #expect(ping.hint!.contains("ping_group_range"))
     }
 
@@ -63,7 +63,7 @@ struct ICMPTests {
                 try Socket.pingICMP()
             } throws: { error in
                 guard let error = error as? SocketError else { return false }
-                return error.errno == .EACCES && error.hint!.contains("ping_group_range") && error.exitCode == 3
+                return error.errno == .EACCES && error.hint!.contains("ping_group_range") && error.exitStatus == .missingPrivilege
             }
         }
     }

@@ -22,7 +22,7 @@ struct NamespaceTests {
             try Socket.connected(to: target, timeout: .milliseconds(300))
         } throws: { error in
             guard let error = error as? SocketError, case .system(let call, let errno, let address) = error else { return false }
-            return call == "connect" && errno == .ETIMEDOUT && address == target
+            return call == .connect && errno == .ETIMEDOUT && address == target
                 && error.hint!.contains("drops the SYN")
         }
         // Not a timing assertion: only that it did not fall back to the kernel's ~2 minutes.

@@ -75,10 +75,10 @@ struct TCPTests {
             try Socket.connected(to: address)
         } throws: { error in
             guard let error = error as? SocketError, case .system(let call, let errno, let target) = error else { return false }
-            return call == "connect" && errno == .ECONNREFUSED && target == address
+            return call == .connect && errno == .ECONNREFUSED && target == address
                 && error.description.contains("ECONNREFUSED (111, Connection refused)")
                 && error.description.contains("nothing listens on \(address): start the server first")
-                && error.exitCode == 1
+                && error.exitStatus == .failure
         }
     }
 

@@ -17,4 +17,28 @@ int socketlab_pipe_cloexec(int fds[2]);
 /// POSIX_SPAWN_SETSID (glibc 2.26): the child starts a session of its own, so a Ctrl-C to
 /// the terminal's process group does not reach it.
 short socketlab_posix_spawn_setsid(void);
+
+/// POLLRDHUP: the peer shut down its writing half (a FIN arrived), as a poll() event.
+short socketlab_pollrdhup(void);
+
+/// IP_RECVTTL: deliver each datagram's TTL with it, as a control message.
+int socketlab_ip_recvttl(void);
+
+/// accept4(fd, address, length, SOCK_CLOEXEC): the new descriptor is close-on-exec from the
+/// start, with no window in which a child spawned by another thread inherits it.
+int socketlab_accept4_cloexec(int fd, void *address, unsigned int *length);
+
+/// strerrorname_np (glibc 2.32): "ECONNREFUSED" for 111; NULL for a number it does not know.
+const char *socketlab_errno_name(int number);
+
+/// What recvmsg()'s control messages carried, walked with CMSG_FIRSTHDR and CMSG_NXTHDR: the
+/// TTL (IP_TTL) or hop limit (IPV6_HOPLIMIT), -1 when absent; the kernel's receive time
+/// (SCM_TIMESTAMPNS), `has_timestamp` 0 when absent.
+struct socketlab_ancillary {
+    int hop_limit;
+    int has_timestamp;
+    long long seconds;
+    long long nanoseconds;
+};
+struct socketlab_ancillary socketlab_read_ancillary(void *control, unsigned long length);
 #endif

@@ -57,7 +57,9 @@ public final class Pinger {
         self.options = options
         let candidates = try SocketAddress.resolve(host: host, port: 0, type: .datagram)
         guard let address = candidates.first(where: { options.family == nil || $0.family == options.family }) else {
-            throw SocketError.system(call: "getaddrinfo(\(host))", errno: .EAFNOSUPPORT, address: nil)
+            // What iputils says too ("Address family for hostname not supported"), and bad input.
+            let wanted = options.family == .ipv6 ? "IPv6" : "IPv4"
+            throw SocketError.resolution(host: host, code: EAI_FAMILY, message: "it has no \(wanted) address")
         }
         self.address = address
         let family = address.family

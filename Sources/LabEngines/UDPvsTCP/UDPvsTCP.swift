@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import PacketCapture
+import ExitStatus
 import Foundation
 import Inspection
 import LabHost
@@ -99,7 +100,7 @@ public final class UDPvsTCP {
         do {
             recorder = try CaptureRecorder(captureOptions)
         } catch {
-            result.notes.append("no capture (\(error.exitCode == 3 ? "needs root or CAP_NET_RAW" : "\(error)")): wire bytes and TCP retransmissions are not counted")
+            result.notes.append("no capture (\(error.exitStatus == .missingPrivilege ? "needs root or CAP_NET_RAW" : "\(error)")): wire bytes and TCP retransmissions are not counted")
         }
 
         try boundaries(tcp: servers[0], udp: datagramServers[0], into: &result)
