@@ -71,7 +71,7 @@ struct SequenceState {
 
 /// One segment through Wireshark's documented rules, in its precedence order (the Wireshark
 /// User's Guide, "TCP Analysis"). `forward` is the sender's state, `reverse` the receiver's.
-/// Each rule that fires records the numbers behind it in `evidence`, for the student's note.
+/// Each rule that fires records the numbers behind it in `facts`; the views say it in words.
 struct SegmentAnalyzer {
     var seq: UInt32
     var ack: UInt32
@@ -87,7 +87,7 @@ struct SegmentAnalyzer {
 
     static let syn: UInt16 = 0x02, fin: UInt16 = 0x01, rst: UInt16 = 0x04, ackFlag: UInt16 = 0x10
 
-    func run(forward: inout SequenceState, reverse: inout SequenceState, evidence: inout [(AnalysisFlags, String)]) -> AnalysisFlags {
+    func run(forward: inout SequenceState, reverse: inout SequenceState, facts: inout [AnalysisFact]) -> AnalysisFlags {
         var result: AnalysisFlags = []
         let control = flags & (Self.syn | Self.fin | Self.rst)
         let seglen = UInt32(truncatingIfNeeded: length)
@@ -95,29 +95,29 @@ struct SegmentAnalyzer {
         checks: do {
             if length == 1, seq == forward.nextSeq, reverse.window == 0 {
                 result.insert(.zeroWindowProbe)
-                evidence.append((.zeroWindowProbe, "1 byte at the next expected sequence number while the receiver's window is 0"))
+                facts.append(.zeroWindowProbe)
                 break checks
             }
             if window == 0, control == 0 {
                 result.insert(.zeroWindow)
-                evidence.append((.zeroWindow, "the sender advertises a window of 0: its receive buffer is full"))
+                facts.append(.zeroWindow)
             }
             if forward.nextSeq != 0, seqGreater(seq, forward.nextSeq), flags & Self.rst == 0 {
                 result.insert(.lostSegment)
-                evidence.append((.lostSegment, "seq is \(seq &- forward.nextSeq) bytes beyond the next expected byte: the segments in between were lost before this capture point, or only the capture missed them (it cannot tell which)"))
+                facts.append(.lostSegment(gap: seq &- forward.nextSeq))
             }
             if length <= 1, seq == forward.nextSeq &- 1, control == 0 {
                 result.insert(.keepAlive)
-                evidence.append((.keepAlive, "\(length) byte\(length == 1 ? "" : "s") at one below the next sequence number: a probe to see whether the peer is still there"))
+                facts.append(.keepAlive(length: length))
             }
             if length == 0, window != 0, window != forward.window, seq == forward.nextSeq, ack == forward.lastAck, control == 0 {
                 result.insert(.windowUpdate)
-                evidence.append((.windowUpdate, "no data, same ack, window changed from \(forward.window) to \(window)"))
+                facts.append(.windowUpdate(from: forward.window, to: window))
             }
             if length > 0, let shift = reverse.windowShift,
                seq &+ seglen == reverse.lastAck &+ UInt32(truncatingIfNeeded: reverse.window << shift), control == 0 {
                 result.insert(.windowFull)
-                evidence.append((.windowFull, "the data reaches exactly the edge of the receiver's window"))
+                facts.append(.windowFull)
             }
             if length == 0, window != 0, window == forward.window, seq == forward.nextSeq, ack == forward.lastAck,
                reverse.lastSegmentFlags.contains(.keepAlive), control == 0 {
@@ -130,19 +130,32 @@ struct SegmentAnalyzer {
                 break checks
             }
             if length == 0, window != 0, window == forward.window, seq == forward.nextSeq, ack == forward.lastAck, control == 0 {
-                forward.duplicateAcks += 1
+                // After an ACK of unseen data set it to -1, the next duplicate is #1.
+                forward.duplicateAcks = forward.duplicateAcks < 0 ? 1 : forward.duplicateAcks + 1
                 result.insert(.duplicateAck)
-                evidence.append((.duplicateAck, "duplicate ACK #\(forward.duplicateAcks) of frame \(forward.lastNonDuplicateAck): same ack, same window, no data"))
+                facts.append(.duplicateAck(count: forward.duplicateAcks, frame: forward.lastNonDuplicateAck))
             }
         }
         if ack != forward.lastAck {
             forward.lastNonDuplicateAck = frame
             forward.duplicateAcks = 0
         }
+        // Flagged once per gap, as tshark 4.0 does, not on every later ACK of it: when the
+        // other side has sent past its boundary since, the boundary jumps to what it has sent
+        // and the ACK is flagged; while it is stalled, only the first ACK is, until the other
+        // side's own ACK number moves (which resets its duplicate-ACK count).
         if reverse.maxSeqToBeAcked != 0, seqGreater(ack, reverse.maxSeqToBeAcked), flags & Self.ackFlag != 0 {
-            result.insert(.ackLostSegment)
-            evidence.append((.ackLostSegment, "acknowledges data this capture never saw (the capture point missed it)"))
-            reverse.maxSeqToBeAcked = reverse.nextSeq
+            if seqLess(reverse.maxSeqToBeAcked, reverse.nextSeq) {
+                reverse.maxSeqToBeAcked = reverse.nextSeq
+                result.insert(.ackLostSegment)
+                facts.append(.ackLostSegment)
+            } else {
+                if reverse.duplicateAcks == 0 {
+                    result.insert(.ackLostSegment)
+                    facts.append(.ackLostSegment)
+                }
+                reverse.duplicateAcks = -1
+            }
         }
 
         retransmission: if length > 0 || flags & (Self.syn | Self.fin) != 0 {
@@ -157,23 +170,23 @@ struct SegmentAnalyzer {
             }
             if notAdvanced, reverse.duplicateAcks >= 2, reverse.lastAck == seq, within(0.020, since: reverse.lastAckTime) {
                 result.insert(.fastRetransmission)
-                evidence.append((.fastRetransmission, "resent within 20 ms of \(reverse.duplicateAcks) duplicate ACKs asking for exactly this byte"))
+                facts.append(.fastRetransmission(duplicateAcks: reverse.duplicateAcks))
                 break retransmission
             }
             if length > 0, reverse.lastAck != 0, seqLessOrEqual(seq &+ seglen, reverse.lastAck) {
                 result.insert(.spuriousRetransmission)
-                evidence.append((.spuriousRetransmission, "resends data whose ACK had already passed this capture point; the sender may simply not have received that ACK yet, so it is unnecessary as seen from here"))
+                facts.append(.spuriousRetransmission)
                 break retransmission
             }
             let threshold = initialRTT.flatMap { $0 > 0 ? $0 : nil } ?? 0.003
             if notAdvanced, within(threshold, since: forward.nextSeqTime), forward.nextSeq != seq &+ seglen {
                 result.insert(.outOfOrder)
-                evidence.append((.outOfOrder, "goes back in sequence space less than one RTT (\(Self.milliseconds(threshold))) after the highest segment, so Wireshark's rule calls it reordered rather than resent; from one capture point a very quick retransmission looks the same, so this verdict is a judgement, not a certainty"))
+                facts.append(.outOfOrder(threshold: threshold))
                 break retransmission
             }
             if notAdvanced {
                 result.insert(.retransmission)
-                evidence.append((.retransmission, "resends bytes first sent in frame \(forward.nextSeqFrame), \(Self.milliseconds(time.seconds(since: forward.nextSeqTime))) earlier, not yet acknowledged"))
+                facts.append(.retransmission(firstFrame: forward.nextSeqFrame, elapsed: time.seconds(since: forward.nextSeqTime)))
             }
         }
 
@@ -192,10 +205,5 @@ struct SegmentAnalyzer {
         forward.lastAckTime = time
         forward.lastSegmentFlags = result
         return result
-    }
-
-    static func milliseconds(_ seconds: Double) -> String {
-        abs(seconds) < 0.001 ? JSONLines.fixed(seconds * 1_000_000, digits: 0) + " µs"
-            : JSONLines.fixed(seconds * 1000, digits: 1) + " ms"
     }
 }

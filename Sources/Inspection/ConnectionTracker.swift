@@ -12,8 +12,10 @@ import Packets
 /// connection arriving much later would start a new stream here; with thousands of closes in
 /// between, that is a segment no real capture carries.
 public struct ConnectionTracker {
-    /// How much prose to compose: none is fastest (`--summary`, `--quiet`).
-    public enum Prose: Sendable { case none, notes, explain }
+    /// Which facts to record for the views to put in words: none is fastest (`--summary`,
+    /// `--quiet`, a lab check); `notable` the events and analysis verdicts of the segments that
+    /// matter; `everySegment` an event for ordinary data and ACKs too (`--explain`).
+    public enum Detail: Sendable { case none, notable, everySegment }
 
     /// One direction of a conversation: what its sender has told us so far.
     struct Direction {
@@ -74,7 +76,7 @@ public struct ConnectionTracker {
     }
     private var pending: [Record] = []
 
-    public let prose: Prose
+    public let detail: Detail
     /// Finished connections remembered after they close, for their late segments.
     public var closedKept = 4096
     /// Open connections remembered at once.
@@ -92,7 +94,7 @@ public struct ConnectionTracker {
     private var closedHead = 0
     private var nextStream = 0
 
-    public init(prose: Prose = .notes) { self.prose = prose }
+    public init(detail: Detail = .notable) { self.detail = detail }
 
     /// How many TCP streams so far.
     public var streamCount: Int { nextStream }
@@ -141,7 +143,7 @@ public struct ConnectionTracker {
         var finishedNow: Int?
         let report = conversation.add(
             frame: frame, time: time, tcp: tcp, source: source, destination: destination,
-            wireLength: wireLength, prose: prose, pending: &pending, finished: &finishedNow)
+            wireLength: wireLength, detail: detail, pending: &pending, finished: &finishedNow)
         if let stream = finishedNow {
             closed.append((key, stream))
             forgetOldClosed()
@@ -221,7 +223,7 @@ extension ConnectionTracker.Conversation {
     /// counters, and what it does in the life of the connection; and the stream number when
     /// this segment finished the connection (the tracker then queues it to be forgotten).
     func add(frame: Int, time: Timestamp, tcp: TCPHeader, source: Endpoint, destination: Endpoint,
-                      wireLength: Int, prose: ConnectionTracker.Prose, pending: inout [ConnectionTracker.Record],
+                      wireLength: Int, detail: ConnectionTracker.Detail, pending: inout [ConnectionTracker.Record],
              finished finishedStream: inout Int?) -> SegmentReport {
         let forward = first == source ? 0 : 1
         let reverse = 1 - forward
@@ -253,13 +255,13 @@ extension ConnectionTracker.Conversation {
             initialRTT = time.seconds(since: start)
         }
 
-        var evidence: [(AnalysisFlags, String)] = []
+        var facts: [AnalysisFact] = []
         let analyzer = SegmentAnalyzer(
             seq: tcp.sequenceNumber, ack: tcp.acknowledgementNumber, length: tcp.payloadLength,
             flags: tcp.flags.rawValue, window: Int(tcp.window), time: time, frame: frame, initialRTT: initialRTT)
         let analysis = forward == 0
-            ? analyzer.run(forward: &direction0.analysis, reverse: &direction1.analysis, evidence: &evidence)
-            : analyzer.run(forward: &direction1.analysis, reverse: &direction0.analysis, evidence: &evidence)
+            ? analyzer.run(forward: &direction0.analysis, reverse: &direction1.analysis, facts: &facts)
+            : analyzer.run(forward: &direction1.analysis, reverse: &direction0.analysis, facts: &facts)
 
         summary.count(forward: forward == 0, wireLength: wireLength, payload: tcp.payloadLength,
                       retransmission: !analysis.isDisjoint(with: [.retransmission, .fastRetransmission, .spuriousRetransmission]),
@@ -269,12 +271,8 @@ extension ConnectionTracker.Conversation {
             frame: frame, time: time, stream: stream, source: source, destination: destination,
             flags: tcp.flags, seq: seq, ack: ack, seqRaw: tcp.sequenceNumber, ackRaw: tcp.acknowledgementNumber,
             length: tcp.payloadLength, window: window, tcp: tcp, analysis: analysis,
-            evidence: prose == .none ? [] : evidence.map { flag, why in
-                let label = (flag.name ?? "analysis").split(separator: "_").joined(separator: " ")
-                return label.prefix(1).uppercased() + label.dropFirst() + " — " + why + "."
-            },
-            initialRTT: initialRTT, notes: [])
-        report.notes = follow(report, forward: forward, prose: prose, pending: &pending)
+            facts: detail == .none ? [] : facts, initialRTT: initialRTT, events: [])
+        report.events = follow(report, forward: forward, detail: detail, pending: &pending)
         report.fromClient = lifecycle.handshake.map { $0.client == source } ?? (forward == 0)
         if !finished && lifecycle.isFinished {
             finished = true
@@ -305,7 +303,7 @@ extension ConnectionTracker.Conversation {
             let client = lifecycle.handshake.map { $0.client == first ? 0 : 1 } ?? 0
             let close = CloseRecord(
                 stream: stream, how: lifecycle.dataAfterFIN ? .halfClose : .fin,
-                first: firstFIN.side == client ? "client" : "server", frames: lifecycle.closeFrames, complete: false)
+                first: firstFIN.side == client ? .client : .server, frames: lifecycle.closeFrames, complete: false)
             pending.append(.close(close))
             lifecycle.closeReported = true
             summary.note(.close(close))

@@ -12,8 +12,7 @@ public struct ConversationSummary: Sendable {
     public var framesBToA = 0, bytesBToA = 0, payloadBToA = 0, retransmissionsBToA = 0
     public var start: Timestamp
     public var end: Timestamp
-    /// open, established, refused, timeout, simultaneous_open, closing, closed, reset.
-    public var state = "open"
+    public var state: ConnectionState = .open
 
     init(stream: Int, a: Endpoint, b: Endpoint, start: Timestamp) {
         self.stream = stream
@@ -42,17 +41,37 @@ public struct ConversationSummary: Sendable {
     mutating func note(_ record: ConnectionTracker.Record) {
         switch record {
         case .handshake(let h):
-            if h.state != .complete || state == "open" {
-                state = h.state == .complete ? "established" : h.state.rawValue
+            if h.state != .complete || state == .open {
+                state = switch h.state {
+                case .complete: .established
+                case .refused: .refused
+                case .timeout: .timeout
+                case .simultaneousOpen: .simultaneousOpen
+                }
             }
         case .close(let c):
-            state = c.how == .rst ? "reset" : (c.complete ? "closed" : "closing")
+            state = c.how == .rst ? .reset : (c.complete ? .closed : .closing)
         case .summary:
             break
         }
     }
 
     public var duration: Double { end.seconds(since: start) }
+}
+
+/// Where a connection got to, as the summary's state column says it (DESIGN.md's names).
+public enum ConnectionState: String, Sendable {
+    /// Segments seen, no handshake record yet (the capture may have missed the SYN).
+    case open
+    case established
+    case refused
+    /// A SYN nobody answered, or a handshake whose last ACK the capture never saw.
+    case timeout
+    case simultaneousOpen = "simultaneous_open"
+    /// A FIN seen, the close not finished in this capture.
+    case closing
+    case closed
+    case reset
 }
 
 /// The text form of the summaries: a header once, then a row per connection.
@@ -91,7 +110,7 @@ enum ConversationTable {
         out.microseconds(row.duration)
         out.append(" s")
         out.pad(from: &start, to: 10)
-        out.line(row.state)
+        out.line(row.state.rawValue)
     }
 
     private static func pad(_ text: some StringProtocol, _ width: Int) -> String {
@@ -154,7 +173,7 @@ extension JSONLines {
         out.append(",\"duration\":")
         out.append(format9(row.duration))
         out.append(",\"state\":\"")
-        out.append(row.state)
+        out.append(row.state.rawValue)
         out.append("\"}\n")
     }
 }

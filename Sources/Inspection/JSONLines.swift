@@ -48,9 +48,9 @@ public enum JSONLines {
             }
         }
         out.byte(UInt8(ascii: "]"))
-        if !report.notes.isEmpty {
+        if !report.events.isEmpty || !report.facts.isEmpty {
             out.append(",\"note\":")
-            out.quoted(report.notes.joined(separator: " "))
+            out.quoted(Sentences.notes(for: report).joined(separator: " "))
         }
         out.append("}\n")
     }
@@ -132,7 +132,7 @@ extension JSONLines {
             out.append(",\"how\":\"")
             out.append(c.how.rawValue)
             out.append("\",\"first\":\"")
-            out.append(c.first)
+            out.append(c.first.rawValue)
             out.append("\",\"frames\":[")
             for (i, frame) in c.frames.enumerated() {
                 if i > 0 { out.byte(UInt8(ascii: ",")) }

@@ -29,7 +29,7 @@ struct LadderView {
         let arrow = Self.arrow(label, rightward: report.fromClient)
         out.line(column(report.time) + " #\(report.stream) " + style.segment(arrow, flags: report.flags, analysis: report.analysis))
         let indent = String(repeating: " ", count: 14 + String(report.stream).count)
-        for note in report.notes { out.line(indent + "│ " + style.note(note)) }
+        for note in Sentences.notes(for: report) { out.line(indent + "│ " + style.note(note)) }
     }
 
     /// A frame that is not TCP: no arrow, since there is no connection to draw it in.

@@ -97,7 +97,7 @@ public enum ReadPipeline {
         var packet = Packet()
         var batch: [Item] = []
         var lines = OutputBuffer()
-        let options = session.options
+        var others = session.otherFrames()
         batch.reserveCapacity(4096)
         var frames = 0
         var failure: CaptureError?
@@ -109,7 +109,7 @@ public enum ReadPipeline {
                 if let segment = Segment(&packet, frame: frame) {
                     batch.append(.segment(segment))
                 } else {
-                    Session.writeOther(packet: &packet, frame: frame, options: options, to: &lines)
+                    others?.write(&packet, frame: frame, to: &lines)
                     guard !lines.isEmpty else { return }
                     batch.append(.line(lines.bytes))
                     lines.clear()

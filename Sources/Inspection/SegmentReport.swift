@@ -1,9 +1,9 @@
 import PacketCapture
 import Packets
 
-/// What the inspector says about one TCP segment: tshark's numbers (stream, relative and raw
+/// What the inspector knows about one TCP segment: tshark's numbers (stream, relative and raw
 /// sequence and acknowledgement numbers, payload length, scaled window) and, for the segments
-/// that matter, a sentence for a student.
+/// that matter, the facts a view puts into a sentence for a student (`Sentences`).
 public struct SegmentReport: Sendable {
     /// 1-based, as Wireshark numbers frames.
     public var frame: Int
@@ -26,13 +26,14 @@ public struct SegmentReport: Sendable {
     public var window: Int
     /// The TCP header as decoded, for the options and the rest.
     public var tcp: TCPHeader
-    /// Wireshark's analysis flags for this segment, and the numbers behind each, in words.
+    /// Wireshark's analysis flags for this segment, and the facts behind each with their numbers.
     public var analysis: AnalysisFlags
-    public var evidence: [String]
+    public var facts: [AnalysisFact]
     /// The connection's handshake RTT once known (tshark's `tcp.analysis.initial_rtt`).
     public var initialRTT: Double?
-    /// Plain-English notes for this segment (empty for ordinary data and ACKs).
-    public var notes: [String]
+    /// What it does in the life of the connection (empty for ordinary data and ACKs, unless
+    /// the tracker records every segment).
+    public var events: [SegmentEvent]
     /// Sent by the client (the side that sent the SYN; when the capture missed it, the side
     /// seen first). The ladder draws the client on the left.
     public var fromClient = true

@@ -2,42 +2,66 @@ import PacketCapture
 import Packets
 
 /// One inspector run over a stream of frames, file or live: decodes each frame, follows the
-/// connections and renders them (text, ladder or JSON Lines) into an `OutputBuffer`, honouring
+/// connections and hands what it found to one view (chosen once, from the options), honouring
 /// the filters. The command-line tool only flushes what this writes.
 public struct Session {
+    /// Which view draws the run.
+    public enum View: Sendable {
+        /// tcpdump's lines, with a note under the segments that matter.
+        case text
+        /// The two-column sequence diagram.
+        case ladder
+        /// DESIGN.md's JSON Lines.
+        case jsonLines
+        /// The conversation table (text).
+        case summaryTable
+        /// The summary records alone, as JSON Lines.
+        case summaryJSON
+    }
+
     public struct Options: Sendable {
-        public var json = false
+        public var view: View = .text
         /// Show only this TCP stream.
         public var stream: Int?
         /// Only set-up and tear-down segments (and the segments with something to say).
         public var handshakes = false
-        /// Raw sequence numbers in the text view.
+        /// Raw sequence numbers in the text views.
         public var absolute = false
-        /// Only the conversation table (text) or summary records (JSON).
-        public var summary = false
-        /// The two-column sequence diagram instead of tcpdump lines.
-        public var ladder = false
-        /// How much prose: none (`--quiet`), notes on the segments that matter (the default),
-        /// or a sentence for every segment (`--explain`).
-        public var prose: ConnectionTracker.Prose = .notes
+        /// How much the views say: no sentences (`--quiet`), notes on the segments that matter
+        /// (the default), or a sentence for every segment (`--explain`).
+        public var detail: ConnectionTracker.Detail = .notable
         /// ANSI colours in the text views.
         public var color = false
         public init() {}
+
+        /// Whether the view draws segments and other frames at all.
+        var drawsPackets: Bool { view != .summaryTable && view != .summaryJSON }
     }
 
     public let options: Options
     public let linkType: LinkType
     private var tracker: ConnectionTracker
     private var packet = Packet()
-    private var ladder = LadderView()
-    private var style: TextStyle
-    private var tableHeaderWritten = false
+    private var view: any InspectorView
 
     public init(linkType: LinkType, options: Options) {
         self.linkType = linkType
         self.options = options
-        tracker = ConnectionTracker(prose: options.summary ? .none : options.prose)
-        style = TextStyle(enabled: options.color && !options.json)
+        // A view that draws no segments needs no facts: the tracker then records none.
+        tracker = ConnectionTracker(detail: options.drawsPackets ? options.detail : .none)
+        view = Self.view(for: options)
+    }
+
+    static func view(for options: Options) -> any InspectorView {
+        let style = TextStyle(enabled: options.color)
+        let quiet = options.detail == .none
+        switch options.view {
+        case .text: return TextRenderer(style: style, absolute: options.absolute, quiet: quiet)
+        case .ladder: return LadderRenderer(style: style, absolute: options.absolute, quiet: quiet)
+        case .jsonLines: return JSONLinesRenderer()
+        case .summaryTable: return SummaryRenderer(style: style)
+        case .summaryJSON: return JSONLinesRenderer(summariesOnly: true)
+        }
     }
 
     /// Everything one frame has to say (nothing when a filter hides it).
@@ -47,51 +71,42 @@ public struct Session {
         packet.decode(frame.bytes, linkType: linkType, verifyChecksums: false)
         if let segment = ReadPipeline.Segment(&packet, frame: frame) {
             write(segment: segment, to: &out)
-        } else if options.ladder {
-            if options.stream == nil && !options.handshakes && !options.summary {
-                let note = options.prose == .none ? nil : TextView.note(for: packet)
-                ladder.write(other: packet.summary, note: note, time: frame.timestamp, style: style, to: &out)
-            }
-        } else {
-            Self.writeOther(packet: &packet, frame: frame, options: options, to: &out)
+        } else if Self.showsOther(options) {
+            view.other(&packet, frame: frame, to: &out)
         }
     }
 
-    /// The line of a frame that is not a TCP segment (UDP, ICMP, anything else), unless a
-    /// filter hides it. Static: the read pipeline's decoding thread writes these.
-    static func writeOther(packet: inout Packet, frame: FrameView, options: Options, to out: inout OutputBuffer) {
-        guard options.stream == nil && !options.handshakes && !options.summary else { return }
-        let note = TextView.note(for: packet)
-        if options.json {
-            JSONLines.write(frame: frame.number, time: frame.timestamp, packet: packet, note: note, to: &out)
-        } else {
-            let style = TextStyle(enabled: options.color)
-            out.line(frame.timestamp.timeOfDay + " " + packet.summary + (options.prose == .none ? "" : "\n    " + style.note(note)))
-        }
+    /// Whether frames that are not TCP are shown: not when a filter asks for TCP streams.
+    static func showsOther(_ options: Options) -> Bool {
+        options.stream == nil && !options.handshakes && options.drawsPackets
     }
 
-    /// One TCP segment, already decoded: follow it, then write what it says.
+    /// A view of its own for frames that are not TCP, for the read pipeline's decoding thread
+    /// (never the ladder's: its time column belongs to the whole capture, so it keeps one
+    /// thread); nil when such frames are not shown.
+    func otherFrames() -> OtherFrames? {
+        Self.showsOther(options) ? OtherFrames(view: Self.view(for: options)) : nil
+    }
+
+    struct OtherFrames {
+        var view: any InspectorView
+        mutating func write(_ packet: inout Packet, frame: FrameView, to out: inout OutputBuffer) { view.other(&packet, frame: frame, to: &out) }
+    }
+
+    /// One TCP segment, already decoded: follow it, then draw what it says.
     mutating func write(segment: ReadPipeline.Segment, to out: inout OutputBuffer) {
         let report = tracker.add(frame: segment.frame, time: segment.time, tcp: segment.tcp, source: segment.source,
                                  destination: segment.destination, wireLength: segment.wireLength)
-        if !options.summary { render(report, to: &out) }
+        if shows(report) { view.segment(report, to: &out) }
         let records = tracker.takeRecords()
         if !records.isEmpty { write(records, to: &out) }
     }
 
-    /// The segment's line, unless a filter hides it.
-    mutating func render(_ report: SegmentReport, to out: inout OutputBuffer) {
-        let shown = (options.stream.map { report.stream == $0 } ?? true)
-            && (!options.handshakes || !report.flags.isDisjoint(with: [.syn, .fin, .rst]) || !report.notes.isEmpty)
-        if shown {
-            if options.json {
-                JSONLines.write(report, to: &out)
-            } else if options.ladder {
-                ladder.write(report, style: style, absolute: options.absolute, to: &out)
-            } else {
-                out.line(TextView.line(report, absolute: options.absolute, style: style))
-            }
-        }
+    /// The filters: one stream; with `handshakes`, only opening, closing and the segments the
+    /// analysis has something to say about.
+    func shows(_ report: SegmentReport) -> Bool {
+        (options.stream.map { report.stream == $0 } ?? true)
+            && (!options.handshakes || !report.flags.isDisjoint(with: [.syn, .fin, .rst]) || !report.events.isEmpty || !report.facts.isEmpty)
     }
 
     /// After the last frame: unfinished connections, and the summaries.
@@ -101,21 +116,7 @@ public struct Session {
 
     mutating func write(_ records: [ConnectionTracker.Record], to out: inout OutputBuffer) {
         for record in records where options.stream.map({ record.stream == $0 }) ?? true {
-            switch record {
-            case .summary(let row):
-                if options.json {
-                    JSONLines.write(row, to: &out)
-                } else if options.summary {
-                    if !tableHeaderWritten {
-                        out.line(style.heading(ConversationTable.header))
-                        tableHeaderWritten = true
-                    }
-                    ConversationTable.write(row, to: &out)
-                }
-            case .handshake, .close:
-                if options.summary { continue }
-                if options.json { JSONLines.write(record, to: &out) } else { out.line(style.heading(TextView.block(record))) }
-            }
+            view.record(record, to: &out)
         }
     }
 }

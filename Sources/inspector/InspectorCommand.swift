@@ -58,13 +58,11 @@ struct ViewOptions: ParsableArguments {
 
     var sessionOptions: Session.Options {
         var options = Session.Options()
-        options.json = json
         options.stream = stream
         options.handshakes = handshakes
         options.absolute = absolute
-        options.summary = summary
-        options.ladder = ladder
-        options.prose = quiet ? .none : explain ? .explain : .notes
+        options.view = summary ? (json ? .summaryJSON : .summaryTable) : json ? .jsonLines : ladder ? .ladder : .text
+        options.detail = quiet ? .none : explain ? .everySegment : .notable
         options.color = color.enabled
         return options
     }

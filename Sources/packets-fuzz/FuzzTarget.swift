@@ -59,18 +59,14 @@ func split(_ bytes: UnsafeRawBufferPointer) -> [UnsafeRawBufferPointer] {
 func inspect(_ frames: [UnsafeRawBufferPointer], linkType: LinkType) {
     var views: [Session.Options] = []
     var text = Session.Options()
-    text.prose = .explain
+    text.detail = .everySegment
     text.color = true
     views.append(text)
-    var ladder = Session.Options()
-    ladder.ladder = true
-    views.append(ladder)
-    var json = Session.Options()
-    json.json = true
-    views.append(json)
-    var summary = Session.Options()
-    summary.summary = true
-    views.append(summary)
+    for view in [Session.View.ladder, .jsonLines, .summaryTable, .summaryJSON] {
+        var options = Session.Options()
+        options.view = view
+        views.append(options)
+    }
     for options in views {
         var session = Session(linkType: linkType, options: options)
         var out = OutputBuffer()

@@ -169,7 +169,7 @@ import Testing
     static func jsonLines(_ file: String) throws -> [String] {
         let capture = try CaptureFile(path: file)
         var options = Session.Options()
-        options.json = true
+        options.view = .jsonLines
         var session = Session(linkType: capture.linkType, options: options)
         var out = OutputBuffer()
         try capture.forEach { session.write(frame: $0, to: &out) }
@@ -209,7 +209,7 @@ import Testing
         let closes = records.compactMap { if case .close(let c) = $0 { c } else { nil } }
         #expect(handshakes.map(\.state) == [.refused, .complete, .complete])
         #expect(closes.map(\.how) == [.halfClose, .rst], "\(closes)")
-        #expect(closes.first?.first == "client")
+        #expect(closes.first?.first == .client)
         try Self.expectAgreement(capture.path, minimumSegments: 12)
     }
 
@@ -337,9 +337,8 @@ extension InspectorAgreementTests {
 
     for mode in ["summary", "json", "text"] {
         var options = Session.Options()
-        options.summary = mode == "summary"
-        options.json = mode == "json"
-        options.prose = mode == "text" ? .explain : .notes
+        options.view = mode == "summary" ? .summaryTable : mode == "json" ? .jsonLines : .text
+        options.detail = mode == "text" ? .everySegment : .notable
         let capture = try CaptureFile(path: path)
         var session = Session(linkType: capture.linkType, options: options)
         var out = OutputBuffer()
@@ -372,7 +371,7 @@ extension InspectorAgreementTests {
 /// numbers go on as tshark's would.
 @Test func closedConnectionsAreForgottenAndNumberingGoesOn() {
     typealias F = FrameBuilder
-    var tracker = ConnectionTracker(prose: .none)
+    var tracker = ConnectionTracker(detail: .none)
     tracker.closedKept = 100
     var frame = 0, summaries = 0, largest = 0
     func feed(_ bytes: [UInt8]) {
@@ -381,7 +380,7 @@ extension InspectorAgreementTests {
         _ = tracker.add(frame: frame, time: Timestamp(seconds: 1_700_000_000, nanoseconds: UInt32(frame)), packet: packet)
         for case .summary(let row) in tracker.takeRecords() {
             summaries += 1
-            #expect(row.state == "closed")
+            #expect(row.state == .closed)
         }
         largest = max(largest, tracker.remembered)
     }

@@ -33,7 +33,7 @@ public enum Lab01 {
     /// Reads the capture through the inspector.
     public static func truth(from path: String) throws -> Truth {
         let capture = try CaptureFile(path: path)
-        var tracker = ConnectionTracker(prose: .none)
+        var tracker = ConnectionTracker(detail: .none)
         var records: [ConnectionTracker.Record] = []
         var rstFlags: [Int: String] = [:]  // stream → flags of its first RST
         try capture.forEach { frame in

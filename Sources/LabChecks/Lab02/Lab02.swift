@@ -35,7 +35,7 @@ public enum Lab02 {
 
     public static func truth(from path: String) throws -> Truth {
         let capture = try CaptureFile(path: path)
-        var tracker = ConnectionTracker(prose: .none)
+        var tracker = ConnectionTracker(detail: .none)
         var streams: [Int: Stream] = [:]
         try capture.forEach { frame in
             guard let report = tracker.add(frame: frame.number, time: frame.timestamp, packet: frame.decode(capture.linkType)) else { return }
@@ -59,7 +59,7 @@ public enum Lab02 {
         let half = ordered.first { $0.close?.how == .halfClose }
         let abort = ordered.first { $0.close?.how == .rst }
         return Truth(clientBytes: normal.bytes[0], serverBytes: normal.bytes[1], firstDataSeqRaw: isn &+ 1,
-                     firstFIN: normal.close?.first ?? "client", bytesAfterFIN: half?.bytesAfterClientFIN, rstSender: abort?.close?.first)
+                     firstFIN: (normal.close?.first ?? .client).rawValue, bytesAfterFIN: half?.bytesAfterClientFIN, rstSender: abort?.close?.first.rawValue)
     }
 
     public static func check(_ answers: Answers, against truth: Truth) -> [CheckResult] {

@@ -305,8 +305,7 @@ public final class HandshakeDemo {
             let recorder = try CaptureRecorder(captureOptions)
             self.recorder = recorder
             var view = Session.Options()
-            view.ladder = !options.json
-            view.json = options.json
+            view.view = options.json ? .jsonLines : .ladder
             view.color = options.color
             session = Session(linkType: recorder.linkType, options: view)
         } catch {

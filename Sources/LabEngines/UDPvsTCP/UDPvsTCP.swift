@@ -344,7 +344,7 @@ public final class UDPvsTCP {
     /// Bytes on the wire of the loss-and-order run, and TCP's retransmissions in it, from the
     /// capture (the inspector counts them as tshark would).
     func account(_ frames: [CapturedFrame], linkType: LinkType, tcpPort: UInt16, udpPort: UInt16, into result: inout Result) {
-        var tracker = ConnectionTracker(prose: .none)
+        var tracker = ConnectionTracker(detail: .none)
         var tcpBytes = 0, udpBytes = 0, retransmissions = 0
         for frame in frames {
             let packet = frame.decode(linkType)

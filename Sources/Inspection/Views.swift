@@ -1,0 +1,94 @@
+import PacketCapture
+import Packets
+
+/// One way of showing what the tracker found — tcpdump's lines with notes, the ladder, JSON
+/// Lines, the conversation table — behind one protocol. `Session` chooses one from its options,
+/// once; a new view (HTML, SVG) is one more conformance, and the tracker does not change.
+protocol InspectorView {
+    /// A TCP segment the filters let through, with its facts.
+    mutating func segment(_ report: SegmentReport, to out: inout OutputBuffer)
+    /// A frame that is not TCP (UDP, ICMP, anything else).
+    mutating func other(_ packet: inout Packet, frame: FrameView, to out: inout OutputBuffer)
+    /// A connection record: how it opened, how it closed, its summary.
+    mutating func record(_ record: ConnectionTracker.Record, to out: inout OutputBuffer)
+}
+
+/// The default: tcpdump's line, relative numbers, an indented note under the segments that
+/// matter, and a block after each handshake and close.
+struct TextRenderer: InspectorView {
+    var style: TextStyle
+    var absolute: Bool
+    /// `--quiet`: no sentences, under other frames either.
+    var quiet: Bool
+
+    mutating func segment(_ report: SegmentReport, to out: inout OutputBuffer) {
+        out.line(TextView.line(report, absolute: absolute, style: style))
+    }
+
+    mutating func other(_ packet: inout Packet, frame: FrameView, to out: inout OutputBuffer) {
+        out.line(frame.timestamp.timeOfDay + " " + packet.summary + (quiet ? "" : "\n    " + style.note(TextView.note(for: packet))))
+    }
+
+    mutating func record(_ record: ConnectionTracker.Record, to out: inout OutputBuffer) {
+        if case .summary = record { return }
+        out.line(style.heading(TextView.block(record)))
+    }
+}
+
+/// `--ladder`: the sequence diagram, client left, server right.
+struct LadderRenderer: InspectorView {
+    var ladder = LadderView()
+    var style: TextStyle
+    var absolute: Bool
+    var quiet: Bool
+
+    mutating func segment(_ report: SegmentReport, to out: inout OutputBuffer) {
+        ladder.write(report, style: style, absolute: absolute, to: &out)
+    }
+
+    mutating func other(_ packet: inout Packet, frame: FrameView, to out: inout OutputBuffer) {
+        ladder.write(other: packet.summary, note: quiet ? nil : TextView.note(for: packet), time: frame.timestamp, style: style, to: &out)
+    }
+
+    mutating func record(_ record: ConnectionTracker.Record, to out: inout OutputBuffer) {
+        if case .summary = record { return }
+        out.line(style.heading(TextView.block(record)))
+    }
+}
+
+/// `--json`: DESIGN.md's JSON Lines, every packet and record. `summariesOnly` with
+/// `--summary`: the summary records alone.
+struct JSONLinesRenderer: InspectorView {
+    var summariesOnly = false
+
+    mutating func segment(_ report: SegmentReport, to out: inout OutputBuffer) {
+        if !summariesOnly { JSONLines.write(report, to: &out) }
+    }
+
+    mutating func other(_ packet: inout Packet, frame: FrameView, to out: inout OutputBuffer) {
+        if !summariesOnly { JSONLines.write(frame: frame.number, time: frame.timestamp, packet: packet, note: TextView.note(for: packet), to: &out) }
+    }
+
+    mutating func record(_ record: ConnectionTracker.Record, to out: inout OutputBuffer) {
+        if case .summary(let row) = record { JSONLines.write(row, to: &out) } else if !summariesOnly { JSONLines.write(record, to: &out) }
+    }
+}
+
+/// `--summary`: the conversation table, a header once and a row per connection.
+struct SummaryRenderer: InspectorView {
+    var style: TextStyle
+    var headerWritten = false
+
+    mutating func segment(_ report: SegmentReport, to out: inout OutputBuffer) {}
+
+    mutating func other(_ packet: inout Packet, frame: FrameView, to out: inout OutputBuffer) {}
+
+    mutating func record(_ record: ConnectionTracker.Record, to out: inout OutputBuffer) {
+        guard case .summary(let row) = record else { return }
+        if !headerWritten {
+            out.line(style.heading(ConversationTable.header))
+            headerWritten = true
+        }
+        ConversationTable.write(row, to: &out)
+    }
+}
