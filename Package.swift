@@ -127,7 +127,7 @@ let package = Package(
         .testTarget(name: "LabEnginesTests", dependencies: ["LabEngines", "TestSupport"], swiftSettings: strict),
         .testTarget(
             name: "LabChecksTests",
-            dependencies: ["LabChecks", "LabEngines", "Inspection", "PacketCapture", "FrameBuilder", "TestSupport"],
+            dependencies: ["LabChecks", "LabEngines", "LabServers", "Inspection", "PacketCapture", "Packets", "SocketCore", "NetworkAddresses", "FrameBuilder", "TestSupport"],
             swiftSettings: strict),
     ]
 )

@@ -7,15 +7,21 @@ import Testing
 
 /// Wireshark's TCP analysis flags, computed by the inspector and by tshark on real captures
 /// where they happen: a bulk transfer over a link that loses 2% of packets (retransmissions,
-/// duplicate ACKs, SACK, fast retransmissions), a receiver that stops reading (zero window,
-/// window probes, window update) and idle connections with keep-alives. For each flag,
-/// precision and recall must be at least 95% over all the captures.
+/// fast retransmissions, duplicate ACKs), a receiver that stops reading (zero window, window
+/// update), an idle connection with keep-alives (and their ACKs) and a SYN lost once. For each
+/// flag, precision and recall must be at least 95% over all the captures, and each flag named in
+/// `covered` must occur: a score over no occurrences proves nothing. The flags real traffic here
+/// does not reliably produce (zero-window probes, out of order, spurious retransmissions, ACKs
+/// of unseen segments) are checked frame by frame in `TrackerCheckpointTests`.
 @Suite(.serialized, .enabled(if: canUseNamespaces, "needs root, ip and nft"))
 struct InspectorAnalysisTests {
     let directory: String
     init() throws { directory = try temporaryDirectory("analysis-tests") }
 
     struct Score { var truePositive = 0, falsePositive = 0, falseNegative = 0 }
+
+    /// The flags the captures below always produce (seen in every run of dozens).
+    static let covered = ["retransmission", "fast_retransmission", "duplicate_ack", "zero_window", "window_update", "keep_alive", "keep_alive_ack"]
 
     /// Frames tshark flags with `tcp.analysis.<name>`.
     func tsharkFrames(_ file: String, flag: String) throws -> Set<Int> {
@@ -184,9 +190,10 @@ struct InspectorAnalysisTests {
             #expect(precision >= 0.95 && recall >= 0.95, "\(name): precision \(precision), recall \(recall)")
         }
         if !mismatches.isEmpty { print("first mismatches:\n" + mismatches.prefix(30).joined(separator: "\n")) }
-        // The scenarios did what they are for.
-        for flag in ["retransmission", "duplicate_ack", "zero_window", "window_update", "keep_alive"] {
-            #expect((scores[flag]?.truePositive ?? 0) > 0, "no \(flag) happened in the captures")
+        // The scenarios did what they are for: every flag this test claims to cover happened.
+        for flag in Self.covered {
+            #expect((scores[flag]?.truePositive ?? 0) + (scores[flag]?.falseNegative ?? 0) > 0,
+                    "tshark saw no \(flag) in the captures: the scenarios no longer produce it, so agreement on it was not tested")
         }
     }
 }

@@ -1,0 +1,182 @@
+import FrameBuilder
+import LabServers
+import PacketCapture
+import Packets
+import SocketCore
+import Synchronization
+import Testing
+import TestSupport
+@testable import LabChecks
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The server labs' black-box checks, each against a server that passes it and one with the
+/// mistake it is there to catch, on loopback. No root: the one check that reads the capture
+/// is a pure function of frames, tested on hand-built ones.
+
+/// A server on its own thread for the length of a test: `handle` serves one accepted
+/// connection; `concurrent` serves each on its own thread, otherwise one after the other.
+final class TestServer: Sendable {
+    let listener: Socket
+    let address: SocketAddress
+
+    init(concurrent: Bool = true, handle: @escaping @Sendable (Socket) -> Void) throws {
+        listener = try Socket.listening(on: .loopback(0), backlog: 128)
+        address = try listener.localAddress
+        let listener = self.listener
+        _ = Peer { () -> Void in
+            while let (connection, _) = try? listener.accept() {
+                if concurrent { _ = Peer { handle(connection); try? connection.close() } } else { handle(connection); try? connection.close() }
+            }
+        }
+    }
+
+    deinit { try? listener.shutdown(.both); try? listener.close() }
+}
+
+@Suite("Lab 05: the echo server's black-box checks", .serialized)
+struct Lab05CheckTests {
+    /// The reference: every byte back, at any size, to every client at once.
+    static func withEchoServer(_ body: (SocketAddress) throws -> Void) throws {
+        let server = try EchoServer(listeningOn: .loopback(0))
+        let running = Peer { try server.run() }
+        defer { server.stop(); _ = try? running.value() }
+        try body(server.address)
+    }
+
+    @Test("the reference passes small echo, 1 MiB, 50 concurrent clients and half-close")
+    func referencePasses() throws {
+        try Self.withEchoServer { address in
+            let results = [Lab05.smallEcho(address), Lab05.oneMebibyte(address), Lab05.concurrentClients(address, count: 50), Lab05.halfClose(address)]
+            #expect(results.allSatisfy { $0.verdict == .pass }, "\(results.filter { $0.verdict != .pass })")
+        }
+    }
+
+    @Test("a server that takes one recv() as the whole message fails '1 MiB echoed intact' with the byte-stream hint")
+    func oneReceiveIsNotAMessage() throws {
+        let server = try TestServer { connection in
+            if let chunk = try? connection.receive(upTo: 65_536) { try? connection.send(chunk) }
+        }
+        let result = Lab05.oneMebibyte(server.address)
+        #expect(result.verdict == .fail)
+        #expect(result.hint?.contains("TCP is a byte stream") == true)
+    }
+
+    @Test("a server that serves one client at a time fails '50 concurrent clients' with the poll() hint")
+    func oneAtATime() throws {
+        let server = try TestServer(concurrent: false) { connection in
+            while let chunk = try? connection.receive(upTo: 65_536), !chunk.isEmpty { try? connection.send(chunk) }
+        }
+        let result = Lab05.concurrentClients(server.address, count: 5)
+        #expect(result.verdict == .fail)
+        #expect(result.hint?.contains("poll()/select()") == true)
+    }
+
+    @Test("a server that closes at end of file with bytes still owed fails 'half-close'")
+    func halfCloseLosesTheTail() throws {
+        let server = try TestServer { connection in
+            // Echoes whole 999-byte records only, and drops what is left at end of file.
+            var pending: [UInt8] = []
+            while let chunk = try? connection.receive(upTo: 65_536), !chunk.isEmpty {
+                pending += chunk
+                while pending.count >= 999 { try? connection.send(Array(pending.prefix(999))); pending.removeFirst(999) }
+            }
+        }
+        let result = Lab05.halfClose(server.address)
+        #expect(result.verdict == .fail)
+        #expect(result.hint?.contains("write back everything still owed") == true)
+    }
+
+    @Test("from the capture: the server's FINs pass, an RST from it fails with the frame and the SO_LINGER hint")
+    func closesWithFIN() {
+        func frame(_ number: Int, flags: Int) -> CapturedFrame {
+            let bytes = FrameBuilder.ethernet(FrameBuilder.ipv4(protocol: 6, reply: true,
+                                                                FrameBuilder.tcp(sourcePort: 9000, destinationPort: 40000, flags: flags)))
+            return CapturedFrame(timestamp: Timestamp(seconds: 0, nanoseconds: 0), originalLength: bytes.count, bytes: bytes, number: number)
+        }
+        let clean = Lab05.closesWithFIN([frame(1, flags: 0x11), frame(2, flags: 0x11)], linkType: .ethernet, port: 9000)
+        #expect(clean.verdict == .pass)
+        let reset = Lab05.closesWithFIN([frame(1, flags: 0x11), frame(2, flags: 0x14)], linkType: .ethernet, port: 9000)
+        #expect(reset.verdict == .fail)
+        #expect(reset.detail.contains("frames 2"))
+        #expect(reset.hint?.contains("SO_LINGER 0") == true)
+    }
+
+    @Test("the whole lab against the Python reference, as labcheck runs it: every check that needs no capture passes")
+    func wholeLabAgainstThePythonReference() throws {
+        let probe = try Socket.listening(on: .loopback(0))
+        let port = try probe.localAddress.port ?? 0
+        try probe.close()
+        let directory = try temporaryDirectory("lab05")
+        var options = ServerLabOptions(command: "python3 \(repository.path)/Labs/05-echo-server/reference.py \(port)", port: port, lab: "05")
+        options.capturePath = directory + "/lab05.pcap"
+        options.logPath = directory + "/server.log"
+        let results = Lab05.run(options)
+        #expect(results.count == 7)
+        #expect(results.allSatisfy { $0.verdict != .fail }, "\(results.filter { $0.verdict == .fail })")
+    }
+}
+
+@Suite("Lab 06: the chat server's black-box checks", .serialized)
+struct Lab06CheckTests {
+    static func withChatServer(_ body: (SocketAddress) throws -> Void) throws {
+        let server = try ChatServer(listeningOn: .loopback(0))
+        let running = Peer { try server.run() }
+        defer { server.stop(); _ = try? running.value() }
+        try body(server.address)
+    }
+
+    @Test("the reference announces joins, renames and departures, and sends each line to the others")
+    func basics() throws {
+        try Self.withChatServer { address in
+            let results = Lab06.basics(address)
+            #expect(results.count == 4)
+            #expect(results.allSatisfy { $0.verdict == .pass }, "\(results.filter { $0.verdict != .pass })")
+        }
+    }
+
+    @Test("the reference delivers every line of 10 clients once and in order, and a client that never reads stalls nobody")
+    func underLoad() throws {
+        try Self.withChatServer { address in
+            #expect(Lab06.everyMessageOnce(address, clients: 10, messages: 10).verdict == .pass)
+            #expect(Lab06.slowClient(address).verdict == .pass)
+        }
+    }
+
+    @Test("a server that sends a line back to its sender fails 'message to the others' with that hint")
+    func echoesToSender() throws {
+        // Everyone gets every line, the sender too: the broadcast forgot to skip it.
+        let room = ChatEverybody()
+        let server = try TestServer { connection in room.serve(connection) }
+        let results = Lab06.basics(server.address)
+        let message = results.first { $0.name == "message to the others" }
+        #expect(message?.verdict == .fail)
+        #expect(message?.hint?.contains("except its sender") == true)
+    }
+}
+
+/// A chat room with one mistake: a line goes to every client, its sender included.
+final class ChatEverybody: Sendable {
+    private let clients = Mutex<[Int32: (socket: Socket, nick: String?)]>([:])
+
+    func serve(_ connection: Socket) {
+        clients.withLock { $0[connection.descriptor] = (connection, nil) }
+        var stream = MessageStream(connection)
+        while let line = try? stream.readLine() {
+            let me = connection.descriptor
+            if line.hasPrefix("NICK ") {
+                let nick = String(line.dropFirst(5))
+                let others = clients.withLock { table in table.filter { $0.key != me }.map(\.value.socket) }
+                clients.withLock { $0[me]?.nick = nick }
+                for socket in others { try? socket.send("* \(nick) joined\n") }
+            } else {
+                let (nick, everyone) = clients.withLock { table in (table[me]?.nick ?? "?", table.values.map(\.socket)) }
+                for socket in everyone { try? socket.send("\(nick): \(line)\n") }
+            }
+        }
+        clients.withLock { $0[connection.descriptor] = nil }
+    }
+}
+
