@@ -251,3 +251,14 @@ public final class ServerLoop: Sendable {
         }
     }
 }
+
+/// What every reference server offers its tool and its tests: where it listens, a `run` that
+/// serves until `stop`, and a `stop` that any thread may call.
+public protocol ReferenceServer: Sendable {
+    var address: SocketAddress { get }
+    func run(log: (String) -> Void) throws(SocketError)
+    func stop()
+}
+
+extension EchoServer: ReferenceServer {}
+extension ChatServer: ReferenceServer {}

@@ -36,14 +36,18 @@ final class TestServer: Sendable {
     deinit { try? listener.shutdown(.both); try? listener.close() }
 }
 
+/// Runs a reference server on its own thread for the length of `body`.
+func whileRunning(_ server: some ReferenceServer, _ body: (SocketAddress) throws -> Void) throws {
+    let running = Peer { try server.run(log: { _ in }) }
+    defer { server.stop(); _ = try? running.value() }
+    try body(server.address)
+}
+
 @Suite("Lab 05: the echo server's black-box checks", .serialized)
 struct Lab05CheckTests {
     /// The reference: every byte back, at any size, to every client at once.
     static func withEchoServer(_ body: (SocketAddress) throws -> Void) throws {
-        let server = try EchoServer(listeningOn: .loopback(0))
-        let running = Peer { try server.run() }
-        defer { server.stop(); _ = try? running.value() }
-        try body(server.address)
+        try whileRunning(try EchoServer(listeningOn: .loopback(0)), body)
     }
 
     @Test("the reference passes small echo, 1 MiB, 50 concurrent clients and half-close")
@@ -122,10 +126,7 @@ struct Lab05CheckTests {
 @Suite("Lab 06: the chat server's black-box checks", .serialized)
 struct Lab06CheckTests {
     static func withChatServer(_ body: (SocketAddress) throws -> Void) throws {
-        let server = try ChatServer(listeningOn: .loopback(0))
-        let running = Peer { try server.run() }
-        defer { server.stop(); _ = try? running.value() }
-        try body(server.address)
+        try whileRunning(try ChatServer(listeningOn: .loopback(0)), body)
     }
 
     @Test("the reference announces joins, renames and departures, and sends each line to the others")
