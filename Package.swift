@@ -100,7 +100,7 @@ let package = Package(
         // tcpdump's little sibling: list interfaces, capture live, read files, one line a frame.
         tool("capture", ["PacketCapture", "Packets"]),
         tool("inspector", ["PacketCapture", "Inspection", "Packets", "TextOutput"]),
-        tool("raw-ping", ["LabEngines", "SocketCore"]),
+        tool("raw-ping", ["LabEngines", "SocketCore", "TextOutput"]),
         tool("handshake-demo", ["LabEngines", "SocketCore", "PacketCapture"]),
         tool("udp-vs-tcp", ["LabEngines", "LabHost", "SocketCore"]),
         tool("chat-server", ["LabServers", "SocketCore"]),

@@ -83,6 +83,7 @@ public final class LiveCapture: @unchecked Sendable {
         // Nanosecond timestamps where the kernel offers them: handshakes on loopback take µs.
         _ = pcap_set_tstamp_precision(handle, PCAP_TSTAMP_PRECISION_NANO)
         let status = pcap_activate(handle)
+        let activationErrno = errno
         if status < 0 {
             let detail = status == PCAP_ERROR ? lastError(handle) : String(cString: pcap_statustostr(status))
             pcap_close(handle)
@@ -92,8 +93,9 @@ public final class LiveCapture: @unchecked Sendable {
             case PCAP_ERROR_NO_SUCH_DEVICE:
                 throw .noSuchDevice(options.interface, detail: detail)
             default:
-                // Older libpcap reports a missing privilege as a generic error.
-                if detail.contains("Operation not permitted") || detail.contains("Permission denied") {
+                // Older libpcap reports a missing privilege as a generic error, with the
+                // errno of the socket() or bind() that failed still set.
+                if activationErrno == EPERM || activationErrno == EACCES {
                     throw .permissionDenied(device: options.interface, detail: detail)
                 }
                 throw .libpcap(call: "pcap_activate(\(options.interface))", detail: detail)

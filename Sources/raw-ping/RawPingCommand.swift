@@ -1,6 +1,7 @@
 import ArgumentParser
 import LabEngines
 import SocketCore
+import TextOutput
 import ToolSupport
 
 @main
@@ -79,11 +80,18 @@ struct RawPingCommand: ParsableCommand {
             flushOutput()
         }
         if json {
-            print("{\"kind\":\"statistics\",\"host\":\"\(host)\",\"address\":\"\(pinger.address.host)\",\"socket\":\"\(pinger.kind.rawValue)\""
-                  + ",\"transmitted\":\(statistics.transmitted),\"received\":\(statistics.received),\"duplicates\":\(statistics.duplicates)"
-                  + ",\"errors\":\(statistics.errors),\"loss_percent\":\(statistics.lossPercent),\"time_ms\":\(statistics.elapsedMilliseconds)"
-                  + (statistics.received > 0 ? ",\"rtt_us\":{\"min\":\(statistics.minimum),\"avg\":\(statistics.average),\"max\":\(statistics.maximum),\"mdev\":\(statistics.deviation)}" : "")
-                  + "}")
+            var fields: [(String, JSON)] = [
+                ("kind", "statistics"), ("host", .string(host)), ("address", .string(pinger.address.host)),
+                ("socket", .string(pinger.kind.rawValue)), ("transmitted", .integer(statistics.transmitted)),
+                ("received", .integer(statistics.received)), ("duplicates", .integer(statistics.duplicates)),
+                ("errors", .integer(statistics.errors)), ("loss_percent", .decimal(statistics.lossPercent, places: 3)),
+                ("time_ms", .integer(statistics.elapsedMilliseconds)),
+            ]
+            if statistics.received > 0 {
+                fields.append(("rtt_us", .object([("min", .integer(statistics.minimum)), ("avg", .integer(statistics.average)),
+                                                  ("max", .integer(statistics.maximum)), ("mdev", .integer(statistics.deviation))])))
+            }
+            print(JSON.object(fields).text)
         } else {
             for line in statistics.lines(host: host) { print(line) }
         }
@@ -93,10 +101,13 @@ struct RawPingCommand: ParsableCommand {
     static func json(_ event: Pinger.Event) -> String {
         switch event {
         case let .reply(sequence, bytes, from, ttl, microseconds, duplicate, badChecksum):
-            return "{\"kind\":\"reply\",\"icmp_seq\":\(sequence),\"bytes\":\(bytes),\"from\":\"\(from)\",\"ttl\":\(ttl.map(String.init) ?? "null")"
-                + ",\"time_us\":\(microseconds),\"duplicate\":\(duplicate),\"bad_checksum\":\(badChecksum)}"
+            return JSON.object([
+                ("kind", "reply"), ("icmp_seq", .integer(sequence)), ("bytes", .integer(bytes)), ("from", .string(from)),
+                ("ttl", .optional(ttl)), ("time_us", .integer(microseconds)), ("duplicate", .bool(duplicate)),
+                ("bad_checksum", .bool(badChecksum)),
+            ]).text
         case let .error(sequence, from, message):
-            return "{\"kind\":\"error\",\"icmp_seq\":\(sequence),\"from\":\"\(from)\",\"message\":\"\(message)\"}"
+            return JSON.object([("kind", "error"), ("icmp_seq", .integer(sequence)), ("from", .string(from)), ("message", .string(message))]).text
         }
     }
 

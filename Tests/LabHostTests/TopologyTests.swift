@@ -92,6 +92,20 @@ struct TopologyTests {
         #expect(try run(["readlink", "/proc/thread-self/ns/net"]).output == before)
     }
 
+    @Test("a rate limit is a token bucket on the sender's interface, and lifting it removes it")
+    func rateLimit() throws {
+        let topology = try Topology(NamedTopology.router.forTest(prefix: "slt"))
+        defer { topology.teardown() }
+        let interface = try #require(topology.interfaces(of: "S").first?.name)
+        try topology.setRate("10mbit", host: "S", interface: interface)
+        let shaped = try topology.run(on: "S", ["tc", "qdisc", "show", "dev", interface]).output
+        #expect(shaped.contains("tbf") && shaped.contains("rate 10Mbit"), "\(shaped)")
+        #expect(try Self.pings(topology, from: "C", to: "S"), "a rate limit is not a wall")
+        try topology.setRate(nil, host: "S", interface: interface)
+        #expect(try !topology.run(on: "S", ["tc", "qdisc", "show", "dev", interface]).output.contains("tbf"))
+        #expect(throws: HostError.self) { try topology.setRate("10mbit; reboot", host: "S", interface: interface) }
+    }
+
     @Test("a bad loss is refused before anything changes")
     func badLoss() throws {
         let topology = try Topology(NamedTopology.twoHosts.forTest(prefix: "slt"))
