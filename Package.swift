@@ -66,7 +66,7 @@ let package = Package(
         // Frames built byte by byte with an independent checksum: test data and fuzz seeds.
         .target(name: "FrameBuilder", swiftSettings: strict),
         // libpcap: live capture, pcap/pcapng files, statistics, interfaces, the recorder.
-        .target(name: "PacketCapture", dependencies: ["CPcap", "Packets", "SocketCore", "ExitStatus"], swiftSettings: strict),
+        .target(name: "PacketCapture", dependencies: ["CPcap", "Packets", "SocketCore", "ExitStatus", "TextOutput"], swiftSettings: strict),
         // Follows TCP conversations in decoded packets and explains them; never opens a device.
         // Release builds skip the run-time exclusivity checks here: the tracker updates each
         // connection's state (a class) on every segment, and the checks were 15% of the
@@ -76,7 +76,7 @@ let package = Package(
             swiftSettings: strict + [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]),
         // The machines a lab runs on: topologies of network namespaces, child processes,
         // threads, the kernel's TCP table. No libpcap, so SocketCore's tests stay small.
-        .target(name: "LabHost", dependencies: ["SocketCore", "CLinux", "ExitStatus"], swiftSettings: strict),
+        .target(name: "LabHost", dependencies: ["SocketCore", "CLinux", "ExitStatus", "TextOutput"], swiftSettings: strict),
         // Reference servers a student's own is measured against, on one poll loop.
         .target(name: "LabServers", dependencies: ["SocketCore"], swiftSettings: strict),
         // What the lab tools do: the handshake demo, the UDP/TCP comparison, ping.
@@ -127,7 +127,7 @@ let package = Package(
         .testTarget(name: "LabEnginesTests", dependencies: ["LabEngines", "TestSupport"], swiftSettings: strict),
         .testTarget(
             name: "LabChecksTests",
-            dependencies: ["LabChecks", "LabEngines", "LabServers", "Inspection", "PacketCapture", "Packets", "SocketCore", "NetworkAddresses", "FrameBuilder", "TestSupport"],
+            dependencies: ["LabChecks", "LabEngines", "LabServers", "Inspection", "PacketCapture", "Packets", "SocketCore", "NetworkAddresses", "FrameBuilder", "TestSupport", "TextOutput"],
             swiftSettings: strict),
     ]
 )

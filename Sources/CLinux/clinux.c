@@ -1,5 +1,9 @@
 #define _GNU_SOURCE
+#include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <string.h>
@@ -7,6 +11,7 @@
 #include <time.h>
 #include <sched.h>
 #include <spawn.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include "clinux.h"
 
@@ -48,3 +53,60 @@ struct socketlab_ancillary socketlab_read_ancillary(void *control, unsigned long
     }
     return found;
 }
+
+extern char **environ;
+
+int socketlab_spawn(const char *path, char *const argv[], char *const envp[], int uid, int gid,
+                    int in_fd, int out_fd, int err_fd, int session) {
+    int report[2];
+    if (pipe2(report, O_CLOEXEC) != 0) return -errno;
+    pid_t pid = fork();
+    if (pid < 0) {
+        int failure = errno;
+        close(report[0]);
+        close(report[1]);
+        return -failure;
+    }
+    if (pid == 0) {
+        /* The child: only async-signal-safe calls from here to exec. */
+        int null = open("/dev/null", O_RDWR);
+        int fds[3] = { in_fd, out_fd, err_fd };
+        for (int target = 0; target < 3; target++) {
+            int source = fds[target] >= 0 ? fds[target] : null;
+            if (source == target) { fcntl(target, F_SETFD, 0); continue; }
+            if (dup2(source, target) < 0) goto failed;
+        }
+        /* Everything else closes at exec: no listening socket or capture leaks into the program. */
+        close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+        fcntl(report[1], F_SETFD, FD_CLOEXEC);
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        for (int signal_number = 1; signal_number < NSIG; signal_number++) {
+            if (signal_number != SIGKILL && signal_number != SIGSTOP) signal(signal_number, SIG_DFL);
+        }
+        if (session ? setsid() < 0 : setpgid(0, 0) < 0) goto failed;
+        if (uid >= 0) {
+            if (setgroups(0, NULL) != 0 || setgid((gid_t)gid) != 0 || setuid((uid_t)uid) != 0) goto failed;
+        }
+        execve(path, argv, envp ? envp : environ);
+    failed:;
+        int failure = errno;
+        ssize_t ignored = write(report[1], &failure, sizeof failure);
+        (void)ignored;
+        _exit(127);
+    }
+    close(report[1]);
+    int failure = 0;
+    ssize_t got;
+    do { got = read(report[0], &failure, sizeof failure); } while (got < 0 && errno == EINTR);
+    close(report[0]);
+    if (got == (ssize_t)sizeof failure) {
+        int status;
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+        return -failure;
+    }
+    return pid;
+}
+
+int socketlab_become_subreaper(void) { return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); }

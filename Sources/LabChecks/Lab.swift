@@ -17,6 +17,8 @@ public struct LabRequest: Sendable {
     /// A server lab: the command that starts the student's server, and its port.
     public var server: String?
     public var port: UInt16?
+    /// Run the student's server as root (only when asked for: it is code labcheck did not write).
+    public var asRoot = false
 
     public init() {}
 }
@@ -55,8 +57,9 @@ public protocol Lab: SendableMetatype {
 /// answers file is compared with it, each wrong answer gets the hint for its likely mistake.
 public protocol QuestionLab: Lab {
     associatedtype Truth
-    /// Makes the capture the handout asks for (needs the capture privilege).
-    static func makeCapture(to path: String) throws
+    /// Makes the capture the handout asks for (needs the capture privilege) at `path`, or
+    /// the next free name if it is taken; returns where it went.
+    static func makeCapture(to path: String) throws -> String
     static func truth(from path: String, request: LabRequest) throws -> Truth
     static func check(_ answers: Answers, against truth: Truth) -> [CheckResult]
     static func answersFile(for truth: Truth) -> String
@@ -82,9 +85,8 @@ extension QuestionLab {
         if let capture = request.capture {
             path = capture
         } else {
-            say("labcheck: no --capture given; making the capture the handout asks for in \(defaultCapture)")
-            try makeCapture(to: defaultCapture)
-            path = defaultCapture
+            path = try makeCapture(to: defaultCapture)
+            say("labcheck: no --capture given; made the capture the handout asks for: \(path)")
         }
         let truth = try truth(from: path, request: request)
         if request.solution { return .solution(answersFile(for: truth)) }
@@ -108,8 +110,10 @@ extension ServerLab {
         guard let server = request.server, let port = request.port else {
             throw MissingInput(description: "lab \(number) needs --server \"CMD\" and --port P")
         }
-        let options = ServerLabOptions(command: server, port: port, lab: number)
-        return .checked(run(options, say: say), capture: options.capturePath)
+        var options = ServerLabOptions(command: server, port: port, lab: number)
+        if request.asRoot { options.runAs = .thisProcess }
+        // Where the capture and the log went is said by the run itself (fresh names).
+        return .checked(run(options, say: say), capture: nil)
     }
 }
 

@@ -6,13 +6,26 @@ import LabEngines
 import PacketCapture
 import SocketCore
 
-/// What a server lab runs: the student's command and port, and where the capture and the
-/// server's own output go (`labcheck-NN.pcap`, `labcheck-NN-server.log`).
+/// What a server lab runs: the student's command and port, who it runs as, and where the
+/// capture and the server's own output go (`labcheck-NN.pcap`, `labcheck-NN-server.log`, or
+/// the next free name: an existing file is never replaced, a symbolic link never followed).
 public struct ServerLabOptions: Sendable {
     public var command: String
     public var port: UInt16
     public var capturePath: String
     public var logPath: String
+    /// Who the student's server runs as. labcheck is root only for its capture (the handouts
+    /// say `sudo labcheck 05 …`); the student's code runs as the student who typed sudo, with
+    /// a clean environment, in a session of its own.
+    public var runAs: RunAs = .invokingUser
+
+    public enum RunAs: Sendable, Equatable {
+        /// SUDO_UID/SUDO_GID; without sudo, root's code runs as nobody, and anyone else's as
+        /// themselves.
+        case invokingUser
+        /// As this process runs (root, when asked for by `--as-root`).
+        case thisProcess
+    }
 
     public init(command: String, port: UInt16, lab: String) {
         self.command = command
@@ -20,56 +33,129 @@ public struct ServerLabOptions: Sendable {
         capturePath = "labcheck-\(lab).pcap"
         logPath = "labcheck-\(lab)-server.log"
     }
+
+    /// The identity the server gets, and a sentence for the report.
+    var identity: (ChildProcess.Identity?, String) {
+        switch runAs {
+        case .thisProcess:
+            return (nil, geteuid() == 0 ? "as root (--as-root)" : "as you")
+        case .invokingUser:
+            if let user = ChildProcess.Identity.invokingUser { return (user, "as \(user.name), who ran sudo") }
+            if geteuid() == 0 { return (.nobody, "as nobody: labcheck runs as root without sudo, and a student's code never runs as root unless --as-root says so") }
+            return (nil, "as you")
+        }
+    }
 }
 
 /// A server lab's start: the student's command running, listening on the port, and a
 /// capture of its traffic if the privilege allows. The failure is the first check's verdict.
 struct LabServer {
     let server: ChildProcess
+    let log: OutputLog
     let recorder: CaptureRecorder?
     let address: SocketAddress
 
-    /// Starts the server of `options` and runs `checks` against it; stops the server (and the
-    /// capture, if the checks left it running) afterwards. A server that does not start is the
-    /// one verdict.
+    /// Starts the server of `options` and runs `checks` against it; stops the server (and
+    /// everything it started, the capture too) afterwards. A server that does not start is the
+    /// one verdict; one that dies during the checks gets the last lines of its log in the report.
     static func run(_ options: ServerLabOptions, say: (String) -> Void, checks: (LabServer) -> [CheckResult]) -> [CheckResult] {
+        // Whatever the student's server forks off becomes ours when its parent goes, so that
+        // stopping it finds everything (`cmd &`, setsid, a double fork).
+        ProcessTree.becomeSubreaper()
         let lab: LabServer
-        switch start(command: options.command, port: options.port, log: options.logPath, capture: options.capturePath) {
+        switch start(options, say: say) {
         case .success(let started): lab = started
         case .failure(let failure): return [failure.result]
         }
-        defer {
-            lab.recorder?.stop()
-            lab.server.stop()
+        var results = checks(lab)
+        lab.recorder?.stop()
+        let crashed = lab.server.isRunningOrLeftBehind ? nil : lab.server.exitStatus
+        let escaped = lab.server.stop()
+        lab.log.finish()
+        if let crashed {
+            let lines = lab.log.tail(5)
+            say("labcheck: your server ended during the checks (\(describe(crashed))); its output is in \(lab.log.path)"
+                + (lines.isEmpty ? "" : ", ending:\n" + lines.map { "      | " + $0 }.joined(separator: "\n")))
         }
-        if lab.recorder == nil { say("labcheck: no capture (needs root or CAP_NET_RAW); the checks that read it are skipped") }
-        return checks(lab)
+        if escaped > 0 { say("labcheck: stopped \(escaped) process\(escaped == 1 ? "" : "es") your server left running outside its process group") }
+        if let holder = stillListening(options.port) {
+            results.append(.fail("port free afterwards", "something still accepts connections on port \(options.port) after labcheck stopped your server\(holder)",
+                                 hint: "a server that puts itself in the background (a trailing &, setsid, daemon()) escapes the command labcheck ran; run it in the foreground"))
+        }
+        say("labcheck: your server ran \(options.identity.1); its output is in \(lab.log.path)"
+            + (lab.recorder.map { " and the capture in \($0.capture.writtenTo ?? options.capturePath)" } ?? ""))
+        return results
     }
 
-    static func start(command: String, port: UInt16, log: String, capture: String) -> Result<LabServer, CheckResult.Failure> {
-        // The capture file is this run's: an older one must not be pointed to when the server
-        // never starts and nothing is captured.
-        unlink(capture)
-        let address = SocketAddress.ipv4(.loopback, port)
+    static func describe(_ end: ChildProcess.Termination) -> String {
+        switch end {
+        case .exited(let code): "exit status \(code)"
+        case .signalled(let signal): "killed by signal \(signal)" + (signal == SIGSEGV ? " (SIGSEGV, a crash)" : signal == SIGPIPE ? " (SIGPIPE: it wrote to a closed connection)" : "")
+        }
+    }
+
+    /// Whether anything accepts on the port now, and who when /proc says.
+    static func stillListening(_ port: UInt16) -> String? {
+        guard let socket = try? Socket.connected(to: .ipv4(.loopback, port), timeout: .milliseconds(300)) else { return nil }
+        try? socket.close()
+        return ""
+    }
+
+    static func start(_ options: ServerLabOptions, say: (String) -> Void) -> Result<LabServer, CheckResult.Failure> {
+        let address = SocketAddress.ipv4(.loopback, options.port)
+        if stillListening(options.port) != nil {
+            return .failure(.init(.fail("start", "something already listens on 127.0.0.1:\(options.port), before your server started",
+                                        hint: "stop whatever holds the port (ss -ltnp 'sport = :\(options.port)' shows it), or choose another --port")))
+        }
+        let log: OutputLog
+        do {
+            log = try OutputLog(path: options.logPath)
+        } catch {
+            return .failure(.init(.fail("start", "\(error)", hint: "run labcheck in a folder you can write to: it keeps your server's output and the capture there")))
+        }
+        let (identity, who) = options.identity
         let server: ChildProcess
         do {
-            server = try ChildProcess(shell: command, log: log)
+            server = try ChildProcess(shell: options.command, output: log.writeDescriptor, identity: identity)
+            server.reapsOrphans = true
+            log.childStarted()
         } catch {
-            return .failure(.init(.fail("start", "could not run \(command.debugDescription): \(error)",
+            log.childStarted()
+            return .failure(.init(.fail("start", "could not run \(options.command.debugDescription): \(error)",
                                         hint: "the command runs as /bin/sh -c \"…\"; try it in a terminal first")))
         }
         guard server.waitUntilListening(address, timeout: .seconds(10)) else {
+            let ended = server.isRunningOrLeftBehind ? nil : server.exitStatus
             server.stop()
-            return .failure(.init(.fail("start", "nothing accepted connections on 127.0.0.1:\(port) within 10 s"
-                                            + (server.isRunning ? "" : "; the server exited (its output is in \(log))"),
-                                        hint: "the server must listen on port \(port) (127.0.0.1 or 0.0.0.0); run the command yourself and try: nc 127.0.0.1 \(port)")))
+            log.finish()
+            let lines = log.tail(5)
+            let evidence = lines.isEmpty ? "" : "; its last lines: " + lines.joined(separator: " / ")
+            if let ended {
+                return .failure(.init(.fail("start", "your server ended (\(describe(ended))) before accepting connections on 127.0.0.1:\(options.port); it ran \(who), its output is in \(log.path)\(evidence)",
+                                            hint: identity == nil ? "run the command yourself and read its error"
+                                                : "run the command yourself; if it cannot read its files as \(identity!.name), pass --as-root")))
+            }
+            return .failure(.init(.fail("start", "nothing accepted connections on 127.0.0.1:\(options.port) within 10 s; your server was still running (labcheck stopped it); its output is in \(log.path)\(evidence)",
+                                        hint: "the server must listen on port \(options.port) (127.0.0.1 or 0.0.0.0): is it listening on another port? try: nc 127.0.0.1 \(options.port)")))
         }
-        var options = LiveCapture.Options()
-        options.filter = "tcp port \(port)"
-        options.writeTo = capture
+        var captureOptions = LiveCapture.Options()
+        captureOptions.filter = "tcp port \(options.port)"
+        captureOptions.writeTo = options.capturePath
+        captureOptions.writeMode = .fresh
         // Batches, not immediate mode: many small segments fit the ring (see LiveCapture).
-        options.immediate = false
-        options.batchTimeout = 50
-        return .success(LabServer(server: server, recorder: try? CaptureRecorder(options), address: address))
+        captureOptions.immediate = false
+        captureOptions.batchTimeout = 50
+        let recorder: CaptureRecorder?
+        do {
+            recorder = try CaptureRecorder(captureOptions)
+        } catch {
+            recorder = nil
+            if case .unwritableFile = error {
+                say("labcheck: no capture: \(error)")
+            } else {
+                say("labcheck: no capture (needs root or CAP_NET_RAW); the checks that read it are skipped")
+            }
+        }
+        return .success(LabServer(server: server, log: log, recorder: recorder, address: address))
     }
 }

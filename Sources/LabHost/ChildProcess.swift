@@ -12,29 +12,75 @@ import SocketCore
 public final class ChildProcess {
     public let arguments: [String]
     public let pid: pid_t
-    /// Where its standard output and error go.
-    public let log: String
+    /// `SOCKETLAB_RUN=…` in the environment of a program run with an identity: everything it
+    /// starts inherits it, so `stop()` finds what escaped its process group.
+    public let marker: String?
+    /// With `ProcessTree.becomeSubreaper()`: this process's orphans are the program's too.
+    public var reapsOrphans = false
     private var reaped = false
     private var status: Int32 = 0
 
-    /// Runs `arguments` (the program is looked up on PATH, then in /usr/sbin and /sbin, where
-    /// `ip` and `nft` live). `log`: where standard output and error go (a program's own
-    /// prints would otherwise mix with the report). `session`: a session of its own (setsid),
-    /// so that Ctrl-C on the terminal does not reach it; otherwise a process group of its own.
-    public init(_ arguments: [String], log: String = "/dev/null", session: Bool = false,
-                standardInput: Int32? = nil) throws(HostError) {
-        self.arguments = arguments
-        self.log = log
-        pid = try Self.spawn(arguments, session: session) { actions in
-            posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-            posix_spawn_file_actions_adddup2(&actions, 1, 2)
-            if let standardInput { posix_spawn_file_actions_adddup2(&actions, standardInput, 0) }
+    /// Who a program runs as, and with what environment.
+    public struct Identity: Sendable, Equatable {
+        public var uid: uid_t
+        public var gid: gid_t
+        /// The user's name and home, for the clean environment.
+        public var name: String
+        public var home: String
+
+        public init(uid: uid_t, gid: gid_t, name: String, home: String) {
+            self.uid = uid
+            self.gid = gid
+            self.name = name
+            self.home = home
+        }
+
+        /// The user who ran `sudo` (SUDO_UID, SUDO_GID); nil when this process was not started
+        /// through sudo.
+        public static var invokingUser: Identity? {
+            guard let uid = getenv("SUDO_UID").flatMap({ uid_t(String(cString: $0)) }),
+                  let gid = getenv("SUDO_GID").flatMap({ gid_t(String(cString: $0)) }) else { return nil }
+            return lookUp(uid: uid, gid: gid)
+        }
+
+        /// nobody (65534): for code run on behalf of nobody in particular.
+        public static var nobody: Identity { lookUp(uid: 65_534, gid: 65_534) }
+
+        static func lookUp(uid: uid_t, gid: gid_t) -> Identity {
+            var entry = passwd()
+            var result: UnsafeMutablePointer<passwd>?
+            var buffer = [CChar](repeating: 0, count: 4096)
+            if getpwuid_r(uid, &entry, &buffer, buffer.count, &result) == 0, result != nil {
+                return Identity(uid: uid, gid: gid, name: String(cString: entry.pw_name), home: String(cString: entry.pw_dir))
+            }
+            return Identity(uid: uid, gid: gid, name: String(uid), home: "/")
+        }
+
+        /// A clean environment for this user: PATH, HOME, USER, LOGNAME, LANG; nothing of the
+        /// caller's (root's variables, LD_PRELOAD, a PYTHONPATH) reaches the program.
+        public var environment: [String] {
+            ["PATH=/usr/local/bin:/usr/bin:/bin", "HOME=\(home)", "USER=\(name)", "LOGNAME=\(name)", "LANG=C.UTF-8"]
         }
     }
 
+    /// Runs `arguments` (the program is looked up on PATH, then in /usr/sbin and /sbin, where
+    /// `ip` and `nft` live). Standard output and error go to `output` (a descriptor this call
+    /// does not close; nil: /dev/null), standard input comes from `standardInput` (nil:
+    /// /dev/null). `session`: a session of its own (setsid), so that Ctrl-C on the terminal does
+    /// not reach it; otherwise a process group of its own. `identity`: run as that user, with
+    /// that user's clean environment.
+    public init(_ arguments: [String], output: Int32? = nil, session: Bool = false, standardInput: Int32? = nil,
+                identity: Identity? = nil) throws(HostError) {
+        self.arguments = arguments
+        let marker = identity.map { _ in "SOCKETLAB_RUN=\(getpid())-\(UInt64.random(in: 1...UInt64.max))" }
+        self.marker = marker
+        pid = try Self.spawn(arguments, input: standardInput, output: output, errors: output, session: session,
+                             identity: identity, extraEnvironment: marker.map { [$0] } ?? [])
+    }
+
     /// A shell command (`/bin/sh -c COMMAND`), as a student types it.
-    public convenience init(shell command: String, log: String = "/dev/null") throws(HostError) {
-        try self.init(["/bin/sh", "-c", command], log: log)
+    public convenience init(shell command: String, output: Int32? = nil, identity: Identity? = nil) throws(HostError) {
+        try self.init(["/bin/sh", "-c", command], output: output, session: true, identity: identity)
     }
 
     /// Whether the process is still running (it has not exited or crashed).
@@ -46,11 +92,17 @@ public final class ChildProcess {
         return result == 0
     }
 
+    /// Whether it, or anything it started, still runs: a shell that ran `server &` has
+    /// exited, but its server has not.
+    public var isRunningOrLeftBehind: Bool {
+        isRunning || ((marker != nil || reapsOrphans) && !ProcessTree.leftBehind(by: pid, marker: marker).filter { !ProcessTree.isZombie($0) }.isEmpty)
+    }
+
     /// Waits until something accepts connections on `address`, at most `timeout`.
     public func waitUntilListening(_ address: SocketAddress, timeout: Duration) -> Bool {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
-            if !isRunning { return false }
+            if !isRunningOrLeftBehind { return false }
             if let socket = try? Socket.connected(to: address, timeout: .milliseconds(200)) {
                 try? socket.close()
                 return true
@@ -60,47 +112,37 @@ public final class ChildProcess {
         return false
     }
 
-    /// What the program has written so far (its log file; empty for /dev/null).
-    public var output: String {
-        guard log != "/dev/null", let file = fopen(log, "r") else { return "" }
-        defer { fclose(file) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65_536)
-        while bytes.count < 16 << 20 {
-            let got = chunk.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, file) }
-            if got <= 0 { break }
-            bytes += chunk[..<got]
+    /// Stops the whole process group: SIGTERM, then SIGKILL after `grace`; then everything the
+    /// program left behind outside its group (see `ProcessTree`). Returns how many processes
+    /// had escaped the group and were killed.
+    @discardableResult
+    public func stop(grace: Duration = .seconds(2)) -> Int {
+        if isRunning {
+            kill(-pid, SIGTERM)
+            let deadline = ContinuousClock.now + grace
+            while ContinuousClock.now < deadline && isRunning { usleep(20_000) }
+            if isRunning {
+                kill(-pid, SIGKILL)
+                var raw: Int32 = 0
+                if waitpid(pid, &raw, 0) == pid { reaped = true; status = raw }
+            }
         }
-        return String(decoding: bytes, as: UTF8.self)
+        guard marker != nil || reapsOrphans else { return 0 }
+        return ProcessTree.killAll(leftBy: pid, marker: marker, includeChildrenOf: reapsOrphans ? getpid() : nil)
     }
 
-    /// Waits until the program has written `marker` (tcpdump's "listening on"), at most
-    /// `timeout`; false if it exits or the time passes first.
-    public func waitForOutput(_ marker: String, timeout: Duration = .seconds(10)) -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if output.contains(marker) { return true }
-            if !isRunning { return output.contains(marker) }
-            usleep(20_000)
-        }
-        return false
+    /// How it ended, once it has: `exited(N)` or `signalled(N)`; nil while it runs.
+    public var exitStatus: Termination? {
+        guard !isRunning else { return nil }
+        return (status & 0x7f) == 0 ? .exited((status >> 8) & 0xff) : .signalled(status & 0x7f)
     }
 
-    /// Stops the whole process group: SIGTERM, then SIGKILL after `grace`.
-    public func stop(grace: Duration = .seconds(2)) {
-        guard isRunning else { return }
-        kill(-pid, SIGTERM)
-        let deadline = ContinuousClock.now + grace
-        while ContinuousClock.now < deadline {
-            if !isRunning { return }
-            usleep(20_000)
-        }
-        kill(-pid, SIGKILL)
-        var raw: Int32 = 0
-        if waitpid(pid, &raw, 0) == pid { reaped = true; status = raw }
+    public enum Termination: Equatable, Sendable {
+        case exited(Int32)
+        case signalled(Int32)
     }
 
-    deinit { stop() }
+    deinit { _ = stop() }
 
     /// Runs `arguments` to the end and returns its exit status and output (standard error
     /// merged in unless `separateErrors`, when it is dropped: tshark warns about root there).
@@ -112,15 +154,7 @@ public final class ChildProcess {
         guard socketlab_pipe_cloexec(&fds) == 0 else { throw .spawnFailed(program: arguments.first ?? "", errno: .current) }
         let pid: pid_t
         do {
-            pid = try spawn(arguments, session: false) { actions in
-                posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
-                if separateErrors {
-                    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-                } else {
-                    posix_spawn_file_actions_adddup2(&actions, fds[1], 2)
-                }
-                posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-            }
+            pid = try spawn(arguments, input: nil, output: fds[1], errors: separateErrors ? nil : fds[1], session: false, identity: nil)
         } catch {
             close(fds[0]); close(fds[1])
             throw error
@@ -153,41 +187,27 @@ public final class ChildProcess {
         return nil
     }
 
-    private static func spawn(_ arguments: [String], session: Bool,
-                              files: (inout posix_spawn_file_actions_t) -> Void) throws(HostError) -> pid_t {
+    private static func spawn(_ arguments: [String], input: Int32?, output: Int32?, errors: Int32?, session: Bool,
+                              identity: Identity?, extraEnvironment: [String] = []) throws(HostError) -> pid_t {
         guard let program = arguments.first, let path = locate(program) else {
             throw .spawnFailed(program: arguments.first ?? "(nothing)", errno: .ENOENT)
         }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        files(&actions)
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        // The parent may ignore or block signals (a server ignores SIGPIPE, a test runner
-        // blocks SIGTERM); the child starts with the defaults and nothing blocked, so that it
-        // can be stopped and behaves as it would from a shell.
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        for signal in [SIGPIPE, SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGCHLD, SIGUSR1, SIGUSR2] { sigaddset(&defaults, signal) }
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        var unblocked = sigset_t()
-        sigemptyset(&unblocked)
-        posix_spawnattr_setsigmask(&attributes, &unblocked)
-        var flags = Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK)
-        if session {
-            flags |= socketlab_posix_spawn_setsid()
-        } else {
-            flags |= Int16(POSIX_SPAWN_SETPGROUP)
-            posix_spawnattr_setpgroup(&attributes, 0)
-        }
-        posix_spawnattr_setflags(&attributes, flags)
-        var child: pid_t = 0
         let argv = arguments.map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }
-        let status = posix_spawn(&child, path, &actions, &attributes, argv, Glibc.environ)
-        guard status == 0 else { throw .spawnFailed(program: program, errno: Errno(rawValue: status)) }
-        return child
+        let environment = identity.map { ($0.environment + extraEnvironment).map { strdup($0) } + [nil] }
+        defer { environment?.forEach { free($0) } }
+        let pid = path.withCString { path in
+            argv.withUnsafeBufferPointer { argv in
+                if let environment {
+                    return environment.withUnsafeBufferPointer { envp in
+                        socketlab_spawn(path, argv.baseAddress, envp.baseAddress, Int32(bitPattern: identity!.uid), Int32(bitPattern: identity!.gid),
+                                        input ?? -1, output ?? -1, errors ?? -1, session ? 1 : 0)
+                    }
+                }
+                return socketlab_spawn(path, argv.baseAddress, nil, -1, -1, input ?? -1, output ?? -1, errors ?? -1, session ? 1 : 0)
+            }
+        }
+        guard pid > 0 else { throw .spawnFailed(program: program, errno: Errno(rawValue: -pid)) }
+        return pid
     }
 }

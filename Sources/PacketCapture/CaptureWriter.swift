@@ -19,10 +19,12 @@ public final class CaptureWriter {
         guard let dead = pcap_open_dead_with_tstamp_precision(linkType.rawValue, Int32(snapshotLength), UInt32(tstamp)) else {
             throw .libpcap(call: "pcap_open_dead", detail: "out of memory")
         }
-        guard let dumper = pcap_dump_open(dead, path) else {
-            let detail = lastError(dead)
+        let dumper: OpaquePointer
+        do throws(CaptureError) {
+            (dumper, _) = try LiveCapture.openDump(dead, path: path, mode: .replace)
+        } catch {
             pcap_close(dead)
-            throw .unwritableFile(path: path, detail: detail)
+            throw error
         }
         deadHandle = dead
         self.dumper = dumper

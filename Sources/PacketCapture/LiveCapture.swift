@@ -1,4 +1,5 @@
 import CPcap
+import TextOutput
 import Packets
 import Synchronization
 
@@ -51,8 +52,10 @@ public final class LiveCapture: @unchecked Sendable {
         /// loopback hold 512), so a storm does not overflow; 50 ms is below what a person
         /// watching notices.
         public var batchTimeout = 100
-        /// Also write every captured frame to this pcap file.
+        /// Also write every captured frame to this pcap file, opened as `writeMode` says
+        /// (never through a symbolic link); `writtenTo` says where it went.
         public var writeTo: String?
+        public var writeMode: FreshFile.Mode = .replace
         /// Ask for a link type other than the interface's default, e.g. `.linuxCooked2` on
         /// "any" (what tcpdump ≥ 4.99 does: SLL2 also records the interface index).
         public var linkType: LinkType?
@@ -60,6 +63,8 @@ public final class LiveCapture: @unchecked Sendable {
     }
 
     public let options: Options
+    /// The pcap file the frames go to (`Options.writeTo`, or the fresh name taken instead).
+    public private(set) var writtenTo: String?
     public let linkType: LinkType
     private let handle: OpaquePointer
     private var dumper: OpaquePointer?
@@ -115,10 +120,9 @@ public final class LiveCapture: @unchecked Sendable {
             }
             if !options.filter.isEmpty { try applyFilter(options.filter) }
             if let path = options.writeTo {
-                guard let dumper = pcap_dump_open(handle, path) else {
-                    throw .unwritableFile(path: path, detail: lastError(handle))
-                }
+                let (dumper, chosen) = try Self.openDump(handle, path: path, mode: options.writeMode)
                 self.dumper = dumper
+                writtenTo = chosen
             }
         } catch {
             // Every stored property is set by now, so deinit runs and closes the handle.
@@ -233,3 +237,25 @@ public final class LiveCapture: @unchecked Sendable {
 
 /// Set by the SIGINT/SIGTERM handler; an atomic store is async-signal-safe.
 private let signalStop = Atomic<Bool>(false)
+
+extension LiveCapture {
+    /// A pcap dump on a descriptor opened by `FreshFile`: libpcap's own `pcap_dump_open`
+    /// follows symbolic links and replaces whatever is there.
+    static func openDump(_ handle: OpaquePointer, path: String, mode: FreshFile.Mode) throws(CaptureError) -> (OpaquePointer, String) {
+        let opened: (descriptor: Int32, path: String)
+        do {
+            opened = try FreshFile.open(path, mode: mode)
+        } catch {
+            throw .unwritableFile(path: error.path, detail: error.reason)
+        }
+        guard let file = fdopen(opened.descriptor, "wb") else {
+            close(opened.descriptor)
+            throw .unwritableFile(path: opened.path, detail: String(cString: strerror(errno)))
+        }
+        guard let dumper = pcap_dump_fopen(handle, file) else {
+            fclose(file)
+            throw .unwritableFile(path: opened.path, detail: lastError(handle))
+        }
+        return (dumper, opened.path)
+    }
+}

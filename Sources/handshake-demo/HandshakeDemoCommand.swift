@@ -39,8 +39,8 @@ struct HandshakeDemoCommand: ParsableCommand {
     var ipv6 = false
     @Option(help: "The server's port (default: one the kernel picks).")
     var port: UInt16 = 0
-    @Option(help: "Save the capture here (pcap).")
-    var write = "handshake-demo.pcap"
+    @Option(help: "Save the capture here (pcap; default handshake-demo.pcap, or the next free name: an existing file is kept).")
+    var write: String?
     @Flag(help: "JSON Lines: steps, states and the inspector's packet records.")
     var json = false
     @OptionGroup var color: ColorOption
@@ -69,7 +69,8 @@ struct HandshakeDemoCommand: ParsableCommand {
         }
         options.port = port
         options.step = step
-        options.writeTo = write
+        options.writeTo = write ?? "handshake-demo.pcap"
+        options.writeMode = write == nil ? .fresh : .replace
         options.json = json
         options.color = color.enabled
         let demo = HandshakeDemo(options: options, say: { print($0); flushOutput() }, pause: {

@@ -34,8 +34,10 @@ struct LabCheckCommand: ParsableCommand {
     var solution = false
     @Option(help: "For a server lab: the command that starts your server, e.g. \"python3 echo.py 9000\".")
     var server: String?
-    @Option(help: "For a server lab: the port your server listens on.")
+    @Option(help: "For a server lab: the port your server listens on (1024 to 65535).")
     var port: UInt16?
+    @Flag(help: "For a server lab: run your server as root. Without it, under sudo it runs as you, and as nobody when labcheck is root without sudo.")
+    var asRoot = false
     @Flag(help: "One JSON document with every check instead of the lines (for scripts and autograders).")
     var json = false
     @Option(help: "Also write the results as JUnit XML to FILE (for CI-based classrooms).")
@@ -61,6 +63,7 @@ struct LabCheckCommand: ParsableCommand {
         request.solution = solution
         request.server = server
         request.port = port
+        request.asRoot = asRoot
         let outcome: LabOutcome
         do {
             // Progress goes to standard error when the output is JSON, so the document stays whole.
@@ -87,6 +90,13 @@ struct LabCheckCommand: ParsableCommand {
                 }
             }
             if !report.allPassed { throw ExitCode(.failure) }
+        }
+    }
+
+    func validate() throws {
+        if let port, port < 1024 {
+            throw ValidationError(port == 0 ? "--port 0 is not a port a server can be tested on: give the port your server listens on"
+                                            : "--port \(port): ports below 1024 need root, and your server does not run as root; use 1024 to 65535")
         }
     }
 

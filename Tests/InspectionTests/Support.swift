@@ -41,17 +41,30 @@ func freePort(_ family: AddressFamily = .ipv4) throws -> UInt16 {
 /// output kept in a file for failure messages; stopped with SIGTERM when the test is done
 /// (capture tools flush their file on it). `readyWhen`: wait (up to 10 s) for that text, the
 /// way tcpdump says "listening on".
-func background(_ arguments: [String], readyWhen marker: String? = nil) throws -> ChildProcess {
-    let log = try temporaryDirectory("background") + "/output.log"
-    let process = try ChildProcess(arguments, log: log)
+func background(_ arguments: [String], readyWhen marker: String? = nil) throws -> Background {
+    let log = try OutputLog(path: try temporaryDirectory("background") + "/output.log")
+    let process = try ChildProcess(arguments, output: log.writeDescriptor)
+    log.childStarted()
     if let marker {
-        try #require(process.waitForOutput(marker), "\(arguments.joined(separator: " ")) did not say \(marker.debugDescription): \(process.output)")
+        try #require(log.waitFor(marker), "\(arguments.joined(separator: " ")) did not say \(marker.debugDescription): \(log.text)")
     }
-    return process
+    return Background(process: process, log: log)
+}
+
+/// A program started by `background`, and what it wrote.
+struct Background {
+    let process: ChildProcess
+    let log: OutputLog
+    /// Stops it (SIGTERM, then SIGKILL) and waits for its last output.
+    func stop() {
+        process.stop()
+        log.finish()
+    }
+    var output: String { log.text }
 }
 
 /// python3 -m http.server on `host`, waited for until it accepts connections.
-func httpServer(host: String, port: UInt16, directory: String) throws -> ChildProcess {
+func httpServer(host: String, port: UInt16, directory: String) throws -> Background {
     let server = try background(["python3", "-m", "http.server", "--bind", host, "--directory", directory, String(port)])
     let address = try SocketAddress("\(host.contains(":") ? "[\(host)]" : host):\(port)")
     let up = eventually(timeout: .seconds(10)) { (try? Socket.connected(to: address)) != nil }

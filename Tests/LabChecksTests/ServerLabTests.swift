@@ -1,4 +1,6 @@
 import FrameBuilder
+import TextOutput
+import Foundation
 import LabServers
 import PacketCapture
 import Packets
@@ -117,9 +119,95 @@ struct Lab05CheckTests {
         var options = ServerLabOptions(command: "python3 \(repository.path)/Labs/05-echo-server/reference.py \(port)", port: port, lab: "05")
         options.capturePath = directory + "/lab05.pcap"
         options.logPath = directory + "/server.log"
+        options.runAs = .thisProcess  // the repository may not be readable by nobody
         let results = Lab05.run(options)
         #expect(results.count == 7)
         #expect(results.allSatisfy { $0.verdict != .fail }, "\(results.filter { $0.verdict == .fail })")
+    }
+}
+
+/// labcheck runs code it did not write, often as root: it must not give that code root, and it
+/// must not leave any of it running.
+@Suite("a student's server, started and stopped safely", .serialized, .enabled(if: geteuid() == 0, "needs root: it checks what root hands over"))
+struct StudentServerSafetyTests {
+    static func freePort() throws -> UInt16 {
+        let probe = try Socket.listening(on: .loopback(0))
+        defer { try? probe.close() }
+        return try probe.localAddress.port ?? 0
+    }
+
+    static func options(_ command: String, port: UInt16) throws -> ServerLabOptions {
+        let directory = try temporaryDirectory("safety")
+        var options = ServerLabOptions(command: command, port: port, lab: "05")
+        options.capturePath = directory + "/lab05.pcap"
+        options.logPath = directory + "/server.log"
+        return options
+    }
+
+    @Test("as root without sudo, the server runs as nobody with a clean environment, in a session of its own")
+    func runsAsNobody() throws {
+        let port = try Self.freePort()
+        let options = try Self.options("""
+            echo "uid=$(id -u) sid=$(ps -o sid= -p $$ | tr -d ' ') pid=$$"; env; exec python3 -c 'import socket,time
+            s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", \(port))); s.listen(); time.sleep(60)'
+            """, port: port)
+        setenv("SOCKETLAB_SECRET_OF_ROOT", "1", 1)
+        unsetenv("SUDO_UID")
+        _ = Lab05.run(options)
+        let log = try String(contentsOfFile: options.logPath, encoding: .utf8)
+        #expect(log.contains("uid=65534"), "\(log)")
+        #expect(!log.contains("SOCKETLAB_SECRET_OF_ROOT"), "root's environment does not reach the student's code")
+        #expect(log.contains("PATH=/usr/local/bin:/usr/bin:/bin"))
+        if let line = log.split(separator: "\n").first(where: { $0.hasPrefix("uid=") }) {
+            let fields = Dictionary(uniqueKeysWithValues: line.split(separator: " ").map { ($0.split(separator: "=")[0], $0.split(separator: "=")[1]) })
+            #expect(fields["sid"] == fields["pid"], "the shell leads its own session: \(line)")
+        }
+    }
+
+    @Test("a server that puts itself in the background is tested, then stopped with everything it started; the port is free")
+    func backgroundedServerIsStopped() throws {
+        let port = try Self.freePort()
+        var options = try Self.options("python3 \(repository.path)/Labs/05-echo-server/reference.py \(port) & sleep 0.2; setsid sleep 300 &", port: port)
+        options.runAs = .thisProcess
+        let results = Lab05.run(options)
+        #expect(results.first { $0.name == "small echo" }?.verdict == .pass, "\(results.map(\.name))")
+        #expect(!results.contains { $0.name == "port free afterwards" }, "\(results.filter { $0.verdict == .fail })")
+        #expect((try? Socket.connected(to: .ipv4(.loopback, port), timeout: .milliseconds(300))) == nil, "nothing listens any more")
+        let sleepers = try run(["pgrep", "-f", "sleep 300"]).output
+        #expect(sleepers.isEmpty, "the setsid'd sleep was found and stopped too: \(sleepers)")
+    }
+
+    @Test("a planted symbolic link is never written through, an existing log never replaced: the next free name is used and named")
+    func plantedSymlink() throws {
+        let port = try Self.freePort()
+        let directory = try temporaryDirectory("planted")
+        let target = directory + "/precious"
+        try "keep me".write(toFile: target, atomically: true, encoding: .utf8)
+        symlink(target, directory + "/labcheck-05-server.log")
+        var options = ServerLabOptions(command: "echo hello; exit 3", port: port, lab: "05")
+        options.logPath = directory + "/labcheck-05-server.log"
+        options.capturePath = directory + "/labcheck-05.pcap"
+        let results = Lab05.run(options)
+        #expect(try String(contentsOfFile: target, encoding: .utf8) == "keep me", "the link's target is untouched")
+        #expect(results.first?.detail.contains("labcheck-05-server-2.log") == true, "the name is taken: the log went to the next one, and the report says so: \(results.first?.detail ?? "")")
+        // A regular file of that name is kept, and the next name taken.
+        unlink(directory + "/labcheck-05-server.log")
+        try "old log".write(toFile: directory + "/labcheck-05-server.log", atomically: true, encoding: .utf8)
+        let second = Lab05.run(options)
+        #expect(try String(contentsOfFile: directory + "/labcheck-05-server.log", encoding: .utf8) == "old log")
+        #expect(second.first?.detail.contains("labcheck-05-server-3.log") == true, "\(second.first?.detail ?? "")")
+        #expect(second.first?.detail.contains("exit status 3") == true, "a server that ends is reported with its status")
+    }
+
+    @Test("a server that prints forever fills its log only up to the limit")
+    func boundedLog() throws {
+        let port = try Self.freePort()
+        var options = try Self.options("yes", port: port)
+        options.runAs = .thisProcess
+        let results = Lab05.run(options)
+        #expect(results.first?.verdict == .fail)
+        let size = (try FileManager.default.attributesOfItem(atPath: options.logPath)[.size] as? Int) ?? 0
+        #expect(size > 0 && size < 5 << 20, "\(size) bytes")
     }
 }
 
@@ -181,3 +269,29 @@ final class ChatEverybody: Sendable {
     }
 }
 
+
+@Suite("files a tool writes for the student")
+struct FreshFileTests {
+    @Test("a file given by name replaces a regular file but never writes through a symbolic link")
+    func replaceRefusesLinks() throws {
+        let directory = try temporaryDirectory("fresh")
+        try "old".write(toFile: directory + "/out.pcap", atomically: true, encoding: .utf8)
+        let (descriptor, path) = try FreshFile.open(directory + "/out.pcap", mode: .replace)
+        close(descriptor)
+        #expect(path == directory + "/out.pcap")
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "")
+        symlink(directory + "/out.pcap", directory + "/link.pcap")
+        #expect(throws: FreshFile.Failure.self) { try FreshFile.open(directory + "/link.pcap", mode: .replace) }
+        do { _ = try FreshFile.open(directory + "/link.pcap", mode: .replace) } catch { #expect(error.description.contains("symbolic link")) }
+    }
+
+    @Test("a folder nobody may write says so, not 'needs root'")
+    func unwritableFolder() throws {
+        do {
+            _ = try FreshFile.open("/proc/labcheck-05.pcap")
+            Issue.record("/proc is not writable")
+        } catch {
+            #expect(!error.description.contains("root"))
+        }
+    }
+}

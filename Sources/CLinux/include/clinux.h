@@ -41,4 +41,19 @@ struct socketlab_ancillary {
     long long nanoseconds;
 };
 struct socketlab_ancillary socketlab_read_ancillary(void *control, unsigned long length);
+
+/// Starts `path` with `argv` and `envp` (NULL: this process's environment) as a new process:
+/// standard input, output and error from `in_fd`, `out_fd`, `err_fd` (-1: /dev/null); as user
+/// `uid` and group `gid` with no supplementary groups when `uid` is not -1 (a student's program,
+/// run by a tool that is root only for its capture); in a session of its own when `session`,
+/// else in a process group of its own; every other descriptor closed; signals at their defaults,
+/// none blocked. Returns the pid, or -errno when the program could not be started (the errno of
+/// the exec, setuid or fork that failed).
+int socketlab_spawn(const char *path, char *const argv[], char *const envp[], int uid, int gid,
+                    int in_fd, int out_fd, int err_fd, int session);
+
+/// prctl(PR_SET_CHILD_SUBREAPER, 1): descendants that leave their parent (`cmd &`, setsid, a
+/// double fork) become this process's children instead of init's, so they can still be found
+/// and stopped.
+int socketlab_become_subreaper(void);
 #endif

@@ -6,7 +6,7 @@ import SocketCore
 extension Lab01 {
     /// `labcheck 01` without `--capture`: makes the capture the handout asks for — one
     /// connection with a little data each way, and one to a closed port — and saves it.
-    public static func makeCapture(to path: String) throws {
+    public static func makeCapture(to path: String) throws -> String {
         var options = LiveCapture.Options()
         let listener = try Socket.listening(on: .loopback(0))
         let port = try listener.localAddress.port ?? 0
@@ -15,6 +15,7 @@ extension Lab01 {
         try closed.close()
         options.filter = "tcp port \(port) or tcp port \(closedPort)"
         options.writeTo = path
+        options.writeMode = .fresh
         let recorder = try CaptureRecorder(options)
         let server = Peer { () throws -> Void in
             let (connection, _) = try listener.accept()
@@ -30,5 +31,6 @@ extension Lab01 {
         _ = try? Socket.connected(to: .loopback(closedPort), timeout: .seconds(3))
         recorder.settle()
         recorder.stop()
+        return recorder.capture.writtenTo ?? path
     }
 }

@@ -148,12 +148,13 @@ public enum Lab02 {
     }
 
     /// `labcheck 02` without `--capture`: the three connections the handout asks for.
-    public static func makeCapture(to path: String) throws {
+    public static func makeCapture(to path: String) throws -> String {
         let listener = try Socket.listening(on: .loopback(0))
         let port = try listener.localAddress.port ?? 0
         var options = LiveCapture.Options()
         options.filter = "tcp port \(port)"
         options.writeTo = path
+        options.writeMode = .fresh
         let recorder = try CaptureRecorder(options)
         let server = Peer { () throws -> Void in
             // 1: a request and a reply, then the client's FIN, then ours.
@@ -193,6 +194,7 @@ public enum Lab02 {
         try server.value()
         recorder.settle()
         recorder.stop()
+        return recorder.capture.writtenTo ?? path
     }
 }
 

@@ -117,7 +117,7 @@ public enum Lab03 {
 
     /// `labcheck 03` without `--capture`: the same three messages (10, 200, 1,400 bytes) sent
     /// as UDP datagrams and over a TCP connection, each answered with the same bytes.
-    public static func makeCapture(to path: String) throws {
+    public static func makeCapture(to path: String) throws -> String {
         let messages = [10, 200, 1400].map { [UInt8](repeating: 0x6D, count: $0) }
         let udpServer = try Socket.udp()
         try udpServer.bind(to: .loopback(0))
@@ -125,6 +125,7 @@ public enum Lab03 {
         var options = LiveCapture.Options()
         options.filter = "udp port \(try udpServer.localAddress.port ?? 0) or tcp port \(try listener.localAddress.port ?? 0)"
         options.writeTo = path
+        options.writeMode = .fresh
         let recorder = try CaptureRecorder(options)
         let udpTarget = try udpServer.localAddress
         let udpEcho = Peer { () throws -> Void in
@@ -157,6 +158,7 @@ public enum Lab03 {
         try tcpEcho.value()
         recorder.settle()
         recorder.stop()
+        return recorder.capture.writtenTo ?? path
     }
 }
 

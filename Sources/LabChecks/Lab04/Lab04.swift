@@ -126,10 +126,11 @@ public enum Lab04 {
 
     /// `labcheck 04` without `--capture`: two pings of 127.0.0.1 and a UDP datagram to a
     /// closed port (answered by ICMP port unreachable).
-    public static func makeCapture(to path: String) throws {
+    public static func makeCapture(to path: String) throws -> String {
         var options = LiveCapture.Options()
         options.filter = "icmp"
         options.writeTo = path
+        options.writeMode = .fresh
         let recorder = try CaptureRecorder(options)
         var pingOptions = Pinger.Options()
         pingOptions.count = 2
@@ -144,6 +145,7 @@ public enum Lab04 {
         _ = try udp.send(Array("anyone there?".utf8), to: port)
         recorder.settle()
         recorder.stop()
+        return recorder.capture.writtenTo ?? path
     }
 }
 

@@ -42,6 +42,9 @@ public final class HandshakeDemo {
         public var step = false
         /// Where the capture goes (nil: not written).
         public var writeTo: String? = "handshake-demo.pcap"
+        /// `.fresh` for the default name (a new name when it is taken), `.replace` for a path
+        /// the user gave; never through a symbolic link either way.
+        public var writeMode: FreshFile.Mode = .fresh
         public var json = false
         public var color = false
         public init() {}
@@ -83,7 +86,7 @@ public final class HandshakeDemo {
         try listener.set(.reuseAddress, true)
         try listener.bind(to: address)
         let port = try listener.localAddress.port ?? 0
-        startCapture(port: port, interface: "any")
+        try startCapture(port: port, interface: "any")
         defer { stopCapture() }
         step("server", "listen(backlog: 128)", "state LISTEN: the kernel now answers SYNs on port \(port) by itself")
         try listener.listen(backlog: 128)
@@ -117,7 +120,7 @@ public final class HandshakeDemo {
     /// This machine is the client of a server started with --server on another machine.
     func runClient(_ address: SocketAddress) throws {
         let port = address.port ?? 0
-        startCapture(port: port, interface: "any")
+        try startCapture(port: port, interface: "any")
         defer { stopCapture() }
         step("client", "socket(\(familyName(address)), SOCK_STREAM, 0) and connect(\(address))",
              "SYN out, SYN-ACK back, ACK out: the handshake, across the network this time")
@@ -150,7 +153,7 @@ public final class HandshakeDemo {
         let serverAddress: SocketAddress = options.family == .ipv4 ? .ipv4(.loopback, options.port) : .ipv6(.loopback, options.port)
         try listener.bind(to: serverAddress)
         let port = try listener.localAddress.port ?? options.port
-        startCapture(port: port, interface: "lo")
+        try startCapture(port: port, interface: "lo")
         defer { stopCapture() }
 
         if options.variant == .refused {
@@ -295,12 +298,13 @@ public final class HandshakeDemo {
 
     // MARK: - Capture
 
-    func startCapture(port: UInt16, interface: String) {
+    func startCapture(port: UInt16, interface: String) throws(CaptureError) {
         var captureOptions = LiveCapture.Options()
         captureOptions.interface = interface
         if interface == "any" { captureOptions.linkType = .linuxCooked2 }
         captureOptions.filter = "tcp port \(port)"
         captureOptions.writeTo = options.writeTo
+        captureOptions.writeMode = options.writeMode
         do {
             let recorder = try CaptureRecorder(captureOptions)
             self.recorder = recorder
@@ -309,6 +313,9 @@ public final class HandshakeDemo {
             view.color = options.color
             session = Session(linkType: recorder.linkType, options: view)
         } catch {
+            // A file that cannot be written is bad input, and the demo stops before it starts;
+            // a missing privilege only costs the packet view.
+            if case .unwritableFile = error { throw error }
             captureProblem = error
         }
     }
@@ -339,7 +346,7 @@ public final class HandshakeDemo {
     func stopCapture() {
         guard let recorder else { return }
         recorder.stop()
-        if let path = options.writeTo, !options.json {
+        if let path = recorder.capture.writtenTo, !options.json {
             say("")
             say("The capture is in \(path): open it in Wireshark (wireshark \(path)), or read it again with: inspector read --ladder \(path)")
         }

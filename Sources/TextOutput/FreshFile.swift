@@ -1,0 +1,61 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Files a tool writes in the student's folder (a capture, a server's log), opened the way a
+/// setuid program must open them, since students run these tools with sudo: a symbolic link
+/// is never followed (a planted `labcheck-05.pcap -> /etc/shadow` must not be overwritten by
+/// root), and with `.fresh` an existing file is never replaced: the next free name is taken
+/// (`labcheck-05-2.pcap`) and the caller says where the file went.
+public enum FreshFile {
+    public enum Mode: Sendable {
+        /// A new file: `name-2.ext`, `name-3.ext`… when the name is taken.
+        case fresh
+        /// The name asked for, replacing a regular file there (as `tcpdump -w` does), but
+        /// never through a symbolic link.
+        case replace
+    }
+
+    public struct Failure: Error, CustomStringConvertible, Sendable {
+        public var path: String
+        public var errno: Int32
+        public var description: String { "cannot write \(path): \(reason)" }
+
+        /// Why, and what to do.
+        public var reason: String {
+            switch errno {
+            case ELOOP: "it is a symbolic link, and a file is never written through one (remove it, or choose another name)"
+            case EACCES, EPERM: "this folder is not writable by you (\(String(cString: strerror(errno)))); run from a folder you own"
+            case ENOENT: "its folder does not exist"
+            case EISDIR: "it is a folder"
+            default: String(cString: strerror(errno))
+            }
+        }
+    }
+
+    /// Opens `path` for writing (close-on-exec); returns the descriptor and the path used.
+    public static func open(_ path: String, mode: Mode = .fresh, permissions: mode_t = 0o644) throws(Failure) -> (descriptor: Int32, path: String) {
+        let flags = O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | (mode == .fresh ? O_EXCL : O_TRUNC)
+        for attempt in 1...1000 {
+            let candidate = attempt == 1 ? path : numbered(path, attempt)
+            let descriptor = Glibc.open(candidate, flags, permissions)
+            // (A path the user named may be a device: `--write /dev/null` is how a handout
+            // says "no file", as with tcpdump -w.)
+            if descriptor >= 0 { return (descriptor, candidate) }
+            let error = errno
+            if mode == .fresh && error == EEXIST { continue }
+            throw Failure(path: candidate, errno: error)
+        }
+        throw Failure(path: path, errno: EEXIST)
+    }
+
+    /// `capture.pcap` → `capture-2.pcap`; `log` → `log-2`.
+    static func numbered(_ path: String, _ n: Int) -> String {
+        let slash = path.lastIndex(of: "/").map { path.index(after: $0) } ?? path.startIndex
+        let name = path[slash...]
+        if let dot = name.lastIndex(of: "."), dot != name.startIndex {
+            return String(path[..<dot]) + "-\(n)" + String(path[dot...])
+        }
+        return path + "-\(n)"
+    }
+}
