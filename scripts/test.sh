@@ -39,6 +39,11 @@ for script in tcp-echo capture inspector raw-ping handshake-demo udp-vs-tcp labc
   e2e_failed=$((e2e_failed + $(tail -1 "$log" | grep -oE "[0-9]+ failed" | grep -oE "[0-9]+" || echo 1)))
 done
 
+echo "-- options"
+bash Tests/e2e/options.sh "$bin" | tee "$log" || true
+e2e_passed=$((e2e_passed + $(tail -1 "$log" | grep -oE "^[0-9]+" || echo 0)))
+e2e_failed=$((e2e_failed + $(tail -1 "$log" | grep -oE "[0-9]+ failed" | grep -oE "[0-9]+" || echo 1)))
+
 echo "-- topology"
 bash Tests/e2e/topology.sh "$bin/topology" | tee "$log" || true
 e2e_passed=$((e2e_passed + $(tail -1 "$log" | grep -oE "^[0-9]+" || echo 0)))

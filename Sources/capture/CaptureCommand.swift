@@ -67,9 +67,10 @@ extension CaptureCommand {
         var quiet = false
 
         func validate() throws {
-            if let count, count <= 0 { throw ValidationError("--count must be at least 1") }
-            if let duration, !(duration > 0) { throw ValidationError("--duration must be a positive number of seconds") }
-            if !(68...262_144).contains(snaplen) { throw ValidationError("--snaplen must be between 68 and 262144") }
+            if let count { try OptionRange.check(count, 1...1_000_000_000_000, "--count", unit: "frames") }
+            if let duration { try OptionRange.check(duration, 0.001...604_800, "--duration", unit: "seconds") }
+            try OptionRange.check(snaplen, 68...262_144, "--snaplen", unit: "bytes")
+            try OptionRange.check(bufferSize, 0...1_048_576, "--buffer-size", unit: "KiB")
         }
 
         func run() throws {
@@ -108,6 +109,10 @@ extension CaptureCommand {
         var count: Int?
         @Flag(name: .shortAndLong, help: "Decode every frame but print only a count per protocol (for benchmarks).")
         var quiet = false
+
+        func validate() throws {
+            if let count { try OptionRange.check(count, 1...1_000_000_000_000, "--count", unit: "frames") }
+        }
 
         func run() throws {
             let capture = try CaptureFile(path: file)

@@ -49,8 +49,8 @@ struct ViewOptions: ParsableArguments {
     @OptionGroup var color: ColorOption
 
     func validate() throws {
-        if let count, count <= 0 { throw ValidationError("--count must be at least 1") }
-        if let stream, stream < 0 { throw ValidationError("--stream is 0 or more") }
+        if let count { try OptionRange.check(count, 1...1_000_000_000_000, "--count", unit: "frames") }
+        if let stream { try OptionRange.check(stream, 0...Int(Int32.max), "--stream") }
         if explain && quiet { throw ValidationError("--explain and --quiet ask for opposite things; choose one") }
         if json && ladder { throw ValidationError("--ladder is a text view; it does not combine with --json") }
         if summary && ladder { throw ValidationError("--summary prints only the table; it does not combine with --ladder") }

@@ -44,11 +44,12 @@ struct RawPingCommand: ParsableCommand {
     var host: String
 
     func validate() throws {
-        if let count, count < 1 { throw ValidationError("-c must be at least 1") }
-        if interval < 0.002 { throw ValidationError("-i below 0.002 s would flood; ping refuses it too") }
-        if timeout <= 0 { throw ValidationError("-W must be more than 0") }
-        if size < 0 || size > 65_507 { throw ValidationError("-s must be between 0 and 65507") }
-        if let ttl, !(1...255).contains(ttl) { throw ValidationError("-t must be between 1 and 255") }
+        if let count { try OptionRange.check(count, 1...1_000_000_000, "-c", unit: "requests") }
+        // Below 2 ms ping refuses too: it would flood.
+        try OptionRange.check(interval, 0.002...86_400, "-i", unit: "seconds")
+        try OptionRange.check(timeout, 0.001...86_400, "-W", unit: "seconds")
+        try OptionRange.check(size, 0...65_507, "-s", unit: "bytes")
+        if let ttl { try OptionRange.check(ttl, 1...255, "-t") }
         if ipv4 && ipv6 { throw ValidationError("-4 and -6 exclude each other") }
     }
 

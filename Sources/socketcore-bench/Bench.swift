@@ -27,7 +27,7 @@ struct SocketCoreBench: ParsableCommand {
     var count: Int
 
     func validate() throws {
-        guard count > 0 else { throw ValidationError("N must be positive") }
+        try OptionRange.check(count, 1...1_000_000_000_000, "N")
     }
 
     func run() throws {

@@ -45,6 +45,10 @@ extension Echo {
         @Flag(name: .shortAndLong, help: "Print nothing per connection.")
         var quiet = false
 
+        func validate() throws {
+            try OptionRange.check(backlog, 1...65_535, "--backlog")
+        }
+
         func run() throws {
             let address = try SocketAddress.resolve(host: host, port: port)[0]
             let server = try EchoServer(listeningOn: address, backlog: backlog)

@@ -35,10 +35,10 @@ struct UDPvsTCPCommand: ParsableCommand {
     var json = false
 
     func validate() throws {
-        if messages < 1 || messages > 1_000_000 { throw ValidationError("--messages must be 1 to 1000000") }
-        if roundTrips < 1 { throw ValidationError("--round-trips must be at least 1") }
-        if megabytes < 1 || megabytes > 10_000 { throw ValidationError("--megabytes must be 1 to 10000") }
-        if let loss, !(0...100).contains(loss) { throw ValidationError("--loss is a percentage from 0 to 100") }
+        try OptionRange.check(messages, 1...1_000_000, "--messages")
+        try OptionRange.check(roundTrips, 1...1_000_000, "--round-trips")
+        try OptionRange.check(megabytes, 1...10_000, "--megabytes")
+        if let loss { try OptionRange.check(loss, 0...100, "--loss", unit: "percent") }
         if loss != nil && !twoHosts { throw ValidationError("--loss needs --two-hosts: loopback cannot lose packets") }
     }
 

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Every numeric option of every tool: NaN, infinity and one past each bound are bad usage
+# (exit 2, a message that gives the range), never a trap; the bounds themselves are accepted.
+#   Tests/e2e/options.sh PATH/TO/BIN-FOLDER
+set -uo pipefail
+bin=$1
+source "$(dirname "$0")/lib.sh"
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+
+refused() {  # refused TOOL ARGS… : exit 2, a range in the message, no backtrace
+  "$@" > "$dir/out" 2> "$dir/err" < /dev/null
+  local code=$?
+  [[ $code == 2 ]] && grep -qE "must be|not a|Missing value|Unknown|invalid" "$dir/err" && ! grep -qiE "fatal error|backtrace|Crashed" "$dir/err"
+}
+for value in nan inf -inf 1e308 0.001; do
+  check "raw-ping -i $value is refused" refused "$bin/raw-ping" -c 1 -i "$value" 127.0.0.1
+done
+for value in nan inf 0 -1 1e308; do
+  check "raw-ping -W $value is refused" refused "$bin/raw-ping" -c 1 -W "$value" 127.0.0.1
+done
+check "raw-ping -c 0 is refused" refused "$bin/raw-ping" -c 0 127.0.0.1
+check "raw-ping -c 1000000001 is refused" refused "$bin/raw-ping" -c 1000000001 127.0.0.1
+check "raw-ping -s 65508 is refused" refused "$bin/raw-ping" -c 1 -s 65508 127.0.0.1
+check "raw-ping -t 256 is refused" refused "$bin/raw-ping" -c 1 -t 256 127.0.0.1
+check "raw-ping -t 0 is refused" refused "$bin/raw-ping" -c 1 -t 0 127.0.0.1
+check "raw-ping at its bounds runs: -c 1 -i 0.002 -W 0.001 -s 65507 -t 255" bash -c "'$bin/raw-ping' -q -c 1 -i 0.002 -W 0.001 -s 0 -t 255 127.0.0.1 > /dev/null 2>&1; [[ \$? != 2 ]]"
+for value in nan inf 0 604801; do
+  check "capture live --duration $value is refused" refused "$bin/capture" live --duration "$value"
+done
+check "capture live -B 1048577 is refused" refused "$bin/capture" live -B 1048577
+check "capture live -s 67 is refused" refused "$bin/capture" live -s 67
+check "capture live -s 262145 is refused" refused "$bin/capture" live -s 262145
+check "capture read -c 0 is refused" refused "$bin/capture" read -c 0 /dev/null
+check "inspector read -c 0 and --stream -1 are refused" bash -c "'$bin/inspector' read -c 0 x > /dev/null 2>&1; [[ \$? == 2 ]] && '$bin/inspector' read --stream -1 x > /dev/null 2>&1; [[ \$? == 2 ]]"
+for option in "--round-trips 1000001" "--messages 0" "--megabytes 10001" "--two-hosts --loss nan" "--two-hosts --loss 101"; do
+  # shellcheck disable=SC2086
+  check "udp-vs-tcp $option is refused" refused "$bin/udp-vs-tcp" $option
+done
+check "tcp-echo client --timeout nan and server --backlog 0 are refused" bash -c "'$bin/tcp-echo' client 127.0.0.1:9 --timeout nan > /dev/null 2>&1; [[ \$? == 2 ]] && '$bin/tcp-echo' server --backlog 0 > /dev/null 2>&1; [[ \$? == 2 ]]"
+check "labcheck --port 0 and --port 80 are refused" bash -c "'$bin/labcheck' 05 --server true --port 0 > /dev/null 2>&1; [[ \$? == 2 ]] && '$bin/labcheck' 05 --server true --port 80 > /dev/null 2>&1; [[ \$? == 2 ]]"
+check "topology up --loss nan is refused" refused "$bin/topology" up two-hosts --loss nan
+finish
