@@ -12,8 +12,8 @@ public struct ClientID: Hashable, Sendable, CustomStringConvertible {
 public enum ClientEnd: Sendable, Equatable {
     /// The service closed it (after its queue was sent: the client gets a FIN).
     case closedByService
-    /// The client's queue passed `queueLimit`: it stopped reading, and it is dropped rather
-    /// than let it grow the server's memory without bound.
+    /// The client's queue passed `queueLimit`, or it took none of its queue for `stallLimit`:
+    /// it stopped reading, and it is dropped rather than let it grow the server's memory.
     case tooSlow(queued: Int)
     /// recv() or send() failed: a reset (ECONNRESET), a broken pipe (EPIPE)…
     case failed(SocketError)
@@ -38,15 +38,12 @@ public protocol ServerService {
 public struct ServerIO {
     enum Action { case send(ClientID, [UInt8]), close(ClientID) }
     var actions: [Action] = []
-    let queued: [ClientID: Int]
 
     /// Queues `bytes` for `client`; they go out as its socket takes them.
     public mutating func send(_ bytes: [UInt8], to client: ClientID) { actions.append(.send(client, bytes)) }
     public mutating func send(_ bytes: ArraySlice<UInt8>, to client: ClientID) { actions.append(.send(client, Array(bytes))) }
     /// Closes `client` once everything queued for it is sent (it then gets a FIN).
     public mutating func close(_ client: ClientID) { actions.append(.close(client)) }
-    /// The clients connected now.
-    public var clients: Dictionary<ClientID, Int>.Keys { queued.keys }
 }
 
 /// One thread, poll(), many clients: the loop every reference server shares. Each client has
@@ -55,7 +52,9 @@ public struct ServerIO {
 /// growing our memory), and drops a client whose queue passes `queueLimit` (one that has
 /// stopped reading while others talk to it). A partial write keeps the rest in the queue and
 /// waits for POLLOUT; EOF from a client is passed on and the service decides; a reset costs
-/// only that client.
+/// only that client. Out of descriptors (EMFILE), it stops accepting for a moment instead of
+/// spinning on a listener that stays readable, and says so once per episode. Every byte costs
+/// O(1): nothing is copied per send but what is sent, and no callback looks at every client.
 public final class ServerLoop: Sendable {
     /// The address the server listens on (with the real port when port 0 was asked for).
     public let address: SocketAddress
@@ -65,9 +64,11 @@ public final class ServerLoop: Sendable {
     private let wake: (reader: Socket, writer: Socket)
     public let highWater: Int
     public let queueLimit: Int
+    /// A client with bytes queued that takes none of them for this long is dropped.
+    public let stallLimit: Duration
 
     public init(listeningOn address: SocketAddress, backlog: Int32 = 512, highWater: Int = 0,
-                queueLimit: Int = 64 << 20) throws(SocketError) {
+                queueLimit: Int = 64 << 20, stallLimit: Duration = .seconds(60)) throws(SocketError) {
         listener = try Socket.listening(on: address, backlog: backlog)
         try listener.setNonBlocking(true)
         self.address = try listener.localAddress
@@ -75,6 +76,7 @@ public final class ServerLoop: Sendable {
         wake = (pair.0, pair.1)
         self.highWater = highWater
         self.queueLimit = queueLimit
+        self.stallLimit = stallLimit
     }
 
     /// Ends `run()`; safe to call from any thread, more than once.
@@ -89,6 +91,8 @@ public final class ServerLoop: Sendable {
         var sentOffset = 0
         var inputEnded = false
         var closing = false
+        /// When it last took bytes of its queue (or the queue last filled from empty).
+        var lastProgress = ContinuousClock.now
         var pending: Int { outbox.count - sentOffset }
     }
 
@@ -103,11 +107,11 @@ public final class ServerLoop: Sendable {
         var chunk = [UInt8](repeating: 0, count: 64 << 10)
         defer { for client in clients.values { try? client.socket.close() } }
 
-        func io() -> ServerIO {
-            var queued: [ClientID: Int] = [:]
-            for client in clients.values { queued[client.id] = client.pending }
-            return ServerIO(queued: queued)
-        }
+        func io() -> ServerIO { ServerIO() }
+        let clock = ContinuousClock()
+        /// Out of descriptors: the listener is out of the poll set until then.
+        var acceptsPausedUntil: ContinuousClock.Instant?
+        var lastStallCheck = clock.now
         func interest(_ client: Client) -> PollEvents {
             var events: PollEvents = []
             if client.pending > 0 { events.insert(.writable) }
@@ -133,6 +137,7 @@ public final class ServerLoop: Sendable {
                     }
                     guard case .ready(let sent) = outcome else { break }  // the send buffer is full: wait for POLLOUT
                     client.sentOffset += sent
+                    client.lastProgress = clock.now
                 } catch {
                     clients[descriptor] = client
                     log("\(client.id): \(error)")
@@ -140,7 +145,14 @@ public final class ServerLoop: Sendable {
                     return false
                 }
             }
-            if client.pending == 0 { client.outbox.removeAll(keepingCapacity: true); client.sentOffset = 0 }
+            if client.pending == 0 {
+                client.outbox.removeAll(keepingCapacity: true)
+                client.sentOffset = 0
+            } else if client.sentOffset > 1 << 20 && client.sentOffset > client.outbox.count / 2 {
+                // A queue that drains but never empties: drop what is sent, once per half.
+                client.outbox.removeFirst(client.sentOffset)
+                client.sentOffset = 0
+            }
             clients[descriptor] = client
             return true
         }
@@ -151,6 +163,7 @@ public final class ServerLoop: Sendable {
                 switch action {
                 case .send(let id, let bytes):
                     guard let descriptor = byID[id], clients[descriptor]?.closing == false else { continue }
+                    if clients[descriptor]!.pending == 0 { clients[descriptor]!.lastProgress = clock.now }
                     clients[descriptor]!.outbox += bytes
                     touched.append(descriptor)
                 case .close(let id):
@@ -179,8 +192,24 @@ public final class ServerLoop: Sendable {
             poller.watch(client.socket, for: interest(client))
         }
 
+        var pausedEpisodeLogged = false
         while true {
-            for event in try poller.wait() {
+            // Wake at least once a second while a queue waits (for the stall limit) or accepts
+            // are paused; otherwise sleep until something happens.
+            let now = clock.now
+            if let until = acceptsPausedUntil, now >= until {
+                acceptsPausedUntil = nil
+                poller.watch(listener, for: .readable)
+            }
+            if now - lastStallCheck >= .seconds(1) {
+                lastStallCheck = now
+                for (descriptor, client) in clients where client.pending > 0 && now - client.lastProgress > stallLimit {
+                    log("\(client.id): dropped, it took none of its \(client.pending) queued bytes for \(stallLimit)")
+                    remove(descriptor, .tooSlow(queued: client.pending))
+                }
+            }
+            let waiting = acceptsPausedUntil != nil || clients.values.contains { $0.pending > 0 }
+            for event in try poller.wait(timeout: waiting ? .milliseconds(acceptsPausedUntil != nil ? 50 : 1000) : nil) {
                 if event.descriptor == wake.reader.descriptor { return }
                 if event.descriptor == listener.descriptor {
                     while true {
@@ -190,10 +219,19 @@ public final class ServerLoop: Sendable {
                             try connection.socket.setNonBlocking(true)
                             accepted = connection
                         } catch {
-                            // ECONNABORTED, EMFILE: log it and keep serving.
-                            log("accept: \(error)")
+                            if error.errno == .EMFILE || error.errno == .ENFILE || error.errno == .ENOBUFS || error.errno == .ENOMEM {
+                                // The listener stays readable while the queue is full: polling it
+                                // again at once would spin. Out of the poll set for 100 ms.
+                                if !pausedEpisodeLogged { log("accept: \(error) — pausing accepts until descriptors free up") }
+                                pausedEpisodeLogged = true
+                                poller.remove(listener)
+                                acceptsPausedUntil = clock.now + .milliseconds(100)
+                            } else {
+                                log("accept: \(error)")  // ECONNABORTED: that one client gave up
+                            }
                             break
                         }
+                        pausedEpisodeLogged = false
                         let (socket, peer) = accepted
                         let id = ClientID(rawValue: nextID)
                         nextID += 1
