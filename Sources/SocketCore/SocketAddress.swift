@@ -125,7 +125,7 @@ extension SocketAddress {
         }
         let (host, port) = try Self.splitHostPort(text)
         guard let address = try Self.numericHost(host, port: port, input: text) else {
-            throw .badAddress(input: text, reason: "\"\(host)\" is not a numeric IP address (use SocketAddress.resolve for host names)")
+            throw .badAddress(input: text, reason: "\"\(host)\" is not a numeric IP address such as 127.0.0.1 or [::1]")
         }
         self = address
     }

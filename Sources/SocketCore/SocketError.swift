@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import ExitStatus
 
 /// Everything SocketCore can throw.
@@ -29,6 +32,10 @@ public enum SocketError: Error, Equatable, Sendable, CustomStringConvertible {
     public var exitStatus: ExitStatus {
         switch self {
         case .badAddress, .resolution: .badInput
+        // EACCES from sendto() is a broadcast address without SO_BROADCAST (bad input), and
+        // EPERM from send() a firewall's verdict: neither is a privilege to get.
+        case .system(.sendto, .EACCES, _), .system(.send, .EACCES, _): .badInput
+        case .system(.sendto, .EPERM, _), .system(.send, .EPERM, _): .failure
         case .system(_, let errno, _) where errno == .EPERM || errno == .EACCES: .missingPrivilege
         default: .failure
         }
@@ -85,7 +92,7 @@ public enum SocketError: Error, Equatable, Sendable, CustomStringConvertible {
             return "\(there) is not an address of this machine; bind to 0.0.0.0 or :: or an address `ip addr` lists"
         case .EACCES, .EPERM:
             if call == .rawSocket {
-                return "raw sockets need root or CAP_NET_RAW: run with sudo, or once: sudo setcap cap_net_raw,cap_net_admin+eip /path/to/program"
+                return "raw sockets need root or CAP_NET_RAW: run with sudo, or once: sudo setcap cap_net_raw+eip \(Self.programPath); ping sockets, which need neither, are allowed only to the groups in net.ipv4.ping_group_range (sudo sysctl -w net.ipv4.ping_group_range='0 2147483647' allows everyone)"
             }
             if call == .pingSocket {
                 return "unprivileged ICMP sockets are allowed only to groups in net.ipv4.ping_group_range; allow all with: sudo sysctl -w net.ipv4.ping_group_range='0 2147483647', or use a raw socket as root"
@@ -94,7 +101,9 @@ public enum SocketError: Error, Equatable, Sendable, CustomStringConvertible {
                 return "ports below 1024 need root or CAP_NET_BIND_SERVICE; use a port of 1024 or more"
             }
             if call == .sendto || call == .send {
-                return "a firewall rule (nftables) rejected the packet, or broadcast needs .broadcast set"
+                return errno == .EACCES
+                    ? "\(there) looks like a broadcast address: a socket may send there only after setsockopt(SO_BROADCAST)"
+                    : "a firewall rule (nftables) on this machine rejected the packet"
             }
             return "permission denied: this needs root or a capability (see man 7 capabilities)"
         case .ETIMEDOUT:
@@ -126,5 +135,12 @@ public enum SocketError: Error, Equatable, Sendable, CustomStringConvertible {
         default:
             return nil
         }
+    }
+
+    /// This program's own path, for advice a student can paste (`setcap … /home/…/raw-ping`).
+    static var programPath: String {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let length = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        return length > 0 ? String(decoding: buffer[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self) : CommandLine.arguments.first ?? "the program"
     }
 }

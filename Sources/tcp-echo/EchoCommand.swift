@@ -50,7 +50,7 @@ extension Echo {
         }
 
         func run() throws {
-            let address = try SocketAddress.resolve(host: host, port: port)[0]
+            let address = try ListenAddress.resolve(host: host, port: port)
             let server = try EchoServer(listeningOn: address, backlog: backlog)
             print("echo: listening on \(server.address) (Ctrl-C to stop)")
             flushOutput()
