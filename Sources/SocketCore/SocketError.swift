@@ -69,6 +69,8 @@ public enum SocketError: Error, Equatable, Sendable, CustomStringConvertible {
             return Self.hint(call: call, errno: errno, address: address)
         case .badAddress:
             return "write host:port, [IPv6]:port or unix:/path, with a port from 0 to 65535"
+        case .resolution(_, let code, _) where code == EAI_FAMILY:
+            return "it is an address of the other family: leave out -4/-6, or give one of the family asked for (127.0.0.1 for IPv4, ::1 for IPv6)"
         case .resolution:
             return "check the spelling, or use a numeric address such as 127.0.0.1 or ::1"
         case .messageTooLarge:

@@ -40,4 +40,20 @@ done
 check "tcp-echo client --timeout nan and server --backlog 0 are refused" bash -c "'$bin/tcp-echo' client 127.0.0.1:9 --timeout nan > /dev/null 2>&1; [[ \$? == 2 ]] && '$bin/tcp-echo' server --backlog 0 > /dev/null 2>&1; [[ \$? == 2 ]]"
 check "labcheck --port 0 and --port 80 are refused" bash -c "'$bin/labcheck' 05 --server true --port 0 > /dev/null 2>&1; [[ \$? == 2 ]] && '$bin/labcheck' 05 --server true --port 80 > /dev/null 2>&1; [[ \$? == 2 ]]"
 check "topology up --loss nan is refused" refused "$bin/topology" up two-hosts --loss nan
+
+# Hosts are read one way by every server tool.
+"$bin/chat-server" --host unix: --port 9000 > /dev/null 2> "$dir/err"; code=$?
+check "chat-server --host unix: is refused (exit 2), no socket file made" bash -c "[[ $code == 2 ]] && [[ ! -e ':9000' ]] && grep -q 'not a Unix socket path' '$dir/err'"
+"$bin/chat-server" --host ::1 --port 0 > "$dir/chat6" 2>&1 & chat=$!
+for _ in $(seq 100); do grep -q listening "$dir/chat6" && break; sleep 0.05; done
+check "chat-server --host ::1 listens on [::1]" grep -q 'listening on \[::1\]' "$dir/chat6"
+port=$(grep -oE '[0-9]+ \(Ctrl' "$dir/chat6" | grep -oE '^[0-9]+')
+"$bin/chat-server" --host ::1 --port "$port" > /dev/null 2> "$dir/err"; code=$?
+check "chat-server on a port in use: exit 1 with EADDRINUSE, as its help says" bash -c "[[ $code == 1 ]] && grep -q EADDRINUSE '$dir/err' && '$bin/chat-server' --help | grep -q '1 the port is in use'"
+kill $chat 2>/dev/null; wait $chat 2>/dev/null
+
+# labcheck in a folder it cannot write: it says so, and does not blame a missing privilege.
+mkdir -p "$dir/readonly" && chmod 555 "$dir/readonly"
+(cd "$dir/readonly" && setpriv --reuid=65534 --regid=65534 --clear-groups "$bin/labcheck" 05 --server "sleep 5" --port 9390 > "$dir/ro.txt" 2>&1); code=$?
+check "labcheck in a folder it cannot write: exit 1, 'not writable', not 'needs root'" bash -c "[[ $code == 1 ]] && grep -q 'not writable' '$dir/ro.txt' && ! grep -qi 'needs root' '$dir/ro.txt'"
 finish
