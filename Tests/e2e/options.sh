@@ -41,6 +41,20 @@ check "tcp-echo client --timeout nan and server --backlog 0 are refused" bash -c
 check "labcheck --port 0 and --port 80 are refused" bash -c "'$bin/labcheck' 05 --server true --port 0 > /dev/null 2>&1; [[ \$? == 2 ]] && '$bin/labcheck' 05 --server true --port 80 > /dev/null 2>&1; [[ \$? == 2 ]]"
 check "topology up --loss nan is refused" refused "$bin/topology" up two-hosts --loss nan
 
+# Exit codes that follow the contract, and messages that say what to do.
+"$bin/raw-ping" -6 -c 1 127.0.0.1 > /dev/null 2> "$dir/err"; code=$?
+check "raw-ping -6 127.0.0.1: bad usage (exit 2), with the family hint" bash -c "[[ $code == 2 ]] && grep -q 'other family' '$dir/err'"
+"$bin/raw-ping" -c 1 -W 1 255.255.255.255 > /dev/null 2> "$dir/err"; code=$?
+check "raw-ping to a broadcast address: exit 2 naming SO_BROADCAST, not a missing privilege" bash -c "[[ $code == 2 ]] && grep -q SO_BROADCAST '$dir/err'"
+"$bin/handshake-demo" --no-color --write /nonexistent/folder/demo.pcap > /dev/null 2> "$dir/err"; code=$?
+check "handshake-demo --write into a folder that does not exist: exit 2, said" bash -c "[[ $code == 2 ]] && grep -q 'does not exist' '$dir/err'"
+"$bin/tcp-echo" client nosuchhost.invalid:9 > /dev/null 2> "$dir/err"
+check "no message names a Swift API" bash -c "! grep -qE 'SocketAddress|\\.broadcast|/path/to' '$dir/err'"
+mkdir -p "$dir/planted/scripts" && printf '#!/bin/sh\ntouch %s/planted/ran\n' "$dir" > "$dir/planted/scripts/twohosts" && chmod +x "$dir/planted/scripts/twohosts"
+(cd "$dir/planted" && "$bin/udp-vs-tcp" --two-hosts --loss 5 --messages 20 --round-trips 5 --megabytes 1 > /dev/null 2>&1); code=$?
+"$bin/topology" down > /dev/null 2>&1
+check "udp-vs-tcp --loss sets the loss itself and never runs a program found in the current folder" bash -c "[[ $code == 0 ]] && [[ ! -e '$dir/planted/ran' ]]"
+
 # Hosts are read one way by every server tool.
 "$bin/chat-server" --host unix: --port 9000 > /dev/null 2> "$dir/err"; code=$?
 check "chat-server --host unix: is refused (exit 2), no socket file made" bash -c "[[ $code == 2 ]] && [[ ! -e ':9000' ]] && grep -q 'not a Unix socket path' '$dir/err'"
