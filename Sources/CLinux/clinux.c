@@ -25,6 +25,10 @@ short socketlab_pollrdhup(void) { return POLLRDHUP; }
 
 int socketlab_ip_recvttl(void) { return IP_RECVTTL; }
 
+int socketlab_ipv6_recvhoplimit(void) { return IPV6_RECVHOPLIMIT; }
+
+int socketlab_so_timestampns(void) { return SO_TIMESTAMPNS; }
+
 int socketlab_accept4_cloexec(int fd, void *address, unsigned int *length) {
     return accept4(fd, (struct sockaddr *)address, (socklen_t *)length, SOCK_CLOEXEC);
 }

@@ -83,9 +83,9 @@ extension SocketOption where Value == Bool {
     /// IP_RECVTTL: deliver each datagram's TTL with it (`receiveMessage`), as ping prints it.
     public static var receiveTTL: Self { .init(level: Int32(IPPROTO_IP), name: socketlab_ip_recvttl(), cName: "IP_RECVTTL") }
     /// SO_TIMESTAMPNS: deliver the kernel's receive time with each datagram (`receiveMessage`).
-    public static var receiveTimestamps: Self { .init(level: SOL_SOCKET, name: 35, cName: "SO_TIMESTAMPNS") }
+    public static var receiveTimestamps: Self { .init(level: SOL_SOCKET, name: socketlab_so_timestampns(), cName: "SO_TIMESTAMPNS") }
     /// IPV6_RECVHOPLIMIT: the same for IPv6's hop limit.
-    public static var receiveHopLimit: Self { .init(level: Int32(IPPROTO_IPV6), name: 51, cName: "IPV6_RECVHOPLIMIT") }
+    public static var receiveHopLimit: Self { .init(level: Int32(IPPROTO_IPV6), name: socketlab_ipv6_recvhoplimit(), cName: "IPV6_RECVHOPLIMIT") }
     public static var noDelay: Self { .init(level: Int32(IPPROTO_TCP), name: TCP_NODELAY, cName: "TCP_NODELAY") }
     /// IPV6_V6ONLY: an IPv6 socket bound to :: takes IPv6 only (no IPv4-mapped clients).
     public static var v6Only: Self { .init(level: Int32(IPPROTO_IPV6), name: IPV6_V6ONLY, cName: "IPV6_V6ONLY") }

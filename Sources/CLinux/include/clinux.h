@@ -24,6 +24,12 @@ short socketlab_pollrdhup(void);
 /// IP_RECVTTL: deliver each datagram's TTL with it, as a control message.
 int socketlab_ip_recvttl(void);
 
+/// IPV6_RECVHOPLIMIT: the same for IPv6's hop limit.
+int socketlab_ipv6_recvhoplimit(void);
+
+/// SO_TIMESTAMPNS: the kernel's receive time of each datagram, in nanoseconds.
+int socketlab_so_timestampns(void);
+
 /// accept4(fd, address, length, SOCK_CLOEXEC): the new descriptor is close-on-exec from the
 /// start, with no window in which a child spawned by another thread inherits it.
 int socketlab_accept4_cloexec(int fd, void *address, unsigned int *length);
