@@ -70,9 +70,18 @@ public enum ProcessTree {
                                limit: Duration = .seconds(2)) -> Int {
         var killed = Set<pid_t>()
         let deadline = ContinuousClock.now + limit
+        // Done after two empty looks 50 ms apart: a parent killed in the middle of a fork can
+        // leave a child that appears (and calls setsid) just after one look.
+        var emptyLooks = 0
         while ContinuousClock.now < deadline {
             let alive = leftBehind(by: root, marker: marker, includeChildrenOf: reaper).filter { kill($0, 0) == 0 && !isZombie($0) }
-            if alive.isEmpty { break }
+            if alive.isEmpty {
+                emptyLooks += 1
+                if emptyLooks == 2 { break }
+                usleep(50_000)
+                continue
+            }
+            emptyLooks = 0
             for pid in alive {
                 kill(pid, SIGKILL)
                 killed.insert(pid)

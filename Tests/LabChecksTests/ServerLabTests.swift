@@ -167,13 +167,16 @@ struct StudentServerSafetyTests {
     @Test("a server that puts itself in the background is tested, then stopped with everything it started; the port is free")
     func backgroundedServerIsStopped() throws {
         let port = try Self.freePort()
-        var options = try Self.options("python3 \(repository.path)/Labs/05-echo-server/reference.py \(port) & sleep 0.2; setsid sleep 300 &", port: port)
+        // The shell exits at once; the server runs on in the background, and a sleeper in a
+        // session of its own.
+        let sleeper = "sleep 9\(port)"  // a duration no other process on the machine sleeps
+        var options = try Self.options("setsid \(sleeper) & python3 \(repository.path)/Labs/05-echo-server/reference.py \(port) &", port: port)
         options.runAs = .thisProcess
         let results = Lab05.run(options)
         #expect(results.first { $0.name == "small echo" }?.verdict == .pass, "\(results.map(\.name))")
         #expect(!results.contains { $0.name == "port free afterwards" }, "\(results.filter { $0.verdict == .fail })")
         #expect((try? Socket.connected(to: .ipv4(.loopback, port), timeout: .milliseconds(300))) == nil, "nothing listens any more")
-        let sleepers = try run(["pgrep", "-f", "sleep 300"]).output
+        let sleepers = try run(["pgrep", "-f", sleeper]).output
         #expect(sleepers.isEmpty, "the setsid'd sleep was found and stopped too: \(sleepers)")
     }
 
