@@ -1,3 +1,5 @@
+import PacketCapture
+
 /// What kind of check a lab has: questions answered from the student's own capture, or the
 /// student's own server tested as a black box.
 public enum LabKind: String, Sendable {
@@ -91,6 +93,20 @@ extension QuestionLab {
         let truth = try truth(from: path, request: request)
         if request.solution { return .solution(answersFile(for: truth)) }
         return .checked(check(try readAnswers(request.answers), against: truth), capture: path)
+    }
+
+    /// Runs `traffic` while capturing what `filter` matches into `path` (or the next free
+    /// name: a capture a student answered from is never replaced); returns where it went.
+    static func record(_ path: String, filter: String, _ traffic: () throws -> Void) throws -> String {
+        var options = LiveCapture.Options()
+        options.filter = filter
+        options.writeTo = path
+        options.writeMode = .fresh
+        let recorder = try CaptureRecorder(options)
+        try traffic()
+        recorder.settle()
+        recorder.stop()
+        return recorder.capture.writtenTo ?? path
     }
 
     /// The student's answers file, or bad input that says how to get one.

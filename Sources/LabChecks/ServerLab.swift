@@ -78,8 +78,8 @@ struct LabServer {
                 + (lines.isEmpty ? "" : ", ending:\n" + lines.map { "      | " + $0 }.joined(separator: "\n")))
         }
         if escaped > 0 { say("labcheck: stopped \(escaped) process\(escaped == 1 ? "" : "es") your server left running outside its process group") }
-        if let holder = stillListening(options.port) {
-            results.append(.fail("port free afterwards", "something still accepts connections on port \(options.port) after labcheck stopped your server\(holder)",
+        if stillListening(options.port) {
+            results.append(.fail("port free afterwards", "something still accepts connections on port \(options.port) after labcheck stopped your server",
                                  hint: "a server that puts itself in the background (a trailing &, setsid, daemon()) escapes the command labcheck ran; run it in the foreground"))
         }
         say("labcheck: your server ran \(options.identity.1); its output is in \(lab.log.path)"
@@ -94,16 +94,16 @@ struct LabServer {
         }
     }
 
-    /// Whether anything accepts on the port now, and who when /proc says.
-    static func stillListening(_ port: UInt16) -> String? {
-        guard let socket = try? Socket.connected(to: .ipv4(.loopback, port), timeout: .milliseconds(300)) else { return nil }
+    /// Whether anything accepts connections on the port now.
+    static func stillListening(_ port: UInt16) -> Bool {
+        guard let socket = try? Socket.connected(to: .ipv4(.loopback, port), timeout: .milliseconds(300)) else { return false }
         try? socket.close()
-        return ""
+        return true
     }
 
     static func start(_ options: ServerLabOptions, say: (String) -> Void) -> Result<LabServer, CheckResult.Failure> {
         let address = SocketAddress.ipv4(.loopback, options.port)
-        if stillListening(options.port) != nil {
+        if stillListening(options.port) {
             return .failure(.init(.fail("start", "something already listens on 127.0.0.1:\(options.port), before your server started",
                                         hint: "stop whatever holds the port (ss -ltnp 'sport = :\(options.port)' shows it), or choose another --port")))
         }

@@ -114,6 +114,13 @@ public final class Topology: @unchecked Sendable {
         }
 
         public var interfaces: [Interface] { links.flatMap(\.interfaces) }
+
+        /// The namespace of host `name`; nil for this machine's own (or an unknown host).
+        func namespace(of name: String) -> String? { hosts.first { $0.name == name }?.namespace }
+
+        /// The interfaces this topology puts in this machine's namespace: deleting a namespace
+        /// does not remove these, so teardown deletes them itself.
+        var interfacesHere: [Interface] { interfaces.filter { namespace(of: $0.host) == nil } }
     }
 
     public let spec: Spec
@@ -324,18 +331,14 @@ public final class Topology: @unchecked Sendable {
     }
 
     private static func delete(_ spec: Spec) {
-        for interface in spec.interfaces where (spec.hosts.first { $0.name == interface.host })?.namespace == nil {
-            _ = try? ChildProcess.run(["ip", "link", "del", interface.name])
-        }
+        for interface in spec.interfacesHere { _ = try? ChildProcess.run(["ip", "link", "del", interface.name]) }
         for namespace in spec.namespaces { _ = try? ChildProcess.run(["ip", "netns", "del", namespace]) }
     }
 
     /// The commands that delete the topology, as one shell line for the watchdog.
     private var deleteCommands: String {
         var commands: [String] = []
-        for interface in spec.interfaces where (spec.hosts.first { $0.name == interface.host })?.namespace == nil {
-            commands.append("ip link del \(interface.name)")
-        }
+        for interface in spec.interfacesHere { commands.append("ip link del \(interface.name)") }
         for namespace in spec.namespaces { commands.append("ip netns del \(namespace)") }
         return commands.map { "\($0) 2>/dev/null" }.joined(separator: "; ")
     }
@@ -370,12 +373,12 @@ public final class Topology: @unchecked Sendable {
     }
 
     private func netns(_ hostName: String) -> [String] {
-        guard let namespace = (spec.hosts.first { $0.name == hostName })?.namespace else { return [] }
+        guard let namespace = spec.namespace(of: hostName) else { return [] }
         return ["netns", namespace]
     }
 
     private func ipCommand(_ hostName: String) -> [String] {
-        guard let namespace = (spec.hosts.first { $0.name == hostName })?.namespace else { return ["ip"] }
+        guard let namespace = spec.namespace(of: hostName) else { return ["ip"] }
         return ["ip", "-n", namespace]
     }
 

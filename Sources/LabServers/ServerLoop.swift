@@ -107,7 +107,6 @@ public final class ServerLoop: Sendable {
         var chunk = [UInt8](repeating: 0, count: 64 << 10)
         defer { for client in clients.values { try? client.socket.close() } }
 
-        func io() -> ServerIO { ServerIO() }
         let clock = ContinuousClock()
         /// Out of descriptors: the listener is out of the poll set until then.
         var acceptsPausedUntil: ContinuousClock.Instant?
@@ -123,7 +122,7 @@ public final class ServerLoop: Sendable {
             byID[client.id] = nil
             poller.remove(client.socket)
             try? client.socket.close()
-            var actions = io()
+            var actions = ServerIO()
             service.closed(client.id, end, &actions)
             apply(actions)
         }
@@ -239,7 +238,7 @@ public final class ServerLoop: Sendable {
                         byID[id] = socket.descriptor
                         poller.watch(socket, for: .readable)
                         log("\(peer): connected")
-                        var actions = io()
+                        var actions = ServerIO()
                         service.opened(id, peer: peer, &actions)
                         apply(actions)
                     }
@@ -267,7 +266,7 @@ public final class ServerLoop: Sendable {
                         remove(descriptor, .failed(error))
                         continue
                     }
-                    var actions = io()
+                    var actions = ServerIO()
                     if got == 0 {
                         clients[descriptor]!.inputEnded = true
                         service.endOfInput(from: client.id, &actions)

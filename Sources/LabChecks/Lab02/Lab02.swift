@@ -151,50 +151,44 @@ public enum Lab02 {
     public static func makeCapture(to path: String) throws -> String {
         let listener = try Socket.listening(on: .loopback(0))
         let port = try listener.localAddress.port ?? 0
-        var options = LiveCapture.Options()
-        options.filter = "tcp port \(port)"
-        options.writeTo = path
-        options.writeMode = .fresh
-        let recorder = try CaptureRecorder(options)
-        let server = Peer { () throws -> Void in
-            // 1: a request and a reply, then the client's FIN, then ours.
-            let (one, _) = try listener.accept()
-            _ = try one.receive(exactly: 1000)
-            try one.send([UInt8](repeating: 0x73, count: 3000))
-            _ = try one.receiveUntilEOF()
-            try one.close()
-            // 2: everything the client sends, to its FIN; only then the reply: a half-close.
-            let (two, _) = try listener.accept()
-            _ = try two.receiveUntilEOF()
-            try two.send([UInt8](repeating: 0x73, count: 2000))
-            try two.close()
-            // 3: the client aborts.
-            let (three, _) = try listener.accept()
-            _ = try? three.receiveUntilEOF()
-            try? three.close()
+        return try record(path, filter: "tcp port \(port)") {
+            let server = Peer { () throws -> Void in
+                // 1: a request and a reply, then the client's FIN, then ours.
+                let (one, _) = try listener.accept()
+                _ = try one.receive(exactly: 1000)
+                try one.send([UInt8](repeating: 0x73, count: 3000))
+                _ = try one.receiveUntilEOF()
+                try one.close()
+                // 2: everything the client sends, to its FIN; only then the reply: a half-close.
+                let (two, _) = try listener.accept()
+                _ = try two.receiveUntilEOF()
+                try two.send([UInt8](repeating: 0x73, count: 2000))
+                try two.close()
+                // 3: the client aborts.
+                let (three, _) = try listener.accept()
+                _ = try? three.receiveUntilEOF()
+                try? three.close()
+            }
+            // 1: 1,000 bytes out, 3,000 back, then the client closes first.
+            let first = try Socket.connected(to: .loopback(port), timeout: .seconds(3))
+            try first.send([UInt8](repeating: 0x63, count: 1000))
+            _ = try first.receive(exactly: 3000)
+            try first.shutdown(.write)
+            _ = try first.receiveUntilEOF()
+            try first.close()
+            // 2: a half-close: 500 bytes, shutdown(SHUT_WR), and 2,000 bytes still come back.
+            let second = try Socket.connected(to: .loopback(port), timeout: .seconds(3))
+            try second.send([UInt8](repeating: 0x63, count: 500))
+            try second.shutdown(.write)
+            _ = try second.receiveUntilEOF()
+            try second.close()
+            // 3: an abort: 10 bytes, then close() with SO_LINGER 0.
+            let third = try Socket.connected(to: .loopback(port), timeout: .seconds(3))
+            try third.send([UInt8](repeating: 0x63, count: 10))
+            try third.set(.linger, .abort)
+            try third.close()
+            try server.value()
         }
-        // 1: 1,000 bytes out, 3,000 back, then the client closes first.
-        let first = try Socket.connected(to: .loopback(port), timeout: .seconds(3))
-        try first.send([UInt8](repeating: 0x63, count: 1000))
-        _ = try first.receive(exactly: 3000)
-        try first.shutdown(.write)
-        _ = try first.receiveUntilEOF()
-        try first.close()
-        // 2: a half-close: 500 bytes, shutdown(SHUT_WR), and 2,000 bytes still come back.
-        let second = try Socket.connected(to: .loopback(port), timeout: .seconds(3))
-        try second.send([UInt8](repeating: 0x63, count: 500))
-        try second.shutdown(.write)
-        _ = try second.receiveUntilEOF()
-        try second.close()
-        // 3: an abort: 10 bytes, then close() with SO_LINGER 0.
-        let third = try Socket.connected(to: .loopback(port), timeout: .seconds(3))
-        try third.send([UInt8](repeating: 0x63, count: 10))
-        try third.set(.linger, .abort)
-        try third.close()
-        try server.value()
-        recorder.settle()
-        recorder.stop()
-        return recorder.capture.writtenTo ?? path
     }
 }
 

@@ -122,43 +122,37 @@ public enum Lab03 {
         let udpServer = try Socket.udp()
         try udpServer.bind(to: .loopback(0))
         let listener = try Socket.listening(on: .loopback(0))
-        var options = LiveCapture.Options()
-        options.filter = "udp port \(try udpServer.localAddress.port ?? 0) or tcp port \(try listener.localAddress.port ?? 0)"
-        options.writeTo = path
-        options.writeMode = .fresh
-        let recorder = try CaptureRecorder(options)
-        let udpTarget = try udpServer.localAddress
-        let udpEcho = Peer { () throws -> Void in
-            for _ in messages {
-                let datagram = try udpServer.receiveFrom(upTo: 2048)
-                if let sender = datagram.sender { _ = try udpServer.send(datagram.bytes, to: sender) }
+        return try record(path, filter: "udp port \(try udpServer.localAddress.port ?? 0) or tcp port \(try listener.localAddress.port ?? 0)") {
+            let udpTarget = try udpServer.localAddress
+            let udpEcho = Peer { () throws -> Void in
+                for _ in messages {
+                    let datagram = try udpServer.receiveFrom(upTo: 2048)
+                    if let sender = datagram.sender { _ = try udpServer.send(datagram.bytes, to: sender) }
+                }
             }
+            let client = try Socket.udp()
+            try client.set(.receiveTimeout, .seconds(2))
+            for message in messages {
+                _ = try client.send(message, to: udpTarget)
+                _ = try client.receiveFrom(upTo: 2048)
+            }
+            try udpEcho.value()
+            let tcpEcho = Peer { () throws -> Void in
+                let (connection, _) = try listener.accept()
+                for message in messages { try connection.send(try connection.receive(exactly: message.count)) }
+                _ = try connection.receiveUntilEOF()
+                try connection.close()
+            }
+            let tcp = try Socket.connected(to: try listener.localAddress, timeout: .seconds(3))
+            for message in messages {
+                try tcp.send(message)
+                _ = try tcp.receive(exactly: message.count)
+            }
+            try tcp.shutdown(.write)
+            _ = try tcp.receiveUntilEOF()
+            try tcp.close()
+            try tcpEcho.value()
         }
-        let client = try Socket.udp()
-        try client.set(.receiveTimeout, .seconds(2))
-        for message in messages {
-            _ = try client.send(message, to: udpTarget)
-            _ = try client.receiveFrom(upTo: 2048)
-        }
-        try udpEcho.value()
-        let tcpEcho = Peer { () throws -> Void in
-            let (connection, _) = try listener.accept()
-            for message in messages { try connection.send(try connection.receive(exactly: message.count)) }
-            _ = try connection.receiveUntilEOF()
-            try connection.close()
-        }
-        let tcp = try Socket.connected(to: try listener.localAddress, timeout: .seconds(3))
-        for message in messages {
-            try tcp.send(message)
-            _ = try tcp.receive(exactly: message.count)
-        }
-        try tcp.shutdown(.write)
-        _ = try tcp.receiveUntilEOF()
-        try tcp.close()
-        try tcpEcho.value()
-        recorder.settle()
-        recorder.stop()
-        return recorder.capture.writtenTo ?? path
     }
 }
 

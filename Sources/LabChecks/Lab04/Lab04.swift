@@ -127,25 +127,19 @@ public enum Lab04 {
     /// `labcheck 04` without `--capture`: two pings of 127.0.0.1 and a UDP datagram to a
     /// closed port (answered by ICMP port unreachable).
     public static func makeCapture(to path: String) throws -> String {
-        var options = LiveCapture.Options()
-        options.filter = "icmp"
-        options.writeTo = path
-        options.writeMode = .fresh
-        let recorder = try CaptureRecorder(options)
-        var pingOptions = Pinger.Options()
-        pingOptions.count = 2
-        pingOptions.interval = .milliseconds(200)
-        pingOptions.timeout = .seconds(2)
-        _ = try Pinger(host: "127.0.0.1", options: pingOptions).run(stop: { false }) { _ in }
-        let closed = try Socket.udp()
-        try closed.bind(to: .loopback(0))
-        let port = try closed.localAddress
-        try closed.close()
-        let udp = try Socket.udp()
-        _ = try udp.send(Array("anyone there?".utf8), to: port)
-        recorder.settle()
-        recorder.stop()
-        return recorder.capture.writtenTo ?? path
+        return try record(path, filter: "icmp") {
+            var pingOptions = Pinger.Options()
+            pingOptions.count = 2
+            pingOptions.interval = .milliseconds(200)
+            pingOptions.timeout = .seconds(2)
+            _ = try Pinger(host: "127.0.0.1", options: pingOptions).run(stop: { false }) { _ in }
+            let closed = try Socket.udp()
+            try closed.bind(to: .loopback(0))
+            let port = try closed.localAddress
+            try closed.close()
+            let udp = try Socket.udp()
+            _ = try udp.send(Array("anyone there?".utf8), to: port)
+        }
     }
 }
 
