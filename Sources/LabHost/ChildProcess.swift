@@ -3,6 +3,7 @@ import Glibc
 #endif
 import CLinux
 import SocketCore
+import Synchronization
 
 /// A program this one starts: a student's server, a peer tool, `ip` or `nft`. Started with
 /// posix_spawn() in its own process group, so that a program started through a shell, a
@@ -17,6 +18,12 @@ public final class ChildProcess {
     public let marker: String?
     /// With `ProcessTree.becomeSubreaper()`: this process's orphans are the program's too.
     public var reapsOrphans = false
+    private var orphanReaper: pid_t? { reapsOrphans ? getpid() : nil }
+    /// Every program a ChildProcess started and has not reaped, in this process: the children
+    /// of ours that are not orphans adopted from a student's server.
+    static let unreaped = Mutex<Set<pid_t>>([])
+    /// The other programs this process started, for `ProcessTree`.
+    private var others: Set<pid_t> { Self.unreaped.withLock { $0 }.subtracting([pid]) }
     private var reaped = false
     private var status: Int32 = 0
 
@@ -88,14 +95,14 @@ public final class ChildProcess {
         if reaped { return false }
         var raw: Int32 = 0
         let result = waitpid(pid, &raw, WNOHANG)
-        if result == pid { reaped = true; status = raw }
+        if result == pid { markReaped(raw) }
         return result == 0
     }
 
     /// Whether it, or anything it started, still runs: a shell that ran `server &` has
     /// exited, but its server has not.
     public var isRunningOrLeftBehind: Bool {
-        isRunning || ((marker != nil || reapsOrphans) && !ProcessTree.leftBehind(by: pid, marker: marker).filter { !ProcessTree.isZombie($0) }.isEmpty)
+        isRunning || ((marker != nil || reapsOrphans) && !ProcessTree.leftBehind(by: pid, marker: marker, includeChildrenOf: orphanReaper, ours: others).isEmpty)
     }
 
     /// Waits until something accepts connections on `address`, at most `timeout`.
@@ -124,11 +131,17 @@ public final class ChildProcess {
             if isRunning {
                 kill(-pid, SIGKILL)
                 var raw: Int32 = 0
-                if waitpid(pid, &raw, 0) == pid { reaped = true; status = raw }
+                if waitpid(pid, &raw, 0) == pid { markReaped(raw) }
             }
         }
         guard marker != nil || reapsOrphans else { return 0 }
-        return ProcessTree.killAll(leftBy: pid, marker: marker, includeChildrenOf: reapsOrphans ? getpid() : nil)
+        return ProcessTree.killAll(leftBy: pid, marker: marker, includeChildrenOf: orphanReaper, ours: others)
+    }
+
+    private func markReaped(_ raw: Int32) {
+        reaped = true
+        status = raw
+        Self.unreaped.withLock { _ = $0.remove(pid) }
     }
 
     /// How it ended, once it has: `exited(N)` or `signalled(N)`; nil while it runs.
@@ -171,6 +184,7 @@ public final class ChildProcess {
         close(fds[0])
         var raw: Int32 = 0
         while waitpid(pid, &raw, 0) < 0 && errno == EINTR {}
+        unreaped.withLock { _ = $0.remove(pid) }
         let status: Int32 = (raw & 0x7f) == 0 ? (raw >> 8) & 0xff : 128 + (raw & 0x7f)
         return (status, String(decoding: output, as: UTF8.self))
     }
@@ -208,6 +222,7 @@ public final class ChildProcess {
             }
         }
         guard pid > 0 else { throw .spawnFailed(program: program, errno: Errno(rawValue: -pid)) }
+        unreaped.withLock { _ = $0.insert(pid) }
         return pid
     }
 }

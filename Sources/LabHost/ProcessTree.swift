@@ -13,6 +13,8 @@ public enum ProcessTree {
         var pid: pid_t
         var parent: pid_t
         var session: pid_t
+        /// Exited, waiting to be reaped: nothing to stop.
+        var isZombie: Bool
     }
 
     /// Makes this process the reaper of its orphaned descendants (prctl PR_SET_CHILD_SUBREAPER).
@@ -32,19 +34,22 @@ public enum ProcessTree {
             let fields = stat[(close + 2)...].split(separator: UInt8(ascii: " "))
             guard fields.count > 3, let parent = pid_t(String(decoding: fields[1], as: UTF8.self)),
                   let session = pid_t(String(decoding: fields[3], as: UTF8.self)) else { continue }
-            entries.append(Entry(pid: pid, parent: parent, session: session))
+            entries.append(Entry(pid: pid, parent: parent, session: session, isZombie: fields[0].first == UInt8(ascii: "Z")))
         }
         return entries
     }
 
-    /// The processes `root` started, however they left it: its descendants, the members of its
-    /// session, and the processes whose environment carries `marker` (`NAME=VALUE`).
-    public static func leftBehind(by root: pid_t, marker: String?, includeChildrenOf reaper: pid_t? = nil) -> [pid_t] {
+    /// The processes `root` started that still run, however they left it: its descendants, the
+    /// members of its session, and the processes whose environment carries `marker` (`NAME=VALUE`).
+    /// With `reaper`, its children count too, but for `ours`: the programs it started itself
+    /// (other `ChildProcess`es), which are not orphans adopted from `root`.
+    public static func leftBehind(by root: pid_t, marker: String?, includeChildrenOf reaper: pid_t? = nil,
+                                  ours: Set<pid_t> = []) -> [pid_t] {
         let entries = all()
         var children: [pid_t: [pid_t]] = [:]
         for entry in entries { children[entry.parent, default: []].append(entry.pid) }
         var found = Set<pid_t>()
-        var queue = [root] + (reaper.map { children[$0] ?? [] } ?? [])
+        var queue = [root] + (reaper.map { (children[$0] ?? []).filter { !ours.contains($0) } } ?? [])
         while let next = queue.popLast() {
             guard found.insert(next).inserted else { continue }
             queue += children[next] ?? []
@@ -59,22 +64,24 @@ public enum ProcessTree {
                 }
             }
         }
+        // Only processes that exist and still run: `root` itself may be gone or a zombie.
+        let running = Set(entries.filter { !$0.isZombie }.map(\.pid))
         found.remove(getpid())
-        return found.sorted()
+        return found.intersection(running).sorted()
     }
 
     /// Sends SIGKILL to everything `root` left behind until nothing is left (at most `limit`),
     /// reaping what is ours; returns how many processes it killed.
     @discardableResult
     public static func killAll(leftBy root: pid_t, marker: String?, includeChildrenOf reaper: pid_t? = nil,
-                               limit: Duration = .seconds(2)) -> Int {
+                               ours: Set<pid_t> = [], limit: Duration = .seconds(2)) -> Int {
         var killed = Set<pid_t>()
         let deadline = ContinuousClock.now + limit
         // Done after two empty looks 50 ms apart: a parent killed in the middle of a fork can
         // leave a child that appears (and calls setsid) just after one look.
         var emptyLooks = 0
         while ContinuousClock.now < deadline {
-            let alive = leftBehind(by: root, marker: marker, includeChildrenOf: reaper).filter { kill($0, 0) == 0 && !isZombie($0) }
+            let alive = leftBehind(by: root, marker: marker, includeChildrenOf: reaper, ours: ours)
             if alive.isEmpty {
                 emptyLooks += 1
                 if emptyLooks == 2 { break }
@@ -93,11 +100,6 @@ public enum ProcessTree {
             for pid in killed { _ = waitpid(pid, &status, WNOHANG) }
         }
         return killed.count
-    }
-
-    static func isZombie(_ pid: pid_t) -> Bool {
-        guard let stat = read("/proc/\(pid)/stat"), let close = stat.lastIndex(of: UInt8(ascii: ")")), close + 2 < stat.count else { return true }
-        return stat[close + 2] == UInt8(ascii: "Z")
     }
 
     /// A small /proc file, whole (they report size 0, so read until EOF).
