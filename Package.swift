@@ -3,7 +3,7 @@
 // The folder list is the layer diagram (Docs/architecture.md); dependencies point down:
 //
 //   executables (thin)    tcp-echo capture inspector raw-ping handshake-demo udp-vs-tcp chat-server
-//                         labcheck topology socketcore-bench packets-fuzz
+//                         labcheck topology transfer socketcore-bench packets-fuzz
 //   ToolSupport           exit codes, error printing, the colour flag      (ArgumentParser)
 //   LabChecks             the Lab protocol, the registry, one folder per lab, result formats
 //   LabEngines            what a lab tool does, with its text and JSON report
@@ -20,6 +20,8 @@ let strict: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
 ]
 let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
+let crypto: Target.Dependency = .product(name: "Crypto", package: "swift-crypto")
+let system: Target.Dependency = .product(name: "SystemPackage", package: "swift-system")
 
 /// A thin command-line tool in `Sources/NAME`, named after its product.
 func tool(_ name: String, _ dependencies: [Target.Dependency]) -> Target {
@@ -44,9 +46,15 @@ let package = Package(
         .executable(name: "labcheck", targets: ["labcheck"]),
         .executable(name: "chat-server", targets: ["chat-server"]),
         .executable(name: "topology", targets: ["topology"]),
+        .executable(name: "transfer", targets: ["transfer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        // SHA-256 for the file-transfer lab's digests (BoringSSL's, with the CPU's SHA
+        // instructions where it has them: 1.7 GB/s here, faster than the disk it guards).
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        // FileDescriptor: typed open/read/write/seek on files, EINTR retried, errno typed.
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
     ],
     targets: [
         // libpcap, found with pkg-config; PacketCapture builds on it.
@@ -79,10 +87,11 @@ let package = Package(
         .target(name: "LabHost", dependencies: ["SocketCore", "CLinux", "ExitStatus", "TextOutput"], swiftSettings: strict),
         // Reference servers a student's own is measured against, on one poll loop.
         .target(name: "LabServers", dependencies: ["SocketCore"], swiftSettings: strict),
-        // What the lab tools do: the handshake demo, the UDP/TCP comparison, ping.
+        // What the lab tools do: the handshake demo, the UDP/TCP comparison, ping, file transfer
+        // over TCP and TFTP.
         .target(
             name: "LabEngines",
-            dependencies: ["SocketCore", "Packets", "PacketCapture", "Inspection", "LabHost", "TextOutput", "ExitStatus"],
+            dependencies: ["SocketCore", "Packets", "PacketCapture", "Inspection", "LabHost", "TextOutput", "ExitStatus", crypto, system],
             swiftSettings: strict),
         // The Lab protocol, its registry and one folder per lab: answers, hints, black-box checks.
         .target(
@@ -106,6 +115,8 @@ let package = Package(
         tool("chat-server", ["LabServers", "SocketCore"]),
         tool("labcheck", ["LabChecks", "TextOutput"]),
         tool("topology", ["LabHost"]),
+        // Lab 08: a file over TCP with a digest and resume, and over UDP as TFTP.
+        tool("transfer", ["LabEngines", "SocketCore", "TextOutput"]),
         // libFuzzer target over the decoder and the whole inspector (`make fuzz`); a plain build
         // replays saved inputs.
         .executableTarget(

@@ -13,3 +13,9 @@ public enum ExitStatus: Int32, Sendable, CaseIterable {
     /// message says how to get it.
     case missingPrivilege = 3
 }
+
+/// An error that knows which status its tool ends with. `runAsSocketLabTool` prints its
+/// description and exits with `exitStatus`, so a new error type needs no new catch clause.
+public protocol ExitStatusError: Error, CustomStringConvertible {
+    var exitStatus: ExitStatus { get }
+}

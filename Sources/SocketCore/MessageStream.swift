@@ -81,6 +81,27 @@ public struct MessageStream: Sendable {
         try socket.send(header + payload)
     }
 
+    // MARK: Raw bytes after the messages
+
+    /// The next bytes of the stream after the messages read so far (a file after its header):
+    /// first whatever the reader buffered past the last message, then one recv() straight
+    /// into `destination`, with no copy through the buffer. 0 means EOF.
+    public mutating func readBytes(into destination: UnsafeMutableRawBufferPointer) throws(SocketError) -> Int {
+        guard !destination.isEmpty else { return 0 }
+        if start < buffer.count {
+            let count = min(destination.count, buffer.count - start)
+            buffer.withUnsafeBytes { source in
+                destination.copyMemory(from: UnsafeRawBufferPointer(rebasing: source[start..<start + count]))
+            }
+            consume(upTo: start + count)
+            return count
+        }
+        if reachedEOF { return 0 }
+        let count = try socket.receive(into: destination)
+        if count == 0 { reachedEOF = true }
+        return count
+    }
+
     // MARK: Buffering
 
     /// Reads until `count` unread bytes are buffered. False at EOF before any of them

@@ -37,6 +37,8 @@ extension ParsableCommand {
             fail(error)
         } catch let error as HostError {
             fail(message: error.description, exitStatus: error.exitStatus)
+        } catch let error as any ExitStatusError {
+            fail(message: error.description, exitStatus: error.exitStatus)
         } catch let code as ExitCode {
             // A tool's own verdict (ping with no reply exits 1): it has said what it had to.
             flushOutput()

@@ -1,0 +1,175 @@
+import Foundation
+import Packets
+import SocketCore
+
+/// `transfer tftp get|put`: one file from or to a TFTP server, asking for the options given
+/// (none: plain RFC 1350 lock-step with 512-byte blocks), falling back to the defaults when
+/// the server ignores them (RFC 2347), and reporting what the transfer did on the wire.
+public struct TFTPClient: Sendable {
+    public struct Options: Sendable {
+        public var mode = "octet"
+        public var blockSize: Int?
+        public var windowSize: Int?
+        public var timeoutSeconds: Int?
+        /// Ask for (get) or announce (put) the size: RFC 2349's tsize.
+        public var askSize = true
+        public var maxRetries = 6
+        public init() {}
+
+        var requested: [TFTPOption] {
+            var options: [TFTPOption] = []
+            if let blockSize { options.append(TFTPOption("blksize", String(blockSize))) }
+            if let windowSize { options.append(TFTPOption("windowsize", String(windowSize))) }
+            if let timeoutSeconds { options.append(TFTPOption("timeout", String(timeoutSeconds))) }
+            return options
+        }
+    }
+
+    public struct Report: Sendable {
+        public var isGet: Bool
+        public var remoteName: String
+        public var localPath: String
+        public var settings: TFTPSettings
+        /// Whether the server answered with an OACK (else it ignored every option).
+        public var negotiated: Bool
+        public var counters: TFTPCounters
+    }
+
+    public let options: Options
+    public init(options: Options) { self.options = options }
+
+    /// Reads `remoteName` from `server` into `localPath` (a partial file renamed at the end).
+    public func get(_ remoteName: String, from server: SocketAddress, to localPath: String) throws -> Report {
+        let (folder, local) = try Self.split(localPath)
+        let incoming = try IncomingFile(folder: folder, name: local, size: 0, maxSize: .max, overwrite: true)
+        try incoming.begin(at: 0)
+        let socket = try Socket.udp(server.family)
+        defer { try? socket.close() }
+        var requested = options.requested
+        if options.askSize && options.mode == "octet" { requested.append(TFTPOption("tsize", "0")) }
+        let request = TFTPPacket.readRequest(TFTPRequest(filename: remoteName, mode: options.mode, options: requested))
+        let endpoint = TFTPEndpoint(socket: socket, peer: nil, settings: TFTPSettings(), maxRetries: options.maxRetries)
+        var settings = TFTPSettings()
+        var negotiated = false
+        var decoder = NetASCIIDecoder()
+        let mode = options.mode
+        do {
+            try endpoint.send(request, to: server)
+            // The first answer: OACK (then ACK 0), DATA 1 (options ignored), or ERROR.
+            var first: [UInt8]?
+            var retries = 0
+            let sent = ContinuousClock.now
+            while first == nil {
+                guard let packet = try endpoint.next(within: endpoint.timer.seconds) else {
+                    endpoint.counters.timeouts += 1
+                    retries += 1
+                    guard retries <= options.maxRetries else { throw TFTPFailure.timedOut(retries: options.maxRetries, waitingFor: "an answer to the read request") }
+                    endpoint.timer.timedOut()
+                    endpoint.counters.retransmissions += 1
+                    endpoint.peer = nil
+                    try endpoint.send(request, to: server)
+                    continue
+                }
+                if retries == 0 { endpoint.timer.sample(Double((ContinuousClock.now - sent) / .nanoseconds(1)) / 1e9) }
+                switch packet {
+                case .optionAck(let accepted):
+                    do { try settings.apply(oack: accepted, requested: requested) } catch {
+                        try? endpoint.send(.error(code: TFTPErrorCode.optionNegotiation.rawValue, message: error.description))
+                        throw error
+                    }
+                    negotiated = true
+                    try endpoint.send(.ack(block: 0))
+                    first = []
+                case .data(1, let payload):
+                    // The server ignored the options: RFC 1350 defaults, and this is block 1.
+                    first = payload
+                case .error(let code, let message):
+                    throw TFTPFailure.peerError(code: code, message: message)
+                default:
+                    throw TFTPFailure.protocolViolation("\(packet.name) in answer to a read request")
+                }
+            }
+            if let fixed = settings.timeoutSeconds { endpoint.timer = RetransmitTimer(fixedSeconds: fixed) }
+            let sink: (ArraySlice<UInt8>) throws -> Void = { bytes in
+                let data = mode == "netascii" ? decoder.decode(bytes) : Array(bytes)
+                try data.withUnsafeBytes { try incoming.append($0) }
+            }
+            if let first, !negotiated {
+                // Block 1 is here already: hand it over and carry on from block 2.
+                try sink(first[...])
+                endpoint.counters.bytes += Int64(first.count)
+                try endpoint.send(.ack(block: 1))
+                if first.count < settings.blockSize {
+                    endpoint.counters.blocks = 1
+                } else {
+                    try endpoint.receiveFile(into: sink, settings: settings, startingAt: 2,
+                                             resendFirst: { try endpoint.send(.ack(block: 1)) }, dally: true)
+                }
+            } else {
+                try endpoint.receiveFile(into: sink, settings: settings, resendFirst: { try endpoint.send(.ack(block: 0)) }, dally: true)
+            }
+            if mode == "netascii" { try decoder.finish().withUnsafeBytes { try incoming.append($0) } }
+            try incoming.finish(expectedDigest: nil, mode: 0o644, overwrite: true)
+        } catch {
+            incoming.discard()
+            throw error
+        }
+        return Report(isGet: true, remoteName: remoteName, localPath: localPath, settings: settings, negotiated: negotiated, counters: endpoint.counters)
+    }
+
+    /// Writes `localPath` to `server` as `remoteName`.
+    public func put(_ localPath: String, to server: SocketAddress, as remoteName: String) throws -> Report {
+        let file = try OutgoingFile(path: localPath)
+        let socket = try Socket.udp(server.family)
+        defer { try? socket.close() }
+        var requested = options.requested
+        if options.askSize && options.mode == "octet" { requested.append(TFTPOption("tsize", String(file.size))) }
+        let request = TFTPPacket.writeRequest(TFTPRequest(filename: remoteName, mode: options.mode, options: requested))
+        let endpoint = TFTPEndpoint(socket: socket, peer: nil, settings: TFTPSettings(), maxRetries: options.maxRetries)
+        var settings = TFTPSettings()
+        var negotiated = false
+        try endpoint.send(request, to: server)
+        var retries = 0
+        let sent = ContinuousClock.now
+        answered: while true {
+            guard let packet = try endpoint.next(within: endpoint.timer.seconds) else {
+                endpoint.counters.timeouts += 1
+                retries += 1
+                guard retries <= options.maxRetries else { throw TFTPFailure.timedOut(retries: options.maxRetries, waitingFor: "an answer to the write request") }
+                endpoint.timer.timedOut()
+                endpoint.counters.retransmissions += 1
+                endpoint.peer = nil
+                try endpoint.send(request, to: server)
+                continue
+            }
+            if retries == 0 { endpoint.timer.sample(Double((ContinuousClock.now - sent) / .nanoseconds(1)) / 1e9) }
+            switch packet {
+            case .optionAck(let accepted):
+                do { try settings.apply(oack: accepted, requested: requested) } catch {
+                    try? endpoint.send(.error(code: TFTPErrorCode.optionNegotiation.rawValue, message: error.description))
+                    throw error
+                }
+                negotiated = true
+                break answered
+            case .ack(0):
+                break answered
+            case .error(let code, let message):
+                throw TFTPFailure.peerError(code: code, message: message)
+            default:
+                throw TFTPFailure.protocolViolation("\(packet.name) in answer to a write request")
+            }
+        }
+        if let fixed = settings.timeoutSeconds { endpoint.timer = RetransmitTimer(fixedSeconds: fixed) }
+        let source: any BlockSource = options.mode == "netascii" ? NetASCIISource(file) : OctetSource(file)
+        try endpoint.sendFile(source, settings: settings)
+        return Report(isGet: false, remoteName: remoteName, localPath: localPath, settings: settings, negotiated: negotiated, counters: endpoint.counters)
+    }
+
+    /// "dir/name" → ("dir", name); "name" → (".", name).
+    static func split(_ path: String) throws -> (String, FileName) {
+        let parts = path.split(separator: "/", omittingEmptySubsequences: false)
+        let name = String(parts.last ?? "")
+        let folder = parts.count > 1 ? (path.hasPrefix("/") && parts.count == 2 ? "/" : parts.dropLast().joined(separator: "/")) : "."
+        do { return (folder, try FileName(name)) } catch { throw StoreRefusal.name(error) }
+    }
+}
