@@ -25,9 +25,14 @@ if [[ $purpose == test || $purpose == bench ]]; then
   need[dumpcap]=tshark     # writes pcapng live
   need[setpriv]=util-linux # drops capabilities to test the missing-privilege path
   need[ethtool]=ethtool    # MSS-sized packets on the test links (TSO/GSO off)
+  need[atftp]=atftp        # a TFTP client beside ours (windowsize, RFC 7440)
+  need[tftp]=tftp-hpa      # another TFTP client
+  need[in.tftpd]=tftpd-hpa # a TFTP server beside ours
 fi
 if [[ $purpose == bench ]]; then
   need[iperf3]=iperf3      # the reference for loopback throughput
+  need[socat]=socat        # the reference for moving a file over TCP
+  need[in.tftpd]=tftpd-hpa # the reference TFTP server
   need[taskset]=util-linux # pinned runs
 fi
 
@@ -52,6 +57,18 @@ if ((${#missing[@]})); then
     echo "setup: install them with:  sudo apt-get install ${missing[*]}" >&2
     exit 2
   fi
+fi
+
+# atftpd, the second TFTP server our client is tested against, conflicts with tftpd-hpa as a
+# package (both are "tftpd"): it is unpacked, not installed, and run from there.
+if [[ $purpose == test && ! -x /var/cache/socketlab/atftpd/usr/sbin/atftpd && $(id -u) == 0 ]]; then
+  work=$(mktemp -d)
+  if (cd "$work" && apt-get download atftpd >/dev/null 2>&1); then
+    mkdir -p /var/cache/socketlab/atftpd && dpkg-deb -x "$work"/atftpd_*.deb /var/cache/socketlab/atftpd
+  else
+    echo "setup: could not download atftpd; the test against it will fail" >&2
+  fi
+  rm -rf "$work"
 fi
 
 if ! command -v swift >/dev/null 2>&1 && [[ ! -x /opt/swift/usr/bin/swift ]]; then

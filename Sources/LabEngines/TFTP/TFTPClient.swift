@@ -53,6 +53,7 @@ public struct TFTPClient: Sendable {
         var negotiated = false
         var decoder = NetASCIIDecoder()
         let mode = options.mode
+        let begun = ContinuousClock.now
         do {
             try endpoint.send(request, to: server)
             // The first answer: OACK (then ACK 0), DATA 1 (options ignored), or ERROR.
@@ -94,22 +95,29 @@ public struct TFTPClient: Sendable {
                 let data = mode == "netascii" ? decoder.decode(bytes) : Array(bytes)
                 try data.withUnsafeBytes { try incoming.append($0) }
             }
+            var lastBlock: Int64 = 1
+            let store = {
+                if mode == "netascii" { try decoder.finish().withUnsafeBytes { try incoming.append($0) } }
+                try incoming.finish(expectedDigest: nil, mode: 0o644, overwrite: true)
+            }
             if let first, !negotiated {
                 // Block 1 is here already: hand it over and carry on from block 2.
                 try sink(first[...])
                 endpoint.counters.bytes += Int64(first.count)
-                try endpoint.send(.ack(block: 1))
                 if first.count < settings.blockSize {
                     endpoint.counters.blocks = 1
+                    try store()
+                    try endpoint.send(.ack(block: 1))
                 } else {
-                    try endpoint.receiveFile(into: sink, settings: settings, startingAt: 2,
-                                             resendFirst: { try endpoint.send(.ack(block: 1)) }, dally: true)
+                    try endpoint.send(.ack(block: 1))
+                    lastBlock = try endpoint.receiveFile(into: sink, settings: settings, startingAt: 2,
+                                                         resendFirst: { try endpoint.send(.ack(block: 1)) }, store: store)
                 }
             } else {
-                try endpoint.receiveFile(into: sink, settings: settings, resendFirst: { try endpoint.send(.ack(block: 0)) }, dally: true)
+                lastBlock = try endpoint.receiveFile(into: sink, settings: settings, resendFirst: { try endpoint.send(.ack(block: 0)) }, store: store)
             }
-            if mode == "netascii" { try decoder.finish().withUnsafeBytes { try incoming.append($0) } }
-            try incoming.finish(expectedDigest: nil, mode: 0o644, overwrite: true)
+            endpoint.counters.seconds = Double((ContinuousClock.now - begun) / .nanoseconds(1)) / 1e9
+            endpoint.dally(afterLast: lastBlock)
         } catch {
             incoming.discard()
             throw error
@@ -128,6 +136,7 @@ public struct TFTPClient: Sendable {
         let endpoint = TFTPEndpoint(socket: socket, peer: nil, settings: TFTPSettings(), maxRetries: options.maxRetries)
         var settings = TFTPSettings()
         var negotiated = false
+        let begun = ContinuousClock.now
         try endpoint.send(request, to: server)
         var retries = 0
         let sent = ContinuousClock.now
@@ -162,6 +171,7 @@ public struct TFTPClient: Sendable {
         if let fixed = settings.timeoutSeconds { endpoint.timer = RetransmitTimer(fixedSeconds: fixed) }
         let source: any BlockSource = options.mode == "netascii" ? NetASCIISource(file) : OctetSource(file)
         try endpoint.sendFile(source, settings: settings)
+        endpoint.counters.seconds = Double((ContinuousClock.now - begun) / .nanoseconds(1)) / 1e9
         return Report(isGet: false, remoteName: remoteName, localPath: localPath, settings: settings, negotiated: negotiated, counters: endpoint.counters)
     }
 

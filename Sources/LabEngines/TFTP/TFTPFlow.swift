@@ -183,12 +183,13 @@ final class TFTPEndpoint {
     // MARK: Receiving a file (RRQ's client, WRQ's server)
 
     /// Receives DATA blocks into `sink`, acknowledging each window (every block in lock-step),
-    /// the last block, and — once per gap — the last block received in order. `lastAck` is
-    /// what to send again while the first block has not come (ACK 0, or the request itself).
-    /// With `dally`, it waits a little after the last ACK to answer a repeated last block
-    /// (its ACK may have been lost).
+    /// the last block, and — once per gap — the last block received in order. `resendFirst`
+    /// is what to send again while the first block has not come (ACK 0 or the OACK).
+    /// `store` runs before the last ACK, so that the ACK means the file is stored (a failure
+    /// there becomes the peer's ERROR). Returns the last block's number, for `dally(afterLast:)`.
+    @discardableResult
     func receiveFile(into sink: (ArraySlice<UInt8>) throws -> Void, settings: TFTPSettings, startingAt first: Int64 = 1,
-                     resendFirst: () throws -> Void, dally: Bool) throws {
+                     resendFirst: () throws -> Void, store: () throws -> Void) throws -> Int64 {
         let started = ContinuousClock.now
         let window = settings.windowSize
         var expected = first
@@ -231,10 +232,10 @@ final class TFTPEndpoint {
                     unacknowledged += 1
                     if payload.count < settings.blockSize {
                         counters.blocks = expected
+                        try store()
                         try ack(expected)
                         counters.seconds = Double((ContinuousClock.now - started) / .nanoseconds(1)) / 1e9
-                        if dally { try dallyAfterLast(block: expected) }
-                        return
+                        return expected
                     }
                     if unacknowledged >= window { try ack(expected) }
                     expected += 1
@@ -263,15 +264,16 @@ final class TFTPEndpoint {
         }
     }
 
-    /// After the last ACK: a repeated last block means that ACK was lost; answer it.
-    private func dallyAfterLast(block: Int64) throws {
+    /// After the last ACK (and after the file is stored: the transfer is complete here), a
+    /// repeated last block means that ACK was lost; answer it for a few round trips.
+    func dally(afterLast block: Int64) {
         let until = ContinuousClock.now + .nanoseconds(Int64(min(timer.seconds * 3, 2.0) * 1e9))
         while ContinuousClock.now < until {
             guard let packet = try? next(within: Double((until - ContinuousClock.now) / .nanoseconds(1)) / 1e9) else { return }
             if case .data(let number, _) = packet, number == UInt16(truncatingIfNeeded: block) {
                 counters.duplicates += 1
                 counters.retransmissions += 1
-                try send(.ack(block: number))
+                try? send(.ack(block: number))
             }
         }
     }

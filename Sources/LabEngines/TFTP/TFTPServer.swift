@@ -113,7 +113,10 @@ public final class TFTPServer: Sendable {
             throw error.errno == .noSuchFileOrDirectory ? TFTPFailure.refused(.fileNotFound, "\(name) is not in the served folder")
                 : TFTPFailure.refused(.accessViolation, "\(name): \(FileProblem.name(error.errno))")
         }
-        var (settings, accepted) = TFTPSettings.negotiate(request, isRead: true, fileSize: mode == "octet" ? file.size : nil,
+        // No tsize for an empty file: curl (7.88) takes "tsize 0" in an OACK for an invalid
+        // answer and gives up (tftpd-hpa's users meet that too); RFC 2349 lets a server leave
+        // an option out, and the client then just does not know the size in advance.
+        var (settings, accepted) = TFTPSettings.negotiate(request, isRead: true, fileSize: mode == "octet" && file.size > 0 ? file.size : nil,
                                                           maxBlockSize: options.maxBlockSize, maxWindow: options.maxWindow)
         endpoint.timer = RetransmitTimer(fixedSeconds: settings.timeoutSeconds)
         if !accepted.isEmpty {
@@ -170,20 +173,23 @@ public final class TFTPServer: Sendable {
         try endpoint.send(firstAnswer)
         var decoder = NetASCIIDecoder()
         var written: Int64 = 0
+        let lastBlock: Int64
         do {
-            try endpoint.receiveFile(into: { bytes in
+            lastBlock = try endpoint.receiveFile(into: { bytes in
                 written += Int64(bytes.count)
                 guard written <= options.maxSize else { throw TFTPFailure.refused(.diskFull, "over the server's limit of \(options.maxSize) bytes") }
                 let data = mode == "netascii" ? decoder.decode(bytes) : Array(bytes)
                 try data.withUnsafeBytes { try incoming.append($0) }
-            }, settings: settings, resendFirst: { try endpoint.send(firstAnswer) }, dally: true)
-            if mode == "netascii" { try decoder.finish().withUnsafeBytes { try incoming.append($0) } }
-            try incoming.finish(expectedDigest: nil, mode: 0o644, overwrite: options.overwrite)
+            }, settings: settings, resendFirst: { try endpoint.send(firstAnswer) }, store: {
+                if mode == "netascii" { try decoder.finish().withUnsafeBytes { try incoming.append($0) } }
+                try incoming.finish(expectedDigest: nil, mode: 0o644, overwrite: options.overwrite)
+            })
         } catch {
             incoming.discard()
             if let problem = error as? FileProblem, problem.errno == .noSpace { throw TFTPFailure.refused(.diskFull, problem.description) }
             throw error
         }
+        endpoint.dally(afterLast: lastBlock)
         settings.transferSize = written
         return .done(peer: peer, isRead: false, name: name.value, mode: mode, settings: settings, counters: endpoint.counters)
     }
