@@ -135,7 +135,7 @@ let package = Package(
         .testTarget(name: "TextOutputTests", dependencies: ["TextOutput"], swiftSettings: strict),
         .testTarget(name: "LabHostTests", dependencies: ["LabHost", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "LabServersTests", dependencies: ["LabServers", "SocketCore", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "LabEnginesTests", dependencies: ["LabEngines", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "LabEnginesTests", dependencies: ["LabEngines", "Packets", "SocketCore", "TestSupport"], swiftSettings: strict),
         .testTarget(
             name: "LabChecksTests",
             dependencies: ["LabChecks", "LabEngines", "LabServers", "Inspection", "PacketCapture", "Packets", "SocketCore", "NetworkAddresses", "FrameBuilder", "TestSupport", "TextOutput"],
