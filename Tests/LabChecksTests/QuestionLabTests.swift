@@ -204,3 +204,36 @@ struct Lab04CheckTests {
         #expect(hint(of: Lab04.check(try answers(Self.file, ["quoted_port": "40000"]), against: Self.truth)).contains("destination port"))
     }
 }
+
+@Suite("Lab 08: moving a file")
+struct Lab08CheckTests {
+    static let truth = Lab08.Truth(
+        tcpRetransmissions: 34, tcpSegments: 900,
+        lockStep: Lab08.TFTPRead(filename: "file.bin", windowSize: 1, blockSize: 512, dataPackets: 6114, blocks: 5860, acks: 5863, milliseconds: 6515),
+        windowed: Lab08.TFTPRead(filename: "file.bin", windowSize: 16, blockSize: 512, dataPackets: 8167, blocks: 5860, acks: 486, milliseconds: 870))
+    static var file: String { Lab08.answersFile(for: truth) }
+
+    @Test("the right answers pass, all 7")
+    func rightAnswers() throws {
+        let results = Lab08.check(try answers(Self.file), against: Self.truth)
+        #expect(results.count == 7 && results.allSatisfy { $0.verdict == .pass }, "\(results.filter { $0.verdict != .pass })")
+    }
+
+    @Test("counting blocks as the DATA packets gets the hint that resent blocks are in there too")
+    func dataPacketsAreNotBlocks() throws {
+        let results = Lab08.check(try answers(Self.file, ["tftp_lockstep_data_packets": "5860"]), against: Self.truth)
+        #expect(hint(of: results).contains("resent ones included"))
+    }
+
+    @Test("one ACK per block in the windowed read gets the window hint")
+    func oneAckPerBlock() throws {
+        let results = Lab08.check(try answers(Self.file, ["tftp_window_acks": "5860"]), against: Self.truth)
+        #expect(hint(of: results).contains("once per 16 blocks"))
+    }
+
+    @Test("a duration within 5% passes, one 10% off does not")
+    func durationsHaveATolerance() throws {
+        #expect(Lab08.check(try answers(Self.file, ["tftp_lockstep_ms": "6700"]), against: Self.truth).allSatisfy { $0.verdict == .pass })
+        #expect(hint(of: Lab08.check(try answers(Self.file, ["tftp_window_ms": "960"]), against: Self.truth)).contains("milliseconds"))
+    }
+}

@@ -171,7 +171,14 @@ fi
 "$bin/topology" up router --loss 2 > /dev/null
 "$bin/topology" exec router S "$tool" tftp-serve --port 69 --bind 0.0.0.0 --dir "$dir/srv" --write > "$dir/router.log" 2>&1 & pids+=($!)
 wait_for "$dir/router.log" serving
+"$bin/topology" exec router S "$tool" receive --port 9000 --bind 0.0.0.0 --dir "$dir/in" > "$dir/router-tcp.log" 2>&1 & pids+=($!)
+wait_for "$dir/router-tcp.log" receiving
+"$bin/topology" exec router S tcpdump -i slab-s-eth --immediate-mode -w "$dir/lab08.pcap" 'tcp port 9000 or udp' > /dev/null 2>&1 & dump=$!
+sleep 1
+cp "$dir/out/f1000000" "$dir/out/lab08.bin"
+"$bin/topology" exec router C "$tool" send "$dir/out/lab08.bin" 10.99.3.1:9000 > /dev/null
 "$bin/topology" exec router C "$tool" tftp get 10.99.3.1:69 f1000000 -o "$dir/get/lossy" --json > "$dir/lossy.json"; code=$?
+"$bin/topology" exec router C "$tool" tftp get 10.99.3.1:69 f1000000 -o "$dir/get/lossy16" --windowsize 16 > /dev/null
 check "2% loss through the router, lock-step: intact, and the report counts timeouts and retransmissions" python3 - "$dir/lossy.json" "$code" <<PY
 import json, sys, filecmp
 r = json.load(open(sys.argv[1]))
@@ -185,6 +192,28 @@ import json, sys, filecmp
 r = json.load(open(sys.argv[1]))
 assert sys.argv[2] == "0" and r["options"]["windowsize"] == 16 and r["retransmissions"] > 0, r
 assert filecmp.cmp("$dir/out/f1000000", "$dir/srv/lossy-put", shallow=False)
+PY
+sleep 1; kill $dump; wait $dump 2> /dev/null
+"$bin/labcheck" 08 --capture "$dir/lab08.pcap" --solution > "$dir/lab08.toml" 2> /dev/null
+check "labcheck 08 reads the lossy capture as tshark does: retransmissions, DATA packets, ACKs, durations" python3 - "$dir/lab08.toml" "$dir/lab08.pcap" <<'PY'
+import subprocess, sys
+answers = dict(l.split(" = ") for l in open(sys.argv[1]).read().split("\n") if " = " in l)
+a = {k: int(v) for k, v in answers.items()}
+def tshark(filter, *fields):
+    out = subprocess.run(["tshark", "-r", sys.argv[2], "-d", "udp.port==69,tftp", "-Y", filter, "-T", "fields", *sum([["-e", f] for f in fields], [])],
+                         capture_output=True, text=True).stdout
+    return [l.split("\t") for l in out.splitlines() if l]
+assert a["tcp_retransmissions"] == len(tshark("tcp.analysis.retransmission", "frame.number")), a
+# The two reads, by the client port of their RRQs, in order.
+ports = [r[0] for r in tshark("tftp.opcode == 1", "udp.srcport")]
+assert len(ports) == 2, ports
+lock, window = ports
+data = lambda p: len(tshark(f"tftp.opcode == 3 && udp.dstport == {p}", "frame.number"))
+acks = lambda p: len(tshark(f"tftp.opcode == 4 && udp.srcport == {p}", "frame.number"))
+assert a["tftp_lockstep_data_packets"] == data(lock) and a["tftp_lockstep_blocks"] == 1954, (a, data(lock))
+assert a["tftp_lockstep_retransmitted"] == data(lock) - 1954 and a["tftp_window_acks"] == acks(window), (a, acks(window))
+times = [float(t[0]) for t in tshark(f"udp.port == {lock}", "frame.time_relative")]
+assert abs(a["tftp_lockstep_ms"] - round((times[-1] - times[0]) * 1000)) <= 1, (a, times[0], times[-1])
 PY
 "$bin/topology" down > /dev/null
 
