@@ -70,3 +70,4 @@ out=bench/out/socketcore.txt
 bash scripts/bench-decode.sh
 bash scripts/bench-inspector.sh
 bash scripts/bench-labtools.sh
+bash scripts/bench-transfer.sh
