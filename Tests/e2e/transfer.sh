@@ -134,6 +134,10 @@ check "tftp-hpa gets 0, 511, 512 and 513 bytes intact" tftp_edges_ok hpa_get
 check "tftp-hpa and atftp put files to our server (--write), intact" bash -c "
   cd '$dir/out' && tftp 127.0.0.1 9469 -m binary -c put f513 hpa-put > /dev/null 2>&1 && cmp -s f513 '$dir/srv/hpa-put' &&
   atftp -p -l f1000000 -r atftp-put 127.0.0.1 9469 > /dev/null 2>&1 && cmp -s f1000000 '$dir/srv/atftp-put'"
+check "two TFTP clients at once (curl and ours), each on its own transfer port, both intact" bash -c "
+  curl -sf -o '$dir/get/c1' tftp://127.0.0.1:9469/f1000000 & p=\$!
+  '$tool' tftp get 127.0.0.1:9469 f1000000 -o '$dir/get/c2' > /dev/null; r=\$?
+  wait \$p && [[ \$r == 0 ]] && cmp -s '$dir/srv/f1000000' '$dir/get/c1' && cmp -s '$dir/srv/f1000000' '$dir/get/c2'"
 printf 'line one\nline two\r\nend' > "$dir/srv/text.txt"
 check "netascii: tftp-hpa in ascii mode gets the text back as it was (LF ↔ CR LF on the wire)" bash -c "
   cd '$dir/get' && tftp 127.0.0.1 9469 -m ascii -c get text.txt text.txt > /dev/null 2>&1 && cmp -s '$dir/srv/text.txt' text.txt"
