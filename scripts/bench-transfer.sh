@@ -70,14 +70,14 @@ out=bench/out/transfer.txt
   done
   o=$(printf '%s\n' "${ours[@]}" | median) s=$(printf '%s\n' "${theirs[@]}" | median)
   oc=$(printf '%s\n' "${ourcpu[@]}" | median) sc=$(printf '%s\n' "${theircpu[@]}" | median)
-  echo "TCP, $MB MB to disk, median of $RUNS alternating runs:"
+  echo "TCP, $MB MB to disk, median of $RUNS alternating runs (CPU: user + system time of both ends, the kernel's page-cache writes included):"
   awk -v o="$o" -v s="$s" -v oc="$oc" -v sc="$sc" -v mb="$MB" 'BEGIN {
     printf "  transfer (SHA-256 both ends, fsync, rename)  %6.2f s  %7.1f MB/s  CPU %.2f s per GB\n", o, mb / o, oc * 1000 / mb
     printf "  socat + sync FILE                             %6.2f s  %7.1f MB/s  CPU %.2f s per GB\n", s, mb / s, sc * 1000 / mb
     printf "  transfer / socat rate: %.2f (target at least 0.90)\n", s / o }'
 
   # TFTP: our server on B, then tftpd-hpa on B, the same file.
-  B "$bin/transfer" tftp-serve --port 69 --bind 10.99.0.2 --dir "$work/src" > /dev/null &
+  (B "$bin/transfer" tftp-serve --port 69 --bind 10.99.0.2 --dir "$work/src" > /dev/null 2>&1 &)
   sleep 0.5
   lock=() win=()
   for _ in $(seq "$RUNS"); do
@@ -91,14 +91,14 @@ out=bench/out/transfer.txt
   pkill -f "tftp-serve --port 69 --bind 10.99.0.2" || true
   ours_hpa=() theirs_hpa=() ours_us=() theirs_us=()
   for _ in $(seq "$RUNS"); do
-    B "$bin/transfer" tftp-serve --port 69 --bind 10.99.0.2 --dir "$work/src" > /dev/null & sleep 0.5
+    (B "$bin/transfer" tftp-serve --port 69 --bind 10.99.0.2 --dir "$work/src" > /dev/null 2>&1 &); sleep 0.5
     ours_us+=("$(A "$bin/transfer" tftp get 10.99.0.2:69 tftp.bin -o "$work/dst/a.bin" --blksize 1428 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["seconds"])')")
     ours_hpa+=("$(elapsed A tftp 10.99.0.2 -m binary -c get tftp.bin "$work/dst/b.bin")")
-    pkill -f "tftp-serve --port 69 --bind 10.99.0.2" || true; wait 2> /dev/null || true
-    B in.tftpd -L -a 10.99.0.2:69 -s -u root "$work/src" > /dev/null 2>&1 & sleep 0.5
+    pkill -f "tftp-serve --port 69 --bind 10.99.0.2" || true; sleep 0.2
+    (B in.tftpd -L -a 10.99.0.2:69 -s -u root "$work/src" > /dev/null 2>&1 &); sleep 0.5
     theirs_us+=("$(A "$bin/transfer" tftp get 10.99.0.2:69 tftp.bin -o "$work/dst/c.bin" --blksize 1428 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["seconds"])')")
     theirs_hpa+=("$(elapsed A tftp 10.99.0.2 -m binary -c get tftp.bin "$work/dst/d.bin")")
-    pkill -f "in.tftpd -L -a 10.99.0.2" || true; wait 2> /dev/null || true
+    pkill -f "in.tftpd -L -a 10.99.0.2" || true; sleep 0.2
   done
   a=$(printf '%s\n' "${ours_us[@]}" | median) b=$(printf '%s\n' "${ours_hpa[@]}" | median)
   c=$(printf '%s\n' "${theirs_us[@]}" | median) d=$(printf '%s\n' "${theirs_hpa[@]}" | median)
