@@ -18,7 +18,7 @@ swift build -c release --product transfer 2>&1 | grep -E "error:" || true
 swift build -c release --product topology 2>&1 | grep -E "error:" || true
 bin=$(swift build -c release --show-bin-path)
 mkdir -p bench/out
-work=$(mktemp -d /var/tmp/bench-transfer.XXXX)
+work=$(mktemp -d "${BENCH_DIR:-/var/tmp}/bench-transfer.XXXX")  # BENCH_DIR=/dev/shm: memory, not disk
 chmod 755 "$work"
 trap '"$bin/topology" down > /dev/null 2>&1; pkill -f "in.tftpd -L -a 10.99.0.2" 2> /dev/null; rm -rf "$work"' EXIT
 "$bin/topology" up two-hosts > /dev/null
@@ -26,8 +26,10 @@ mkdir -p "$work/src" "$work/dst" && chmod 777 "$work/dst"
 head -c $((MB * 1000000)) /dev/urandom > "$work/src/file.bin"
 head -c $((TFTP_MB * 1000000)) /dev/urandom > "$work/src/tftp.bin"
 chmod 644 "$work/src/"*
-A() { "$bin/topology" exec two-hosts A "$@"; }
-B() { "$bin/topology" exec two-hosts B "$@"; }
+# TFTP's lock-step time is a chain of wake-ups: on 2 CPUs it swings 2x with where the client
+# and the server land, so the TFTP runs pin the client to CPU 0 and the server to CPU 1.
+A() { "$bin/topology" exec two-hosts A taskset -c 0 "$@"; }
+B() { "$bin/topology" exec two-hosts B taskset -c 1 "$@"; }
 # elapsed CMD…: the command's wall time in seconds.
 elapsed() { local s e; s=$(date +%s.%N); "$@" > /dev/null; e=$(date +%s.%N); awk -v s="$s" -v e="$e" 'BEGIN { printf "%.3f\n", e - s }'; }
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
@@ -85,24 +87,29 @@ out=bench/out/transfer.txt
     win+=("$(A "$bin/transfer" tftp get 10.99.0.2:69 tftp.bin -o "$work/dst/w.bin" --blksize 1428 --windowsize 16 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["seconds"])')")
   done
   l=$(printf '%s\n' "${lock[@]}" | median) w=$(printf '%s\n' "${win[@]}" | median)
-  echo "TFTP, $TFTP_MB MB, blksize 1428, our client and server, median of $RUNS:"
+  echo "TFTP, $TFTP_MB MB, blksize 1428, our client (CPU 0) and server (CPU 1), median of $RUNS:"
   awk -v l="$l" -v w="$w" -v mb="$TFTP_MB" 'BEGIN {
     printf "  lock-step      %6.2f s  %6.1f MB/s\n  windowsize 16  %6.2f s  %6.1f MB/s\n  window / lock-step throughput: %.1fx (target at least 3x)\n", l, mb / l, w, mb / w, l / w }'
   pkill -f "tftp-serve --port 69 --bind 10.99.0.2" || true
   ours_hpa=() theirs_hpa=() ours_us=() theirs_us=()
-  for _ in $(seq "$RUNS"); do
+  ours_server() {
     (B "$bin/transfer" tftp-serve --port 69 --bind 10.99.0.2 --dir "$work/src" > /dev/null 2>&1 &); sleep 0.5
     ours_us+=("$(A "$bin/transfer" tftp get 10.99.0.2:69 tftp.bin -o "$work/dst/a.bin" --blksize 1428 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["seconds"])')")
     ours_hpa+=("$(elapsed A tftp 10.99.0.2 -m binary -c get tftp.bin "$work/dst/b.bin")")
     pkill -f "tftp-serve --port 69 --bind 10.99.0.2" || true; sleep 0.2
+  }
+  their_server() {
     (B in.tftpd -L -a 10.99.0.2:69 -s -u root "$work/src" > /dev/null 2>&1 &); sleep 0.5
     theirs_us+=("$(A "$bin/transfer" tftp get 10.99.0.2:69 tftp.bin -o "$work/dst/c.bin" --blksize 1428 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["seconds"])')")
     theirs_hpa+=("$(elapsed A tftp 10.99.0.2 -m binary -c get tftp.bin "$work/dst/d.bin")")
     pkill -f "in.tftpd -L -a 10.99.0.2" || true; sleep 0.2
+  }
+  for run in $(seq "$RUNS"); do  # alternating which goes first
+    if ((run % 2)); then ours_server; their_server; else their_server; ours_server; fi
   done
   a=$(printf '%s\n' "${ours_us[@]}" | median) b=$(printf '%s\n' "${ours_hpa[@]}" | median)
   c=$(printf '%s\n' "${theirs_us[@]}" | median) d=$(printf '%s\n' "${theirs_hpa[@]}" | median)
-  echo "TFTP servers, $TFTP_MB MB lock-step, the same clients, median of $RUNS alternating runs:"
+  echo "TFTP servers (CPU 1), $TFTP_MB MB lock-step, the same clients (CPU 0), median of $RUNS alternating runs:"
   awk -v a="$a" -v b="$b" -v c="$c" -v d="$d" 'BEGIN {
     printf "  client `transfer tftp get --blksize 1428`:  our server %6.2f s, tftpd-hpa %6.2f s  (ours / theirs rate %.2f)\n", a, c, c / a
     printf "  client tftp-hpa (512-byte blocks):         our server %6.2f s, tftpd-hpa %6.2f s  (ours / theirs rate %.2f; target at least 1.0)\n", b, d, d / b }'
