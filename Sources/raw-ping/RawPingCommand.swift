@@ -66,13 +66,17 @@ struct RawPingCommand: ParsableCommand {
         if pinger.kind == .datagram {
             print("raw-ping: no raw socket (needs root or CAP_NET_RAW); using the kernel's ping socket instead, which chooses the identifier itself", to: &standardError)
         }
-        if explain {
-            for line in PingExplain.lines(for: pinger.request(sequence: 1)) { print(line) }
-            print("")
-        }
         if !json { print(pinger.header) }
         Pinger.stopOnInterrupt()
-        let statistics = try pinger.run { event in
+        let explain = explain
+        let statistics = try pinger.run(onSent: { echo in
+            // The first request as it went out (its send time is in the data, so only the
+            // bytes actually sent have the checksum a capture shows).
+            guard explain, echo.sequence == 1 else { return }
+            for line in PingExplain.lines(for: echo) { print(line) }
+            print("")
+            flushOutput()
+        }) { event in
             if json {
                 print(Self.json(event))
             } else if !quiet {

@@ -65,8 +65,15 @@ import json, sys
 lines = [json.loads(l) for l in open('$dir/json')]
 assert lines[0]['kind'] == 'reply' and lines[0]['icmp_seq'] == 1 and lines[0]['ttl'] == 64, lines
 assert lines[-1]['kind'] == 'statistics' and lines[-1]['received'] == 1 and lines[-1]['socket'] == 'raw', lines"
-"$ping_tool" -c 1 --explain 127.0.0.1 > "$dir/explain"
+# Lab 04 Q3 has the student check the drawn checksum against the capture: it must be the
+# request that was sent (its send time is in the data), so tshark reads the same number.
+unshare -n bash -c "ip link set lo up
+  tcpdump -i lo --immediate-mode -U -w '$dir/explain.pcap' icmp 2> /dev/null & d=\$!; sleep 1
+  '$ping_tool' -c 1 --explain 127.0.0.1 > '$dir/explain'; sleep 0.5; kill \$d; wait \$d"
 wire=$(grep -oE "checksum = 0x[0-9a-f]{4}" "$dir/explain" | grep -oE "0x[0-9a-f]{4}")
+captured=$(tshark -r "$dir/explain.pcap" -Y "icmp.type == 8 && icmp.seq == 1" -T fields -e icmp.checksum 2> /dev/null | head -1)
+check "--explain draws the request as sent: its checksum ($wire) is the one tshark reads in the capture ($captured)" \
+  bash -c "[[ -n '$wire' && '$wire' == '$captured' ]]"
 check "--explain: the diagram's checksum is the one worked out by hand" grep -q "one's complement: ~0x[0-9a-f]* = $wire" "$dir/explain"
 
 # Privilege: inside a fresh namespace (its own ping_group_range), as an unprivileged user.

@@ -113,7 +113,10 @@ public final class Pinger {
 
     /// Sends requests on schedule and reads what comes back until `count` requests are all
     /// answered (or errored), the wait after the last one runs out, or `stop` says so (Ctrl-C).
-    public func run(stop: () -> Bool = { Pinger.interrupted }, onEvent: (Event) -> Void) throws(SocketError) -> PingStatistics {
+    /// `onSent` gets each request as it goes out, the bytes `sendto()` was given — what
+    /// `--explain` draws, so that its checksum is the one in the capture.
+    public func run(stop: () -> Bool = { Pinger.interrupted }, onSent: (ICMPEcho) -> Void = { _ in },
+                    onEvent: (Event) -> Void) throws(SocketError) -> PingStatistics {
         let clock = ContinuousClock()
         let start = clock.now
         var nextSend = start
@@ -125,9 +128,10 @@ public final class Pinger {
             let now = clock.now
             let allSent = options.count.map { statistics.transmitted >= $0 } ?? false
             if !allSent && now >= nextSend {
-                let bytes = request(sequence: sequence).encoded()
+                let echo = request(sequence: sequence)
                 sentAt[sequence] = Self.realTime()
-                _ = try socket.send(bytes, to: address)
+                _ = try socket.send(echo.encoded(), to: address)
+                onSent(echo)
                 statistics.transmitted += 1
                 lastSent = clock.now
                 sequence += 1
