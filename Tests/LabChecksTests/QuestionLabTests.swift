@@ -122,8 +122,28 @@ struct Lab02CheckTests {
 @Suite("Lab 03: UDP against TCP's answers")
 struct Lab03CheckTests {
     static let truth = Lab03.Truth(udpLengthFirst: 18, tcpHeaderFirstData: 32, udpWireBytes: 1_794, tcpWireBytes: 2_774,
-                                   loss: (udpLost: 48, tcpLost: 0, retransmissions: 61), receives: (udp: 20, tcp: 4))
+                                   loss: (udpLost: 48, tcpLost: 0, retransmissions: 61), receives: (udp: 20, tcp: 4),
+                                   resultsSetting: "two hosts (slab-a → slab-b)", resultsLoss: 5)
     static var file: String { Lab03.answersFile(for: truth) }
+
+    @Test("Q5 with results made on loopback (no loss) fails, saying what to rerun, even with their numbers copied")
+    func loopbackResultsAreNotALossyRun() throws {
+        var loopback = Self.truth
+        loopback.resultsSetting = "loopback"
+        loopback.resultsLoss = nil
+        let results = Lab03.check(try answers(Lab03.answersFile(for: loopback)), against: loopback)
+        #expect(hint(of: results).contains("--two-hosts"))
+    }
+
+    @Test("--solution without --results says what it cannot know instead of printing zeros")
+    func solutionWithoutResults() {
+        var noResults = Self.truth
+        noResults.loss = nil
+        noResults.receives = nil
+        let file = Lab03.answersFile(for: noResults)
+        #expect(!file.contains("udp_lost = ") && !file.contains("udp_receives = "))
+        #expect(file.contains("not known without --results"))
+    }
 
     @Test("the right answers pass")
     func rightAnswers() throws {

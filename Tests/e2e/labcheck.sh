@@ -13,7 +13,7 @@ dir=$(mktemp -d)
 # A student's folder: the broken servers below run as nobody (labcheck is root here, without
 # sudo), so they must be readable by others, as in a home folder.
 chmod 755 "$dir"
-trap 'rm -rf "$dir"' EXIT
+trap '"$(dirname "$labcheck")/topology" down > /dev/null 2>&1; rm -rf "$dir"' EXIT
 cd "$dir"
 
 check "labcheck list names the labs" bash -c "'$labcheck' list | grep -q '^03 ' && '$labcheck' list | grep -q '^04 ' && '$labcheck' list | grep -q '^02 ' && '$labcheck' list | grep -q '^01 ' && '$labcheck' list | grep -q '^05 ' && '$labcheck' list | grep -q '^06 '"
@@ -103,7 +103,10 @@ check "lab 02: no data after the FIN gets the half-close hint" grep -q "the clie
 # Lab 03: labcheck makes the capture (three messages over UDP and over TCP); tshark is the
 # oracle for the sizes; a udp-vs-tcp run gives the results file.
 cp "$root/Labs/03-udp-vs-tcp/answers.toml" template3.toml
-"$(dirname "$labcheck")/udp-vs-tcp" --json --messages 200 --round-trips 20 --megabytes 1 > results3.json 2>/dev/null
+# Q5 is about loss: the results come from a lossy run between the two hosts.
+"$(dirname "$labcheck")/udp-vs-tcp" --two-hosts --loss 5 --json --messages 200 --round-trips 20 --megabytes 1 > results3.json 2>/dev/null
+"$(dirname "$labcheck")/topology" down > /dev/null 2>&1
+"$(dirname "$labcheck")/udp-vs-tcp" --json --messages 200 --round-trips 20 --megabytes 1 > loopback3.json 2>/dev/null
 "$labcheck" 03 --results results3.json --answers template3.toml > empty3.txt 2>&1; code=$?
 check "lab 03, the template as it is: exit 1, all 10 checks fail" bash -c "[[ $code == 1 ]] && [[ \$(grep -c '^FAIL' empty3.txt) == 10 ]]"
 "$labcheck" 03 --capture labcheck-03.pcap --results results3.json --solution > right3.toml
@@ -119,6 +122,13 @@ check "lab 03: 28 for the UDP header gets the IP-header hint" grep -q "counts th
 check "lab 03: the UDP length without its header gets its hint" grep -q "counts its own 8-byte header" <<<"$(wrong3 udp_length_first $((udplen - 8)))"
 check "lab 03: 20 for a TCP header with options gets the data-offset hint" grep -q "data offset" <<<"$(wrong3 tcp_header_bytes 20)"
 check "lab 03: 20 TCP receives (one per message) gets the boundaries hint" grep -q "does not keep message boundaries" <<<"$(wrong3 tcp_receives 20)"
+"$labcheck" 03 --capture labcheck-03.pcap --results loopback3.json --solution > loopback3.toml
+"$labcheck" 03 --capture labcheck-03.pcap --results loopback3.json --answers loopback3.toml > loopback3.txt 2>&1; code=$?
+check "lab 03: results made on loopback fail Q5, saying to rerun with --two-hosts --loss (the copied numbers do not pass)" bash -c "
+  [[ $code == 1 ]] && grep -q 'FAIL.*Q5 what loss does.*loopback' loopback3.txt && grep -q 'twohosts up --loss 5' loopback3.txt"
+"$labcheck" 03 --capture labcheck-03.pcap --solution > noresults3.toml
+check "lab 03 --solution without --results says what it cannot know, no zeros" bash -c "
+  ! grep -q '^udp_lost' noresults3.toml && grep -q 'not known without --results' noresults3.toml"
 
 # Lab 04: labcheck makes the capture (two pings, a UDP datagram to a closed port); tshark is
 # the oracle for the right answers.

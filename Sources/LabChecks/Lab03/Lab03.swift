@@ -17,6 +17,10 @@ public enum Lab03 {
         public var loss: (udpLost: Int, tcpLost: Int, retransmissions: Int)?
         /// From udp-vs-tcp's JSON: how many receive calls the 20 mixed-size messages took.
         public var receives: (udp: Int, tcp: Int)?
+        /// From udp-vs-tcp's JSON: where the results were made ("loopback", "two hosts …")
+        /// and with what loss; Q5 is about a lossy run.
+        public var resultsSetting: String? = nil
+        public var resultsLoss: Double? = nil
     }
 
     public enum Problem: LabBadInput {
@@ -53,6 +57,11 @@ public enum Lab03 {
             }
             loss = (udpLost, tcpLost, tcp["retransmissions"] as? Int ?? 0)
             if let u = udp["receives"] as? Int, let t = tcp["receives"] as? Int { receives = (u, t) }
+            var truth = Truth(udpLengthFirst: udpFirst, tcpHeaderFirstData: tcpFirstData, udpWireBytes: udpBytes, tcpWireBytes: tcpBytes,
+                              loss: loss, receives: receives)
+            truth.resultsSetting = object["setting"] as? String
+            truth.resultsLoss = (object["loss_percent"] as? NSNumber)?.doubleValue
+            return truth
         }
         return Truth(udpLengthFirst: udpFirst, tcpHeaderFirstData: tcpFirstData, udpWireBytes: udpBytes, tcpWireBytes: tcpBytes,
                      loss: loss, receives: receives)
@@ -82,7 +91,12 @@ public enum Lab03 {
         ask("Q4 bytes on the wire, TCP connection", "tcp_wire_bytes", truth.tcpWireBytes) { answer in
             answer < Int64(truth.tcpWireBytes) ? "count every TCP frame: the handshake, the ACKs and the teardown too — that is TCP's cost" : "add the lengths of every TCP frame, both directions (frame.len)"
         }
-        if let loss = truth.loss {
+        if truth.loss != nil, !truth.isLossyRun {
+            // A loopback run (or one with 0% loss) answers nothing about loss: say what to rerun.
+            let made = truth.resultsSetting.map { "on \($0)" } ?? "without a setting"
+            results.append(.fail("Q5 what loss does", "your results were made \(made)\(truth.resultsLoss.map { ", loss \($0)%" } ?? ", with no loss")",
+                                 hint: "Q5 is about a lossy link: sudo scripts/twohosts up --loss 5, then udp-vs-tcp --two-hosts --json > results.json, and check again"))
+        } else if let loss = truth.loss {
             ask("Q5 messages UDP lost (your udp-vs-tcp run)", "udp_lost", loss.udpLost) { _ in "the lost count in the UDP column of your udp-vs-tcp results" }
             ask("Q5 messages TCP lost", "tcp_lost", loss.tcpLost) { _ in "TCP resends what is lost: look at the TCP column — the application saw every message" }
             ask("Q5 TCP's retransmissions", "tcp_retransmissions", loss.retransmissions) { _ in "the retransmissions row of your udp-vs-tcp results (counted from its capture)" }
@@ -99,20 +113,28 @@ public enum Lab03 {
         return results
     }
 
+    /// The right answers. What needs the student's udp-vs-tcp results is left out, with the
+    /// reason, when there are none: a 0 there would read as a measured zero.
     public static func answersFile(for truth: Truth) -> String {
-        """
-        udp_header_bytes = 8
-        udp_length_first = \(truth.udpLengthFirst)
-        tcp_header_bytes = \(truth.tcpHeaderFirstData)
-        udp_wire_bytes = \(truth.udpWireBytes)
-        tcp_wire_bytes = \(truth.tcpWireBytes)
-        udp_lost = \(truth.loss?.udpLost ?? 0)
-        tcp_lost = \(truth.loss?.tcpLost ?? 0)
-        tcp_retransmissions = \(truth.loss?.retransmissions ?? 0)
-        udp_receives = \(truth.receives?.udp ?? 0)
-        tcp_receives = \(truth.receives?.tcp ?? 0)
-
-        """
+        var lines = [
+            "udp_header_bytes = 8",
+            "udp_length_first = \(truth.udpLengthFirst)",
+            "tcp_header_bytes = \(truth.tcpHeaderFirstData)",
+            "udp_wire_bytes = \(truth.udpWireBytes)",
+            "tcp_wire_bytes = \(truth.tcpWireBytes)",
+        ]
+        if let loss = truth.loss {
+            if !truth.isLossyRun { lines.append("# Q5: these results were made without loss (\(truth.resultsSetting ?? "no setting")): the student must rerun with --two-hosts --loss 5") }
+            lines += ["udp_lost = \(loss.udpLost)", "tcp_lost = \(loss.tcpLost)", "tcp_retransmissions = \(loss.retransmissions)"]
+        } else {
+            lines.append("# udp_lost, tcp_lost, tcp_retransmissions (Q5): not known without --results (the student's udp-vs-tcp --json)")
+        }
+        if let receives = truth.receives {
+            lines += ["udp_receives = \(receives.udp)", "tcp_receives = \(receives.tcp)"]
+        } else {
+            lines.append("# udp_receives, tcp_receives (Q6): not known without --results")
+        }
+        return lines.joined(separator: "\n") + "\n"
     }
 
     /// `labcheck 03` without `--capture`: the same three messages (10, 200, 1,400 bytes) sent
@@ -154,6 +176,11 @@ public enum Lab03 {
             try tcpEcho.value()
         }
     }
+}
+
+extension Lab03.Truth {
+    /// Whether the results come from a run with loss (two hosts, loss above 0).
+    public var isLossyRun: Bool { (resultsLoss ?? 0) > 0 && (resultsSetting?.hasPrefix("two hosts") ?? false) }
 }
 
 extension Lab03: QuestionLab {
