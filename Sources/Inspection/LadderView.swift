@@ -5,9 +5,12 @@ import Packets
 /// server on the right, one arrow per segment with its flags and relative numbers, the note
 /// underneath. What an instructor projects while the packets arrive.
 ///
-///     ── stream 0: client 127.0.0.1.41234 (left) and server 127.0.0.1.8080 (right) ──
-///       0.000000 #0 |──────────── SYN seq=0 win=65495 ─────────────▶|
-///       0.000021 #0 |◀──────── SYN,ACK seq=0 ack=1 win=65483 ──────────|
+///     ── stream s0 (tcp.stream 0): client 127.0.0.1.41234 (left) and server 127.0.0.1.8080 (right) ──
+///       0.000000 s0 |──────────── SYN seq=0 win=65495 ─────────────▶|
+///       0.000021 s0 |◀──────── SYN,ACK seq=0 ack=1 win=65483 ──────────|
+///
+/// The tag in front of each arrow is the stream, `s0`, not `#0`: frames are numbered from 1
+/// and a `#` reads as a frame number.
 struct LadderView {
     /// The arrow's length between the two columns, when its label fits.
     static let width = 58
@@ -18,7 +21,7 @@ struct LadderView {
         if !introduced.contains(report.stream) {
             introduced.insert(report.stream)
             let (client, server) = report.fromClient ? (report.source, report.destination) : (report.destination, report.source)
-            out.line(style.heading("── stream \(report.stream): client \(client) (left) and server \(server) (right) ──"))
+            out.line(style.heading("── stream s\(report.stream) (tcp.stream \(report.stream)): client \(client) (left) and server \(server) (right) ──"))
         }
         var label = report.flags.names.joined(separator: ",")
         label += " seq=\(absolute ? report.seqRaw : report.seq)"
@@ -27,9 +30,9 @@ struct LadderView {
         label += " win=\(report.window)"
         if !report.analysis.isEmpty { label += " [" + report.analysis.names.joined(separator: ", ") + "]" }
         let arrow = Self.arrow(label, rightward: report.fromClient)
-        out.line(column(report.time) + " #\(report.stream) " + style.segment(arrow, flags: report.flags, analysis: report.analysis))
+        out.line(column(report.time) + " s\(report.stream) " + style.segment(arrow, flags: report.flags, analysis: report.analysis))
         let indent = String(repeating: " ", count: 14 + String(report.stream).count)
-        for note in Sentences.notes(for: report) { out.line(indent + "│ " + style.note(note)) }
+        for note in Sentences.notes(for: report, absolute: absolute) { out.line(indent + "│ " + style.note(note)) }
     }
 
     /// A frame that is not TCP: no arrow, since there is no connection to draw it in.

@@ -4,15 +4,18 @@
 public enum Sentences {
     /// The notes under a segment: what it does in the connection's life, then each analysis
     /// verdict with its numbers.
-    public static func notes(for report: SegmentReport) -> [String] {
+    /// `absolute`: the view shows raw sequence numbers (`--absolute`), so no note may say
+    /// they are shown relative to the ISN.
+    public static func notes(for report: SegmentReport, absolute: Bool = false) -> [String] {
         if report.events.isEmpty && report.facts.isEmpty { return [] }
-        return report.events.map { sentence($0) } + report.facts.map { sentence($0) }
+        return report.events.map { sentence($0, absolute: absolute) } + report.facts.map { sentence($0) }
     }
 
-    public static func sentence(_ event: SegmentEvent) -> String {
+    public static func sentence(_ event: SegmentEvent, absolute: Bool = false) -> String {
         switch event {
         case .open(let client, let server, let isn, let options):
-            return "SYN — the client \(client) asks to open a connection to \(server) and picks its initial sequence number \(isn) (shown as 0 from now on). It offers \(options.text)."
+            let shown = absolute ? "shown as it is on the wire here; relative numbering would show it as 0" : "shown as 0 from now on"
+            return "SYN — the client \(client) asks to open a connection to \(server) and picks its initial sequence number \(isn) (\(shown)). It offers \(options.text)."
         case .synRetransmitted(let attempt):
             return "SYN again (attempt \(attempt)) — no SYN-ACK came back, so the client retransmits its SYN with the same ISN; Linux waits 1 s, then 2 s, 4 s… before giving up with ETIMEDOUT."
         case .simultaneousOpen:

@@ -12,7 +12,7 @@ public enum TextView {
         text += tcp.tcpdumpText(
             sequence: absolute ? nil : report.seq, acknowledgement: absolute ? nil : report.ack, window: report.window)
         text = style.segment(text, flags: report.flags, analysis: report.analysis)
-        for note in Sentences.notes(for: report) { text += "\n    " + style.note(note) }
+        for note in Sentences.notes(for: report, absolute: absolute) { text += "\n    " + style.note(note) }
         return text
     }
 

@@ -70,6 +70,11 @@ struct Lab01CheckTests {
     @Test("a SYN to a closed port answered with anything but RST is wrong")
     func refusedReply() throws {
         #expect(hint(of: Lab01.check(try answers(Self.file, ["refused_reply_flags": "\"SYN,ACK\""]), against: Self.truth)).contains("reset"))
+        // RST alone for a reply that is RST,ACK: the reset is right, the set is not.
+        #expect(hint(of: Lab01.check(try answers(Self.file, ["refused_reply_flags": "\"RST\""]), against: Self.truth)).contains("ACK too"))
+        for spelling in ["\"RST,ACK\"", "\"ack rst\"", "\"R.\"", "\"[R.]\"", "\"rst+ack\""] {
+            #expect(Lab01.check(try answers(Self.file, ["refused_reply_flags": spelling]), against: Self.truth).allSatisfy { $0.verdict == .pass }, "\(spelling)")
+        }
     }
 }
 

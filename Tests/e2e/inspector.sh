@@ -70,5 +70,9 @@ echo "not a capture" > "$dir/notes.txt"
 check "not a capture file: exit 2" test "$code" = 2
 "$inspector" read --count 0 "$dir/web.pcap" 2> /dev/null; code=$?
 check "--count 0: exit 2" test "$code" = 2
+check "--absolute: the SYN's note does not claim the numbers are shown from 0" bash -c "
+  grep -q 'shown as it is on the wire here' '$dir/absolute' && ! grep -q 'shown as 0 from now on' '$dir/absolute' && grep -q 'shown as 0 from now on' '$dir/text'"
+check "--ladder tags arrows with the stream as s0 (a # would read as a frame number)" bash -c "
+  '$inspector' read --ladder '$dir/web.pcap' > '$dir/ladder' && grep -qE '^ +[0-9.]+ s0 \|' '$dir/ladder' && ! grep -qE ' #[0-9]+ \|' '$dir/ladder' && grep -q 'stream s0 (tcp.stream 0)' '$dir/ladder'"
 if [[ $failed != 0 ]]; then echo "--- what the inspector printed:"; head -30 "$dir/text"; fi
 finish

@@ -1,3 +1,4 @@
+import Foundation
 import LabHost
 import LabEngines
 import PacketCapture
@@ -174,10 +175,15 @@ public enum Lab01 {
 
         // Q6: a connection to a closed port.
         if let reply = truth.refusedReply {
-            if let answer = text("refused_reply_flags")?.uppercased() {
-                let set = Set(answer.split(whereSeparator: { ",+ /.".contains($0) }).map(String.init))
-                if set.contains("RST") || set.contains("R") {
+            if let answer = text("refused_reply_flags") {
+                let given = Self.flagSet(answer), expected = Self.flagSet(reply)
+                if given == expected {
                     results.append(.pass("Q6 a SYN to a closed port", "answered by \(reply)"))
+                } else if given.contains("RST") {
+                    let missing = expected.subtracting(given).sorted(), extra = given.subtracting(expected).sorted()
+                    let what = missing.isEmpty ? "it does not carry \(extra.joined(separator: ", "))" : "it carries \(missing.joined(separator: ", ")) too"
+                    results.append(.fail("Q6 a SYN to a closed port", "\(answer)",
+                                         hint: "a reset it is, but write every flag of that segment: \(what) — a RST that answers a SYN acknowledges it (RFC 9293 §3.10.7.1), which tcpdump shows as Flags [R.]"))
                 } else {
                     results.append(.fail("Q6 a SYN to a closed port", "\(answer)", hint: "nothing listens, so the kernel answers the SYN with a reset: look for Flags [R.] right after the SYN"))
                 }
@@ -192,6 +198,20 @@ public enum Lab01 {
     }
 
     /// The right answers, as a filled-in answers file (for the instructor, and the tests).
+    /// A set of TCP flags however a student writes them: "RST,ACK", "ACK RST", "rst+ack", or
+    /// tcpdump's letters "R." / "[R.]" (S F R P U E W, and . for ACK).
+    static func flagSet(_ text: String) -> Set<String> {
+        let upper = text.uppercased().trimmingCharacters(in: CharacterSet(charactersIn: "[] \t"))
+        let letters: [Character: String] = ["S": "SYN", "F": "FIN", "R": "RST", "P": "PSH", "U": "URG", "E": "ECE", "W": "CWR", ".": "ACK"]
+        if !upper.isEmpty, upper.count <= 8, upper.allSatisfy({ letters[$0] != nil }) {
+            return Set(upper.compactMap { letters[$0] })
+        }
+        let aliases: [String: String] = ["R": "RST", "RESET": "RST", "A": "ACK", "S": "SYN", "F": "FIN", "P": "PSH", "PUSH": "PSH"]
+        let separators: Set<Character> = [",", "+", " ", "/", "|", "&"]
+        let words = upper.split(whereSeparator: { separators.contains($0) }).map(String.init)
+        return Set(words.map { word in aliases[word] ?? word })
+    }
+
     public static func answersFile(for truth: Truth) -> String {
         """
         client_address = "\(truth.client.address)"
