@@ -305,7 +305,11 @@ def serve(c):
 while True:
     c, _ = s.accept(); nick[c] = None; threading.Thread(target=serve, args=(c,), daemon=True).start()
 PY
-for spec in "chat_drops:20 clients, every message once, in order" "chat_blocking:a slow client does not stall the others"; do
+# The reference with one bug: a message goes to its sender too. The 20-client check must say
+# that, not blame the line framing.
+sed 's/if other is not conn and state\["nick"\] is not None:/if state["nick"] is not None:/' "$root/Labs/06-chat-server/reference.py" > chat_echo.py
+check "chat_echo.py differs from the reference only by sending to the sender" bash -c "! diff -q chat_echo.py '$root/Labs/06-chat-server/reference.py' > /dev/null"
+for spec in "chat_drops:20 clients, every message once, in order" "chat_blocking:a slow client does not stall the others" "chat_echo:20 clients, every message once, in order"; do
   server=${spec%%:*} caught=${spec#*:}
   port=$((port + 1))
   start=$(date +%s)
@@ -314,6 +318,8 @@ for spec in "chat_drops:20 clients, every message once, in order" "chat_blocking
   check "lab 06: $server.py is caught by '$caught' (exit 1, ${took} s)" \
     bash -c "[[ $code == 1 ]] && grep -q 'FAIL  $caught' '$server.txt' && grep -q 'hint:' '$server.txt' && (( $took < 120 ))"
 done
+check "lab 06: chat_echo.py's failure names the echo to the sender, not the line framing" bash -c "
+  grep -A2 'FAIL  20 clients' chat_echo.txt | grep -q 'came back to the client that sent them' && grep -q 'except its sender' chat_echo.txt && ! grep -A2 'FAIL  20 clients' chat_echo.txt | grep -q 'TCP merges lines'"
 
 if [[ $failed != 0 ]]; then for f in *.txt; do echo "--- $f"; head -20 "$f"; done; fi
 finish

@@ -49,6 +49,20 @@ public enum Lab06 {
             read(for: limit) { $0.contains(line) }.contains(line)
         }
 
+        /// Whether the server closes this connection (EOF) within `limit`, whatever it sends first.
+        func closedByServer(within limit: Duration) -> Bool {
+            let deadline = ContinuousClock.now + limit
+            while ContinuousClock.now < deadline {
+                do {
+                    guard try stream.readLine() != nil else { return true }
+                } catch {
+                    if case .system(_, let errno, _) = error, errno == .EAGAIN { continue }
+                    return true  // a reset is a close too
+                }
+            }
+            return false
+        }
+
         func close() { try? socket.close() }
     }
 
@@ -100,6 +114,7 @@ public enum Lab06 {
 
         try? bob.say("QUIT")
         let quitAnnounced = alice.expect("* bob left")
+        let quitCloses = bob.closedByServer(within: .seconds(2))
         let carol = try? Client(address, nick: "carol")
         _ = alice.read(for: .milliseconds(300))
         if let carol {
@@ -107,10 +122,12 @@ public enum Lab06 {
             carol.close()  // vanishes with RST, no QUIT
         }
         let vanishAnnounced = alice.expect("* carol left")
-        results.append(quitAnnounced && vanishAnnounced
-            ? .pass("departures announced", "\"* bob left\" after QUIT, \"* carol left\" after carol's connection was reset")
-            : .fail("departures announced", quitAnnounced ? "nothing when carol's connection was reset" : "alice did not get \"* bob left\" after bob's QUIT",
-                    hint: "QUIT, end of file (recv returns 0) and a reset (ECONNRESET) all mean the client left: announce \"* name left\" and close"))
+        results.append(quitAnnounced && vanishAnnounced && quitCloses
+            ? .pass("departures announced", "\"* bob left\" after QUIT (and bob's connection closed), \"* carol left\" after carol's connection was reset")
+            : .fail("departures announced", !quitAnnounced ? "alice did not get \"* bob left\" after bob's QUIT"
+                        : !quitCloses ? "the server kept bob's connection open after his QUIT" : "nothing when carol's connection was reset",
+                    hint: quitAnnounced && !quitCloses ? "QUIT means the client is done: announce \"* name left\", then close its connection (the protocol says so)"
+                        : "QUIT, end of file (recv returns 0) and a reset (ECONNRESET) all mean the client left: announce \"* name left\" and close"))
         return results
     }
 
@@ -134,13 +151,17 @@ public enum Lab06 {
         }
         let expected = (count - 1) * messages
         let deadline = ContinuousClock.now + .seconds(10)
-        var missing = 0, duplicated = 0, misordered = 0
+        var missing = 0, duplicated = 0, misordered = 0, echoedBack = 0
         for (i, client) in clients.enumerated() {
             let left = max(.milliseconds(100), deadline - ContinuousClock.now)
-            let lines = client.read(for: left) { $0.filter { $0.hasPrefix("n") }.count >= expected }
+            let own = "n\(i):"
+            // Only the others' lines count towards "all arrived": a server that also sends a
+            // client its own lines must not make the reading stop early.
+            let lines = client.read(for: left) { $0.filter { $0.hasPrefix("n") && !$0.hasPrefix(own) }.count >= expected }
             var next = [Int](repeating: 0, count: count)
             var seen = Set<String>()
             for line in lines where line.hasPrefix("n") {
+                if line.hasPrefix(own) { echoedBack += 1; continue }
                 if !seen.insert(line).inserted { duplicated += 1; continue }
                 // "n3: m n3 7"
                 let parts = line.split(separator: " ")
@@ -148,7 +169,11 @@ public enum Lab06 {
                 if k != next[sender] { misordered += 1 }
                 next[sender] = k + 1
             }
-            missing += expected - seen.count + (seen.contains { $0.hasPrefix("n\(i):") } ? 1 : 0)
+            missing += expected - seen.count
+        }
+        if echoedBack > 0 {
+            return .fail(name, "\(echoedBack) lines came back to the client that sent them (of \(count * messages) sent)",
+                         hint: "send a message to every client except its sender: the sender has it already")
         }
         if missing == 0 && duplicated == 0 && misordered == 0 {
             return .pass(name, "\(count) clients × \(messages) lines: every client got all \(expected) lines of the others, once, in order")
