@@ -103,3 +103,38 @@ struct RegistryTests {
         #expect(LabReport.xml("a\u{1}b<c>") == "a\u{FFFD}b&lt;c&gt;")
     }
 }
+
+/// Facts the handouts once had wrong, kept right (issue 21's walk-through found them).
+@Suite("the handouts' facts")
+struct HandoutFactTests {
+    func handout(_ slug: String) throws -> String {
+        try String(contentsOf: repository.appendingPathComponent("Labs/\(slug)/README.md"), encoding: .utf8)
+    }
+
+    @Test("Lab 04: an ICMP error quotes at least 8 bytes of data (RFC 792), Linux all that fits")
+    func icmpQuote() throws {
+        let text = try handout("04-icmp-and-raw-sockets")
+        #expect(text.contains("at least the first 8 bytes"))
+        #expect(!text.contains("header and the first 8 bytes of\nthe datagram"))
+    }
+
+    @Test("Lab 06: a slow reader fills its receive buffer, not its receive window")
+    func receiveBuffer() throws {
+        let text = try handout("06-chat-server")
+        #expect(!text.contains("fills its receive window"))
+        #expect(text.contains("receive buffer"))
+    }
+
+    @Test("Lab 06: the protocol says what the sender gets and that QUIT closes the connection")
+    func quit() throws {
+        let text = try handout("06-chat-server")
+        #expect(text.contains("| the sender gets |"))
+        #expect(text.contains("the server closes the connection"))
+    }
+
+    @Test("the students' lab list does not advertise --solution (it is the instructor's)")
+    func noSolutionForStudents() throws {
+        let text = try String(contentsOf: repository.appendingPathComponent("Labs/README.md"), encoding: .utf8)
+        #expect(!text.contains("--solution"))
+    }
+}

@@ -98,7 +98,7 @@ public enum Lab04 {
             simple("Q5 the ICMP error: code", "error_code", Int64(code)) { _ in "for destination unreachable: 0 net, 1 host, 3 port (nothing listens on that UDP port)" }
             if let port = truth.quotedPort {
                 simple("Q5 the port quoted in the error", "quoted_port", Int64(port)) { answer in
-                    "an ICMP error quotes the IP header and the first 8 bytes of the datagram that caused it: there, the UDP header's destination port"
+                    "an ICMP error quotes the datagram that caused it — its IP header and at least 8 bytes of data (RFC 792), Linux all that fits: the quoted UDP header's destination port is there"
                         + (answer == 0 ? "" : " (is \(answer) the source port?)")
                 }
             }
