@@ -126,6 +126,8 @@ struct LabServer {
         }
         guard server.waitUntilListening(address, timeout: .seconds(10)) else {
             let ended = server.isRunningOrLeftBehind ? nil : server.exitStatus
+            // Before stopping it: which port did it listen on, if any?
+            let otherPorts = KernelTCPTable.listeningPorts(of: [server.pid] + ProcessTree.leftBehind(by: server.pid, marker: server.marker))
             server.stop()
             log.finish()
             let lines = log.tail(5)
@@ -135,8 +137,13 @@ struct LabServer {
                                             hint: identity == nil ? "run the command yourself and read its error"
                                                 : "run the command yourself; if it cannot read its files as \(identity!.name), pass --as-root")))
             }
-            return .failure(.init(.fail("start", "nothing accepted connections on 127.0.0.1:\(options.port) within 10 s; your server was still running (labcheck stopped it); its output is in \(log.path)\(evidence)",
-                                        hint: "the server must listen on port \(options.port) (127.0.0.1 or 0.0.0.0): is it listening on another port? try: nc 127.0.0.1 \(options.port)")))
+            if !otherPorts.isEmpty {
+                let list = otherPorts.map { "\($0)" }.joined(separator: ", ")
+                return .failure(.init(.fail("start", "nothing listens on port \(options.port): your server listens on port\(otherPorts.count == 1 ? "" : "s") \(list) instead (it was still running; labcheck stopped it); its output is in \(log.path)",
+                                            hint: "give your server the port labcheck was told (--port \(options.port)), or tell labcheck the port your server uses: --port \(otherPorts[0])")))
+            }
+            return .failure(.init(.fail("start", "nothing listens on port \(options.port) after 10 s: your server was still running, listening on no TCP port (labcheck stopped it); its output is in \(log.path)\(evidence)",
+                                        hint: "the server must call listen() on port \(options.port) (127.0.0.1 or 0.0.0.0) soon after it starts: is it waiting for something first? try: nc 127.0.0.1 \(options.port)")))
         }
         var captureOptions = LiveCapture.Options()
         captureOptions.filter = "tcp port \(options.port)"

@@ -25,6 +25,39 @@ public enum KernelTCPTable {
         return nil
     }
 
+    /// The TCP ports the processes `pids` listen on: the LISTEN rows of /proc/net/tcp and
+    /// tcp6 whose socket inode one of them holds open (/proc/PID/fd → socket:[inode]), which is
+    /// how `ss -ltnp` finds a socket's owner. A student's server on the wrong port is then
+    /// named with the port it did pick.
+    public static func listeningPorts(of pids: [pid_t]) -> [UInt16] {
+        var inodes = Set<String>()
+        for pid in pids {
+            guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd") else { continue }
+            for entry in entries {
+                guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/fd/\(entry)"),
+                      target.hasPrefix("socket:[") else { continue }
+                inodes.insert(String(target.dropFirst("socket:[".count).dropLast()))
+            }
+        }
+        guard !inodes.isEmpty else { return [] }
+        var ports = Set<UInt16>()
+        for path in ["/proc/net/tcp", "/proc/net/tcp6"] {
+            guard let file = fopen(path, "r") else { continue }
+            defer { fclose(file) }
+            var buffer: UnsafeMutablePointer<CChar>?
+            var capacity = 0
+            defer { free(buffer) }
+            while getline(&buffer, &capacity, file) > 0, let buffer {
+                // sl local remote st tx:rx tr:when retrnsmt uid timeout inode
+                let fields = String(cString: buffer).split(whereSeparator: { $0 == " " || $0 == "\n" })
+                guard fields.count > 9, fields[3] == "0A", inodes.contains(String(fields[9])),
+                      let colon = fields[1].lastIndex(of: ":"), let port = UInt16(fields[1][fields[1].index(after: colon)...], radix: 16) else { continue }
+                ports.insert(port)
+            }
+        }
+        return ports.sorted()
+    }
+
     /// `0100007F:1F90` for 127.0.0.1:8080: each 32-bit word of the address as the machine
     /// stores it (little-endian here), in hex; the port in hex.
     static func encode(_ address: SocketAddress) -> Substring {

@@ -180,6 +180,21 @@ struct StudentServerSafetyTests {
         #expect(sleepers.isEmpty, "the setsid'd sleep was found and stopped too: \(sleepers)")
     }
 
+    @Test("a server listening on another port is named with that port, not reported as ended")
+    func wrongPort() throws {
+        let port = try Self.freePort()
+        var other = try Self.freePort()
+        while other == port { other = try Self.freePort() }
+        var options = try Self.options("python3 \(repository.path)/Labs/05-echo-server/reference.py \(other)", port: port)
+        options.runAs = .thisProcess
+        let results = Lab05.run(options)
+        let detail = results.first?.detail ?? ""
+        #expect(results.count == 1 && results[0].verdict == .fail)
+        #expect(detail.contains("nothing listens on port \(port): your server listens on port \(other) instead"), "\(detail)")
+        #expect(results.first?.hint?.contains("--port \(other)") == true)
+        #expect((try? Socket.connected(to: .ipv4(.loopback, other), timeout: .milliseconds(300))) == nil, "labcheck stopped it")
+    }
+
     @Test("a planted symbolic link is never written through, an existing log never replaced: the next free name is used and named")
     func plantedSymlink() throws {
         let port = try Self.freePort()
