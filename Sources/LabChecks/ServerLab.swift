@@ -4,6 +4,7 @@ import Glibc
 import LabHost
 import LabEngines
 import PacketCapture
+import Packets
 import SocketCore
 
 /// What a server lab runs: the student's command and port, who it runs as, and where the
@@ -73,8 +74,13 @@ struct LabServer {
         let escaped = lab.server.stop()
         lab.log.finish()
         if let crashed {
-            let lines = lab.log.tail(5)
-            say("labcheck: your server ended during the checks (\(describe(crashed))); its output is in \(lab.log.path)"
+            let lines = lab.log.tail(8)
+            var where_ = ""
+            if let recorder = lab.recorder,
+               let last = lastAccepted(recorder.frames(from: 0), linkType: recorder.linkType, port: options.port) {
+                where_ = "; the last connection it accepted is stream \(last.stream) of \(recorder.capture.writtenTo ?? options.capturePath) (tshark -Y 'tcp.stream == \(last.stream)', its SYN-ACK is frame \(last.frame))"
+            }
+            say("labcheck: your server ended during the checks (\(describe(crashed)))\(where_); its output is in \(lab.log.path)"
                 + (lines.isEmpty ? "" : ", ending:\n" + lines.map { "      | " + $0 }.joined(separator: "\n")))
         }
         if escaped > 0 { say("labcheck: stopped \(escaped) process\(escaped == 1 ? "" : "es") your server left running outside its process group") }
@@ -85,6 +91,30 @@ struct LabServer {
         say("labcheck: your server ran \(options.identity.1); its output is in \(lab.log.path)"
             + (lab.recorder.map { " and the capture in \($0.capture.writtenTo ?? options.capturePath)" } ?? ""))
         return results
+    }
+
+    /// The stream (numbered as tshark's tcp.stream: by first appearance of each connection)
+    /// of the last connection the server answered with SYN-ACK, and that frame.
+    static func lastAccepted(_ frames: [CapturedFrame], linkType: LinkType, port: UInt16) -> (stream: Int, frame: Int)? {
+        var streams: [String: Int] = [:]
+        var last: (Int, Int)?
+        for frame in frames {
+            let packet = frame.decode(linkType)
+            guard let tcp = packet.tcp, let source = packet.sourceAddress, let destination = packet.destinationAddress else { continue }
+            let ends = ["\(source):\(tcp.sourcePort)", "\(destination):\(tcp.destinationPort)"].sorted()
+            let key = ends.joined(separator: "-")
+            // A new SYN on a 4-tuple seen before is a new stream too (tshark does the same).
+            if tcp.flags.contains(.syn) && !tcp.flags.contains(.ack) && streams[key] != nil && tcp.destinationPort == port {
+                streams[key] = nil
+            }
+            let stream = streams[key] ?? {
+                let next = streams.count == 0 ? 0 : (streams.values.max() ?? -1) + 1
+                streams[key] = next
+                return next
+            }()
+            if tcp.sourcePort == port && tcp.flags.contains(.syn) && tcp.flags.contains(.ack) { last = (stream, frame.number) }
+        }
+        return last.map { (stream: $0.0, frame: $0.1) }
     }
 
     static func describe(_ end: ChildProcess.Termination) -> String {

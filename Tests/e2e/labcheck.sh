@@ -239,6 +239,16 @@ for spec in "one_recv:1 MiB echoed intact" "one_at_a_time:50 concurrent clients"
   check "lab 05: $server.py is caught by '$caught' (exit 1, ${took} s)" \
     bash -c "[[ $code == 1 ]] && grep -q 'FAIL  $caught' '$server.txt' && grep -q 'hint:' '$server.txt' && (( $took < 90 ))"
 done
+check "lab 05: a crashed server's report shows its traceback and names the stream tshark gives its last accepted connection" python3 - crash_on_reset.txt <<'PY'
+import re, subprocess, sys
+text = open(sys.argv[1]).read()
+assert "ConnectionResetError" in text and "| Traceback" in text, text[:600]
+m = re.search(r"last connection it accepted is stream (\d+) of (\S+) .*its SYN-ACK is frame (\d+)", text)
+assert m, text[:600]
+rows = subprocess.run(["tshark", "-r", m.group(2), "-Y", "tcp.flags.syn == 1 && tcp.flags.ack == 1", "-T", "fields", "-e", "frame.number", "-e", "tcp.stream"],
+                      capture_output=True, text=True).stdout.split()
+assert rows[-2:] == [m.group(3), m.group(1)], (rows[-2:], m.groups())
+PY
 # Lab 06: the reference chat servers pass; two broken ones are caught.
 "$labcheck" 06 --as-root --server "python3 $root/Labs/06-chat-server/reference.py 9171" --port 9171 > chat-python.txt 2>&1; code=$?
 check "lab 06: the Python reference passes all 7 checks" bash -c "[[ $code == 0 ]] && grep -q 'all 7 checks passed' chat-python.txt"
