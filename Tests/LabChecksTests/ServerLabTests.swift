@@ -60,6 +60,29 @@ struct Lab05CheckTests {
         }
     }
 
+    @Test("a server that drops what a non-blocking send() did not take passes 1 MiB but fails back-pressure with the bytes lost")
+    func dropsUnderBackPressure() throws {
+        let server = try TestServer { connection in
+            try? connection.setNonBlocking(true)
+            var buffer = [UInt8](repeating: 0, count: 65_536)
+            while true {
+                let got = buffer.withUnsafeMutableBytes { (try? connection.tryReceive(into: $0)) }
+                switch got {
+                case .some(.ready(let count)) where count > 0:
+                    // The bug: one try, and whatever it did not take is gone.
+                    _ = buffer.withUnsafeBytes { try? connection.trySendSome(UnsafeRawBufferPointer(rebasing: $0[..<count])) }
+                case .some(.wouldBlock): usleep(200)
+                default: return
+                }
+            }
+        }
+        #expect(Lab05.oneMebibyte(server.address).verdict == .pass)
+        let result = Lab05.backPressure(server.address)
+        #expect(result.verdict == .fail)
+        #expect(result.detail.contains("bytes lost"), "\(result.detail)")
+        #expect(result.hint?.contains("output queue") == true)
+    }
+
     @Test("a server that takes one recv() as the whole message fails '1 MiB echoed intact' with the byte-stream hint")
     func oneReceiveIsNotAMessage() throws {
         let server = try TestServer { connection in
@@ -121,7 +144,7 @@ struct Lab05CheckTests {
         options.logPath = directory + "/server.log"
         options.runAs = .thisProcess  // the repository may not be readable by nobody
         let results = Lab05.run(options)
-        #expect(results.count == 7)
+        #expect(results.count == 8)
         #expect(results.allSatisfy { $0.verdict != .fail }, "\(results.filter { $0.verdict == .fail })")
     }
 }

@@ -155,9 +155,9 @@ check "a capture without what the lab asks about: exit 2, saying what is missing
 
 # Lab 05: the reference servers pass.
 "$labcheck" 05 --as-root --server "python3 $root/Labs/05-echo-server/reference.py 9151" --port 9151 > ref-python.txt 2>&1; code=$?
-check "lab 05: the Python reference passes all 7 checks" bash -c "[[ $code == 0 ]] && grep -q 'all 7 checks passed' ref-python.txt"
+check "lab 05: the Python reference passes all 8 checks" bash -c "[[ $code == 0 ]] && grep -q 'all 8 checks passed' ref-python.txt"
 "$labcheck" 05 --as-root --server "$echo_tool server --port 9152" --port 9152 > ref-swift.txt 2>&1; code=$?
-check "lab 05: the Swift reference (tcp-echo server on LabServers) passes all 7 checks" bash -c "[[ $code == 0 ]] && grep -q 'all 7 checks passed' ref-swift.txt"
+check "lab 05: the Swift reference (tcp-echo server on LabServers) passes all 8 checks" bash -c "[[ $code == 0 ]] && grep -q 'all 8 checks passed' ref-swift.txt"
 
 # Broken servers, each caught by its check.
 cat > one_recv.py <<'PY'
@@ -208,6 +208,23 @@ def serve(c):
 while True:
     c, _ = s.accept(); threading.Thread(target=serve, args=(c,), daemon=True).start()
 PY
+cat > drop_on_eagain.py <<'PY'
+import select, socket, sys, threading
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(128)
+def serve(c):
+    c.setblocking(False)
+    while True:
+        select.select([c], [], [])
+        try: data = c.recv(65536)
+        except BlockingIOError: continue
+        except OSError: break
+        if not data: break
+        try: c.send(data)          # the bug: a partial write or EAGAIN drops the rest
+        except (BlockingIOError, OSError): pass
+    c.close()
+while True:
+    c, _ = s.accept(); threading.Thread(target=serve, args=(c,), daemon=True).start()
+PY
 cat > crash_on_reset.py <<'PY'
 import selectors, socket, sys
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(128)
@@ -230,7 +247,7 @@ while True:
 PY
 port=9160
 for spec in "one_recv:1 MiB echoed intact" "one_at_a_time:50 concurrent clients" "rst_close:closes with FIN, not RST" \
-            "line_echo:half-close" "crash_on_reset:a client that resets" "hang:small echo"; do
+            "line_echo:half-close" "crash_on_reset:a client that resets" "hang:small echo" "drop_on_eagain:back-pressure: 8 MiB to a slow reader"; do
   server=${spec%%:*} caught=${spec#*:}
   port=$((port + 1))
   start=$(date +%s)

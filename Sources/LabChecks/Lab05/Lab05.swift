@@ -22,6 +22,7 @@ public enum Lab05 {
         var results: [CheckResult] = []
         results.append(smallEcho(address))
         results.append(oneMebibyte(address))
+        results.append(backPressure(address))
         results.append(concurrentClients(address, count: 50))
         results.append(halfClose(address))
         results.append(clientReset(address, server: server))
@@ -75,6 +76,43 @@ public enum Lab05 {
         let firstDifference = zip(received, payload).enumerated().first { $0.element.0 != $0.element.1 }?.offset
         return .fail("1 MiB echoed intact", "\(received.count) of 1,048,576 bytes came back" + (firstDifference.map { ", first difference at byte \($0)" } ?? ""),
                      hint: "TCP is a byte stream: one send() of 1 MiB arrives in many recv() calls, and write() may send only part — loop on both until everything is through")
+    }
+
+    /// More than every buffer between the two ends can hold (the client's receive buffer is
+    /// made small, and it does not read for the first second): the server's send() then meets
+    /// a full window. A server that drops what send() did not take (a partial write, EAGAIN on
+    /// a non-blocking socket) loses bytes here, where the 1 MiB check fits in the buffers.
+    static func backPressure(_ address: SocketAddress, megabytes: Int = 8) -> CheckResult {
+        let name = "back-pressure: \(megabytes) MiB to a slow reader"
+        let size = megabytes << 20
+        let payload = (0..<size).map { UInt8(truncatingIfNeeded: ($0 &* 31) ^ ($0 >> 11)) }
+        guard let socket = try? Socket.tcp(.ipv4) else { return .fail(name, "no socket", hint: "") }
+        defer { try? socket.close() }
+        // Before connect(), so that the window it advertises is small from the SYN on.
+        try? socket.set(.receiveBufferSize, 32 << 10)
+        guard (try? socket.connect(to: address, timeout: .seconds(3))) != nil else {
+            return .fail(name, "could not connect", hint: "the server stopped accepting connections")
+        }
+        try? socket.set(.receiveTimeout, .seconds(10))
+        try? socket.set(.sendTimeout, .seconds(20))
+        let writer = Peer { () -> Bool in
+            let sent = (try? socket.send(payload)) != nil
+            try? socket.shutdown(.write)
+            return sent
+        }
+        usleep(1_000_000)  // the slow reader: everything the server sends meanwhile must wait
+        var received: [UInt8] = []
+        received.reserveCapacity(size)
+        while received.count <= size, let chunk = try? socket.receive(upTo: 256 << 10), !chunk.isEmpty { received += chunk }
+        let sent = (try? writer.value(timeout: .seconds(25))) ?? false
+        if sent && received == payload {
+            return .pass(name, "\(size) bytes written while the client read nothing for 1 s (32 KiB receive buffer): every byte came back, in order")
+        }
+        let firstDifference = zip(received, payload).enumerated().first { $0.element.0 != $0.element.1 }?.offset
+        let lost = size - received.count
+        return .fail(name, (lost > 0 ? "\(lost) of \(size) bytes lost (\(received.count) came back)" : "\(received.count) bytes came back for \(size)")
+                        + (firstDifference.map { ", the first wrong byte at \($0)" } ?? "") + (sent ? "" : "; the client could not send everything"),
+                     hint: "send() may take only part of what it is given, and on a non-blocking socket it says EAGAIN when the client's window is full: keep what was not sent in a per-client output queue, send it when poll() says writable, and stop reading from a client while its queue is long")
     }
 
     static func concurrentClients(_ address: SocketAddress, count: Int) -> CheckResult {
