@@ -55,6 +55,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         // FileDescriptor: typed open/read/write/seek on files, EINTR retried, errno typed.
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+        // The answers files are TOML: a real parser, so that every way a student writes a
+        // number (25.107, 0x1fc5, 1_000) reads as TOML says.
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
         // libpcap, found with pkg-config; PacketCapture builds on it.
@@ -96,7 +99,8 @@ let package = Package(
         // The Lab protocol, its registry and one folder per lab: answers, hints, black-box checks.
         .target(
             name: "LabChecks",
-            dependencies: ["SocketCore", "Packets", "PacketCapture", "Inspection", "LabHost", "LabEngines", "TextOutput"],
+            dependencies: ["SocketCore", "Packets", "PacketCapture", "Inspection", "LabHost", "LabEngines", "TextOutput",
+                           .product(name: "TOMLKit", package: "TOMLKit")],
             swiftSettings: strict),
         // What every command-line tool shares: exit codes, error printing, the colour flag.
         .target(

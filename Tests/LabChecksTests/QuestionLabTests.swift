@@ -84,7 +84,14 @@ struct Lab02CheckTests {
                                    bytesAfterFIN: 2000, rstSender: "client")
     static var file: String { Lab02.answersFile(for: truth) }
 
-    @Test("the right answers pass")
+        @Test("a decimal RTT (as the capture gives it) passes; a quoted one too")
+    func decimalRTT() throws {
+        typealias L = Lab01CheckTests
+        #expect(Lab01.check(try answers(L.file, ["handshake_rtt_us": "48.7"]), against: L.truth).allSatisfy { $0.verdict == .pass })
+        #expect(Lab01.check(try answers(L.file, ["handshake_rtt_us": "\"48\""]), against: L.truth).allSatisfy { $0.verdict == .pass })
+    }
+
+@Test("the right answers pass")
     func rightAnswers() throws {
         let results = Lab02.check(try answers(Self.file), against: Self.truth)
         #expect(results.allSatisfy { $0.verdict == .pass }, "\(results.filter { $0.verdict != .pass })")
@@ -196,6 +203,23 @@ struct Lab04CheckTests {
     static let truth = Lab04.Truth(identifier: 0x1a2b, sequence: 1, checksum: 0x4c3d, replyTTL: 64,
                                    errorType: 3, errorCode: 3, quotedPort: 33_434)
     static var file: String { Lab04.answersFile(for: truth) }
+
+    @Test("a sum whose carry was not folded (more than 16 bits) gets the folding hint, not a truncated value")
+    func carryNotFolded() throws {
+        // 0x4c3d is ~0xb3c2; 0x3b3be folds to 0x3 + 0xb3be = 0xb3c1… use one that folds to 0xb3c2.
+        let unfolded = 0x2_b3c0  // 0x2 + 0xb3c0 = 0xb3c2, whose complement is 0x4c3d
+        let results = Lab04.check(try answers(Self.file, ["checksum": "\"0x\(String(unfolded, radix: 16))\""]), against: Self.truth)
+        let text = hint(of: results)
+        #expect(text.contains("fold the carry") && text.contains("0x2 + 0xb3c0 = 0xb3c2") && text.contains("gives the right answer"), "\(text)")
+        #expect(results.first { $0.verdict == .fail }?.detail == "0x2b3c0")
+    }
+
+    @Test("the checksum in hex without 0x, in capitals, passes")
+    func checksumSpellings() throws {
+        for spelling in ["\"4c3d\"", "\"4C3D\"", "0x4c3d", "\"0x4C3D\""] {
+            #expect(Lab04.check(try answers(Self.file, ["checksum": spelling]), against: Self.truth).allSatisfy { $0.verdict == .pass }, "\(spelling)")
+        }
+    }
 
     @Test("the right answers pass, the checksum written as 0x…")
     func rightAnswers() throws {

@@ -64,10 +64,14 @@ public enum Lab01 {
 
     public static func check(_ answers: Answers, against truth: Truth) -> [CheckResult] {
         var results: [CheckResult] = []
-        func integer(_ key: String) -> Int64? { if case .integer(let v)? = answers[key] { v } else { nil } }
-        func text(_ key: String) -> String? { if case .string(let v)? = answers[key] { v.trimmingCharacters(in: " ") } else { nil } }
+        func integer(_ key: String) -> Int64? { answers.integer(key) }
+        func text(_ key: String) -> String? { answers.text(key) }
+        let textKeys: Set<String> = ["client_address", "server_address", "syn_flags", "refused_reply_flags"]
         func missing(_ q: String, _ key: String) -> CheckResult {
-            .fail(q, "\(key) is not answered", hint: "fill in \(key) in the answers file (a number, or a \"string\" where the template has quotes)")
+            // Q1 names four keys: report the first one that is not an answer.
+            let keys = key.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            let first = keys.first { k in textKeys.contains(k) ? answers.text(k) == nil : answers.integer(k) == nil } ?? keys[0]
+            return answers.unanswered(q, first, expecting: textKeys.contains(first) ? .text : first == "handshake_rtt_us" ? .number : .wholeNumber)
         }
 
         // Q1: who is who.
@@ -160,11 +164,13 @@ public enum Lab01 {
         option("Q4 server's window scale", "wscale_server", "wscale_client", truth.wscaleServer.map(Int64.init), truth.wscaleClient.map(Int64.init), what: "the shift count (\"wscale N\", not the factor 2^N)")
 
         // Q5: the handshake RTT, within 10% or 5 µs.
-        if let rtt = integer("handshake_rtt_us") {
+        if let rttValue = answers.number("handshake_rtt_us") {
+            // A decimal is welcome: the capture's own figure (25.107 µs) is one.
+            let rtt = rttValue == rttValue.rounded() ? String(Int64(rttValue)) : String(rttValue)
             let tolerance = max(5, truth.rttMicroseconds * 0.1)
-            if abs(Double(rtt) - truth.rttMicroseconds) <= tolerance {
+            if abs(rttValue - truth.rttMicroseconds) <= tolerance {
                 results.append(.pass("Q5 handshake RTT", "\(rtt) µs (the capture says \(Int(truth.rttMicroseconds.rounded())) µs)"))
-            } else if abs(Double(rtt) * 1000 - truth.rttMicroseconds) <= tolerance * 1000 || abs(Double(rtt) / 1000 - truth.rttMicroseconds) <= tolerance {
+            } else if abs(rttValue * 1000 - truth.rttMicroseconds) <= tolerance * 1000 || abs(rttValue / 1000 - truth.rttMicroseconds) <= tolerance {
                 results.append(.fail("Q5 handshake RTT", "\(rtt)", hint: "units: the question asks for microseconds (1 ms = 1000 µs)"))
             } else {
                 results.append(.fail("Q5 handshake RTT", "\(rtt) µs", hint: "from the SYN to the ACK that completes the handshake (the inspector's handshake block prints it in seconds)"))

@@ -64,9 +64,12 @@ public enum Lab02 {
 
     public static func check(_ answers: Answers, against truth: Truth) -> [CheckResult] {
         var results: [CheckResult] = []
-        func integer(_ key: String) -> Int64? { if case .integer(let v)? = answers[key] { v } else { nil } }
-        func text(_ key: String) -> String? { if case .string(let v)? = answers[key] { v.lowercased().trimmingCharacters(in: " ") } else { nil } }
-        func missing(_ q: String, _ key: String) -> CheckResult { .fail(q, "\(key) is not answered", hint: "fill in \(key) in the answers file") }
+        func integer(_ key: String) -> Int64? { answers.integer(key) }
+        func text(_ key: String) -> String? { answers.text(key)?.lowercased() }
+        let textKeys: Set<String> = ["first_fin", "time_wait_side", "rst_sender"]
+        func missing(_ q: String, _ key: String) -> CheckResult {
+            answers.unanswered(q, key, expecting: textKeys.contains(key) ? .text : .wholeNumber)
+        }
 
         for (q, key, expected, other) in [("Q1 bytes the client sent", "client_bytes", truth.clientBytes, truth.serverBytes),
                                           ("Q1 bytes the server sent", "server_bytes", truth.serverBytes, truth.clientBytes)] {

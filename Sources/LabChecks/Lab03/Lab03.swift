@@ -69,10 +69,10 @@ public enum Lab03 {
 
     public static func check(_ answers: Answers, against truth: Truth) -> [CheckResult] {
         var results: [CheckResult] = []
-        func integer(_ key: String) -> Int64? { if case .integer(let v)? = answers[key] { v } else { nil } }
+        func integer(_ key: String) -> Int64? { answers.integer(key) }
         func ask(_ q: String, _ key: String, _ expected: Int, hint: (Int64) -> String) {
             guard let answer = integer(key) else {
-                results.append(.fail(q, "\(key) is not answered", hint: "fill in \(key) in the answers file"))
+                results.append(answers.unanswered(q, key, expecting: .wholeNumber))
                 return
             }
             results.append(answer == Int64(expected) ? .pass(q, "\(answer)") : .fail(q, "\(answer)", hint: hint(answer)))

@@ -52,16 +52,10 @@ public enum Lab04 {
 
     public static func check(_ answers: Answers, against truth: Truth) -> [CheckResult] {
         var results: [CheckResult] = []
-        func integer(_ key: String) -> Int64? {
-            switch answers[key] {
-            case .integer(let v)?: return v
-            case .string(let text)?:  // "0x1a2b" for the checksum
-                let t = text.lowercased().trimmingCharacters(in: " ")
-                return t.hasPrefix("0x") ? Int64(t.dropFirst(2), radix: 16) : Int64(t)
-            default: return nil
-            }
+        func integer(_ key: String) -> Int64? { key == "checksum" ? answers.hexInteger(key) : answers.integer(key) }
+        func missing(_ q: String, _ key: String) -> CheckResult {
+            answers.unanswered(q, key, expecting: key == "checksum" ? .hex : .wholeNumber)
         }
-        func missing(_ q: String, _ key: String) -> CheckResult { .fail(q, "\(key) is not answered", hint: "fill in \(key) in the answers file") }
         func simple(_ q: String, _ key: String, _ expected: Int64, hint: (Int64) -> String) {
             guard let answer = integer(key) else { results.append(missing(q, key)); return }
             results.append(answer == expected ? .pass(q, "\(answer)") : .fail(q, "\(answer)", hint: hint(answer)))
@@ -77,7 +71,15 @@ public enum Lab04 {
             answer == 0 ? "raw-ping, like ping, numbers requests from 1" : "bytes 6–7 of the ICMP header (icmp_seq in raw-ping's output)"
         }
         if let answer = integer("checksum") {
-            if answer == Int64(truth.checksum) {
+            if answer > 0xFFFF || answer < 0 {
+                // More than 16 bits: a carry was never folded back in. Say so; never truncate.
+                var folded = answer & 0xFFFF_FFFF
+                while folded > 0xFFFF { folded = (folded & 0xFFFF) + (folded >> 16) }
+                let given = "0x" + String(answer, radix: 16)
+                results.append(.fail("Q3 checksum of the first request", given,
+                                     hint: "\(given) does not fit the 16-bit checksum field: fold the carry back in — add the part above 16 bits to the low 16 bits (0x\(String(answer >> 16, radix: 16)) + 0x\(String(answer & 0xFFFF, radix: 16)) = 0x\(String(folded, radix: 16))) — then flip every bit"
+                                        + (UInt16(truncatingIfNeeded: ~folded) == truth.checksum ? " (that gives the right answer)" : "")))
+            } else if answer == Int64(truth.checksum) {
                 results.append(.pass("Q3 checksum of the first request", String(format4hex: truth.checksum)))
             } else if answer == Int64(truth.checksum.byteSwapped) {
                 results.append(.fail("Q3 checksum of the first request", String(format4hex: UInt16(truncatingIfNeeded: answer)),

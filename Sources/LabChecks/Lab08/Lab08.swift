@@ -104,8 +104,8 @@ public enum Lab08 {
     public static func check(_ answers: Answers, against truth: Truth) -> [CheckResult] {
         var results: [CheckResult] = []
         func ask(_ q: String, _ key: String, _ expected: Int, tolerance: Double = 0, hint: (Int64) -> String) {
-            guard case .integer(let answer)? = answers[key] else {
-                results.append(.fail(q, "\(key) is not answered", hint: "fill in \(key) with a whole number (no quotes)"))
+            guard let answer = answers.integer(key) else {
+                results.append(answers.unanswered(q, key, expecting: .wholeNumber))
                 return
             }
             let close = abs(Double(answer) - Double(expected)) <= tolerance * Double(max(expected, 1))
