@@ -7,9 +7,10 @@ public enum ComparisonReport {
         var lines = ["udp-vs-tcp on \(r.setting)" + (r.lossPercent.map { ", \(format($0))% loss each way" } ?? "")]
         for note in r.notes { lines.append("  note: \(note)") }
         let t = r.tcp, u = r.udp
-        func row(_ name: String, _ tcp: String, _ udp: String) {
-            lines.append(pad(name, 38) + pad(tcp, 42) + udp)
-        }
+        // Rows first, then columns as wide as their widest cell plus a gap: a long cell never
+        // runs into its neighbour ("…20 message ends hidden each datagram whole").
+        var cells: [(String, String, String)] = []
+        func row(_ name: String, _ tcp: String, _ udp: String) { cells.append((name, tcp, udp)) }
         lines.append("")
         row("", "TCP", "UDP")
         row("message boundaries (\(t.sizesSent.count) sent)", "\(t.receiveSizes.count) receives", "\(u.receiveSizes.count) receives")
@@ -25,12 +26,28 @@ public enum ComparisonReport {
         row("request/response p50 / p99", latency(t), latency(u))
         row("throughput", "\(format(t.throughputBitsPerSecond / 1e9, 2)) Gbit/s",
             "\(format(u.throughputBitsPerSecond / 1e9, 2)) Gbit/s, \(format(u.throughputLossPercent))% lost")
+        let nameWidth = cells.map(\.0.count).max() ?? 0, tcpWidth = cells.map(\.1.count).max() ?? 0
+        for (name, tcp, udp) in cells { lines.append(pad(name, nameWidth + 3) + pad(tcp, tcpWidth + 3) + udp) }
         lines.append("")
         lines.append("What to take away:")
         lines.append("- TCP is a byte stream: the receiver got the bytes in \(t.receiveSizes.count) pieces that ignore where the sender's \(t.sizesSent.count) messages began and ended, so a protocol over TCP must mark its own boundaries (a length prefix, a newline). UDP delivers each datagram whole or not at all.")
         lines.append("- TCP delivered every message, once, in order — \(t.retransmissions.map { "resending \($0) segments to do so" } ?? "resending what was lost"). UDP delivered what the network delivered; counting, ordering and resending are the application's job.")
-        lines.append("- TCP pays with a handshake, ACKs and a teardown (bytes on the wire) and with waiting for lost data; UDP pays with the loss itself.")
+        lines.append(costSentence(r))
         return lines
+    }
+
+    /// What each protocol paid, in words that follow the measured bytes: TCP's handshake,
+    /// ACKs and teardown cost bytes, but TCP may also merge small messages into full segments
+    /// and so use fewer header bytes than UDP's one header per datagram.
+    static func costSentence(_ r: UDPvsTCP.Result) -> String {
+        guard let tcp = r.tcp.wirePerPayloadByte, let udp = r.udp.wirePerPayloadByte else {
+            return "- TCP pays with a handshake, ACKs and a teardown (bytes on the wire, not counted here: no capture) and with waiting for lost data; UDP pays with the loss itself."
+        }
+        let numbers = "\(format(tcp, 2)) against \(format(udp, 2)) bytes on the wire per payload byte"
+        if tcp < udp {
+            return "- Here TCP used fewer bytes on the wire than UDP (\(numbers)): its handshake, ACKs and teardown cost bytes, but it merged the small messages into fewer, fuller segments (\(r.tcp.receiveSizes.count) receives for \(r.tcp.sizesSent.count) messages), while every UDP datagram carried its own 28 bytes of IP and UDP headers. TCP also pays with waiting for lost data; UDP pays with the loss itself."
+        }
+        return "- TCP paid more bytes on the wire (\(numbers)): a handshake, ACKs and a teardown, and a 20-byte header plus options on every segment; it also pays with waiting for lost data. UDP pays with the loss itself."
     }
 
     public static func json(_ r: UDPvsTCP.Result) -> String {
