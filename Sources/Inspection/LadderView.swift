@@ -30,15 +30,20 @@ struct LadderView {
         label += " win=\(report.window)"
         if !report.analysis.isEmpty { label += " [" + report.analysis.names.joined(separator: ", ") + "]" }
         let arrow = Self.arrow(label, rightward: report.fromClient)
-        out.line(column(report.time) + " s\(report.stream) " + style.segment(arrow, flags: report.flags, analysis: report.analysis))
+        out.line(column(report.time) + " s\(report.stream) " + style.segment(arrow, flags: report.flags, analysis: report.analysis, events: report.events))
         let indent = String(repeating: " ", count: 14 + String(report.stream).count)
-        for note in Sentences.notes(for: report, absolute: absolute) { out.line(indent + "│ " + style.note(note)) }
+        for note in Sentences.notes(for: report, absolute: absolute) {
+            for line in style.noteLines(note, lead: indent + "│ ", continuation: indent + "│ ") { out.line(line) }
+        }
     }
 
     /// A frame that is not TCP: no arrow, since there is no connection to draw it in.
     mutating func write(other summary: String, note: String?, time: Timestamp, style: TextStyle, to out: inout OutputBuffer) {
         out.line(column(time) + "    · " + summary)
-        if let note { out.line(String(repeating: " ", count: 16) + "│ " + style.note(note)) }
+        if let note {
+            let indent = String(repeating: " ", count: 16) + "│ "
+            for line in style.noteLines(note, lead: indent, continuation: indent) { out.line(line) }
+        }
     }
 
     /// Seconds since the first frame, as Wireshark's default time column.

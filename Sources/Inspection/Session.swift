@@ -32,6 +32,8 @@ public struct Session {
         public var detail: ConnectionTracker.Detail = .notable
         /// ANSI colours in the text views.
         public var color = false
+        /// Wrap notes to this many columns (a terminal's width); nil keeps one line per note.
+        public var width: Int?
         public init() {}
 
         /// Whether the view draws segments and other frames at all.
@@ -53,7 +55,7 @@ public struct Session {
     }
 
     static func view(for options: Options) -> any InspectorView {
-        let style = TextStyle(enabled: options.color)
+        let style = TextStyle(enabled: options.color, width: options.width)
         let quiet = options.detail == .none
         switch options.view {
         case .text: return TextRenderer(style: style, absolute: options.absolute, quiet: quiet)

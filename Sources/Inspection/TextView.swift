@@ -11,8 +11,10 @@ public enum TextView {
         var text = "\(report.time.timeOfDay) \(family) \(report.source) > \(report.destination): "
         text += tcp.tcpdumpText(
             sequence: absolute ? nil : report.seq, acknowledgement: absolute ? nil : report.ack, window: report.window)
-        text = style.segment(text, flags: report.flags, analysis: report.analysis)
-        for note in Sentences.notes(for: report, absolute: absolute) { text += "\n    " + style.note(note) }
+        text = style.segment(text, flags: report.flags, analysis: report.analysis, events: report.events)
+        for note in Sentences.notes(for: report, absolute: absolute) {
+            for line in style.noteLines(note, lead: "    ", continuation: "      ") { text += "\n" + line }
+        }
         return text
     }
 

@@ -73,8 +73,8 @@ struct HandshakeDemoCommand: ParsableCommand {
         options.writeMode = write == nil ? .fresh : .replace
         options.json = json
         options.color = color.enabled
-        let demo = HandshakeDemo(options: options, say: { print($0); flushOutput() }, pause: {
-            print("   [Enter for the next call]", terminator: "")
+        let demo = HandshakeDemo(options: options, say: { print($0); flushOutput() }, pause: { next in
+            print("\n\(next) — press Enter", terminator: "")
             flushOutput()
             _ = readLine()
         })

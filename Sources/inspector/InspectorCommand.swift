@@ -5,6 +5,7 @@ import Glibc
 import PacketCapture
 import Inspection
 import Packets
+import TextOutput
 import ToolSupport
 
 @main
@@ -64,6 +65,7 @@ struct ViewOptions: ParsableArguments {
         options.view = summary ? (json ? .summaryJSON : .summaryTable) : json ? .jsonLines : ladder ? .ladder : .text
         options.detail = quiet ? .none : explain ? .everySegment : .notable
         options.color = color.enabled
+        options.width = TerminalWidth.current()
         return options
     }
 }

@@ -35,3 +35,11 @@ struct TextOutputTests {
         #expect(!rule([:]), "no TERM at all: not a terminal that draws colour")
     }
 }
+
+@Test func notesWrapAtSpacesWithAHangingIndent() {
+    let lines = TerminalWidth.wrap("SYN — the client asks to open a connection and picks its initial sequence number", width: 30, indent: "  ")
+    #expect(lines.allSatisfy { $0.count <= 30 }, "\(lines)")
+    #expect(lines.dropFirst().allSatisfy { $0.hasPrefix("  ") })
+    #expect(lines.map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ") == "SYN — the client asks to open a connection and picks its initial sequence number")
+    #expect(TerminalWidth.wrap("short", width: 80) == ["short"])
+}

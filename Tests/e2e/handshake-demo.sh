@@ -34,7 +34,22 @@ setpriv --reuid=65534 --regid=65534 --clear-groups "$demo" --no-color --write /t
 check "without capture privilege: the calls and states still run, one line says how to get the packets" \
   bash -c "[[ $code == 0 ]] && grep -q 'client TIME-WAIT' unprivileged.txt && grep -q 'setcap cap_net_raw,cap_net_admin+eip' unprivileged.err"
 yes '' | "$demo" --step --no-color > step.txt 2>&1
-check "--step waits for Enter before each call" grep -q "Enter for the next call" step.txt
+check "--step says which call comes next before it waits (the room predicts its packets)" bash -c "grep -q 'next: client: socket(AF_INET, SOCK_STREAM, 0) and connect(127.0.0.1:[0-9]*) — press Enter' step.txt && [[ \$(grep -c '— press Enter' step.txt) -ge 6 ]]"
+# On a terminal (a projector at 80 columns) every line fits, notes wrapped under their arrow;
+# piped, each note stays on one line.
+script -qc "stty cols 80; '$demo' --write tty.pcap" /dev/null > tty.txt 2>&1
+check "on an 80-column terminal no line of the demo is longer than 80 (colours aside); notes wrap under the arrow" python3 - tty.txt <<'PY'
+import re, sys
+text = re.sub(r"\x1b\[[0-9;]*m", "", open(sys.argv[1], encoding="utf-8").read()).replace("\r", "")
+lines = text.split("\n")
+assert len(lines) > 40, len(lines)
+over = [l for l in lines if len(l) > 80]
+assert not over, over[:3]
+assert sum(1 for l in lines if re.match(r"^ +│ ", l)) > 10, "the notes are drawn under the arrows"
+PY
+"$demo" --write piped.pcap > piped.txt 2>&1
+check "piped, a note stays on one line (grep finds it whole)" grep -qE "│ SYN — the client .* asks to open a connection to .* It offers" piped.txt
+
 # Two machines: the network namespaces of scripts/twohosts, server on B, client on A.
 twohosts=$root/scripts/twohosts
 "$twohosts" up > /dev/null

@@ -52,7 +52,9 @@ public final class HandshakeDemo {
 
     let options: Options
     let say: (String) -> Void
-    let pause: () -> Void
+    let pause: (String) -> Void
+    /// The terminal's width, for wrapping; nil when piped or for JSON.
+    let width: Int?
     private var recorder: CaptureRecorder?
     private var session: Session?
     private var shown = 0
@@ -60,10 +62,33 @@ public final class HandshakeDemo {
     /// Why there is no packet view, when there is none.
     public private(set) var captureProblem: CaptureError?
 
-    public init(options: Options, say: @escaping (String) -> Void, pause: @escaping () -> Void = {}) {
+    /// `pause(next)` waits for the instructor (Enter) after saying which call comes next, so
+    /// the room can predict its packets first.
+    public init(options: Options, say: @escaping (String) -> Void, pause: @escaping (String) -> Void = { _ in },
+                width: Int? = TerminalWidth.current()) {
         self.options = options
-        self.say = say
+        self.width = options.json ? nil : width
+        // On a terminal (a projector) every line fits its width, wrapped under its own indent;
+        // piped, a line stays whole, for grep and for the tests.
+        if let width, !options.json {
+            self.say = { text in
+                for line in text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) {
+                    for piece in Self.fit(line, width: width) { say(piece) }
+                }
+            }
+        } else {
+            self.say = say
+        }
         self.pause = pause
+    }
+
+    /// `line` as it should appear in `width` columns: whole if it fits (colour codes take no
+    /// room), else wrapped at spaces under its own indent plus two (without its colours).
+    static func fit(_ line: String, width: Int) -> [String] {
+        let plain = line.replacingOccurrences(of: "\u{1B}\\[[0-9;]*m", with: "", options: .regularExpression)
+        guard plain.count > width else { return [line] }
+        let lead = String(plain.prefix { $0 == " " })
+        return TerminalWidth.wrap(String(plain.dropFirst(lead.count)), width: width - lead.count, indent: "  ").map { lead + $0 }
     }
 
     var loopback: IPAddress { options.family == .ipv4 ? .v4(.loopback) : .v6(.loopback) }
@@ -255,7 +280,7 @@ public final class HandshakeDemo {
 
     func step(_ side: String, _ call: String, _ what: String) {
         stepNumber += 1
-        if options.step { pause() }
+        if options.step { pause("next: \(side): \(call)") }
         if options.json {
             say(JSON.object([("kind", "step"), ("n", .integer(stepNumber)), ("side", .string(side)), ("call", .string(call)), ("what", .string(what))]).text)
         } else {
@@ -311,6 +336,8 @@ public final class HandshakeDemo {
             var view = Session.Options()
             view.view = options.json ? .jsonLines : .ladder
             view.color = options.color
+            // The demo indents the packet view by 3: notes wrap inside what is left.
+            view.width = width.map { $0 - 3 }
             session = Session(linkType: recorder.linkType, options: view)
         } catch {
             // A file that cannot be written is bad input, and the demo stops before it starts;
