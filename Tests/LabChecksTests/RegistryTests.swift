@@ -132,6 +132,14 @@ struct HandoutFactTests {
         #expect(text.contains("the server closes the connection"))
     }
 
+    @Test("Lab 01 is answered from a view without the explanations (the inspector's prose prints the answers)")
+    func lab01AnswersFromFields() throws {
+        let text = try handout("01-tcp-handshake")
+        let answerStep = try #require(text.range(of: "Answer from these lines"))
+        #expect(text[..<answerStep.lowerBound].contains("capture read lab01.pcap"))
+        #expect(text.contains("Before you look: from the SYN's sequence number, predict"))
+    }
+
     @Test("the students' lab list does not advertise --solution (it is the instructor's)")
     func noSolutionForStudents() throws {
         let text = try String(contentsOf: repository.appendingPathComponent("Labs/README.md"), encoding: .utf8)

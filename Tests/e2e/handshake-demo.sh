@@ -60,6 +60,17 @@ wait $server; server=$?
 "$twohosts" down > /dev/null
 check "two machines: --server on B and --client on A each see the handshake, MSS 1460 of a real link" \
   bash -c "[[ $client == 0 && $server == 0 ]] && grep -q 'SYN,ACK seq=0 ack=1' server.txt && grep -q 'SYN,ACK seq=0 ack=1' client.txt && grep -q 'MSS 1460' client.txt"
+check "two machines: each call's packets under the call that caused them (the request's segment under send(), not recv())" python3 - client.txt server.txt <<'PY'
+import re, sys
+def section(path, start, end):
+    text = open(path).read()
+    i = text.index(start); j = text.index(end, i)
+    return text[i:j]
+send = section(sys.argv[1], ": send(", "client: recv()")
+assert re.search(r"PSH,ACK seq=1 ack=1 len=18", send), send
+reply = section(sys.argv[2], "server: send(", "server: recv() until")
+assert re.search(r"PSH,ACK seq=1 ack=19 len=\d+", reply), reply
+PY
 check "two machines: the server passes CLOSE-WAIT, the client ends in TIME-WAIT" \
   bash -c "grep -q 'server CLOSE-WAIT' server.txt && grep -q 'client TIME-WAIT' client.txt"
 "$demo" --abort --refused > /dev/null 2>&1; code=$?

@@ -154,6 +154,7 @@ public final class HandshakeDemo {
         states(client: client, server: nil)
         step("client", "send(\"GET / HTTP/1.0\\r\\n\\r\\n\")", "one data segment; the server's kernel acknowledges it")
         try client.send("GET / HTTP/1.0\r\n\r\n")
+        showPackets()  // the request's segment (and its ACK) under the send() that caused it
         step("client", "recv()", "the server's reply")
         let reply = try client.receive(upTo: 1000)
         say("   received \(reply.count) bytes")
