@@ -28,6 +28,11 @@ public enum ComparisonReport {
             "\(format(u.throughputBitsPerSecond / 1e9, 2)) Gbit/s, \(format(u.throughputLossPercent))% lost")
         let nameWidth = cells.map(\.0.count).max() ?? 0, tcpWidth = cells.map(\.1.count).max() ?? 0
         for (name, tcp, udp) in cells { lines.append(pad(name, nameWidth + 3) + pad(tcp, tcpWidth + 3) + udp) }
+        // What limits the throughput row, so that a student does not write it down as "TCP's"
+        // and "UDP's" throughput.
+        lines.append("  (throughput: one \(ByteCount.text(Int64(r.bulkBytes))) transfer between two threads of this program, with the kernel's defaults; "
+                     + "on a machine with few CPUs it swings with where the threads run, so compare TCP with UDP within one run; "
+                     + "`make bench` sets it beside iperf3 on this machine)")
         lines.append("")
         lines.append("What to take away:")
         lines.append("- TCP is a byte stream: the receiver got the bytes in \(t.receiveSizes.count) pieces that ignore where the sender's \(t.sizesSent.count) messages began and ended, so a protocol over TCP must mark its own boundaries (a length prefix, a newline). UDP delivers each datagram whole or not at all.")
