@@ -140,6 +140,16 @@ struct HandoutFactTests {
         #expect(text.contains("Before you look: from the SYN's sequence number, predict"))
     }
 
+    @Test("every live capture a handout asks for has a filter, so other loopback traffic stays out of the student's capture")
+    func liveCapturesAreFiltered() throws {
+        for slug in ["01-tcp-handshake", "02-data-and-teardown", "03-udp-vs-tcp", "04-icmp-and-raw-sockets", "05-echo-server", "06-chat-server"] {
+            let text = try handout(slug)
+            for line in text.split(separator: "\n") where line.contains("inspector live") {
+                #expect(line.contains(" -f "), "Labs/\(slug): \(line)")
+            }
+        }
+    }
+
     @Test("the students' lab list does not advertise --solution (it is the instructor's)")
     func noSolutionForStudents() throws {
         let text = try String(contentsOf: repository.appendingPathComponent("Labs/README.md"), encoding: .utf8)
