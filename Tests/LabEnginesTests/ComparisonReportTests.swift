@@ -29,6 +29,14 @@ import Testing
         #expect(lines.contains { $0.hasPrefix("- TCP paid more bytes on the wire (2.07 against 1.42") })
     }
 
+    @Test func theThroughputRowSaysWhatLimitsIt() {
+        var r = Self.result(tcpWire: 11_400, udpWire: 14_200)
+        r.bulkBytes = 20_000_000
+        let lines = ComparisonReport.table(r)
+        let note = lines.first { $0.contains("(throughput: one 20.0 MB transfer between two threads") } ?? ""
+        #expect(note.contains("compare TCP with UDP within one run") && note.contains("iperf3"), "\(lines)")
+    }
+
     @Test func cellsNeverRunIntoTheirNeighbour() {
         let lines = ComparisonReport.table(Self.result(tcpWire: 11_400, udpWire: 14_200))
         let row = lines.first { $0.contains("what the receives returned") } ?? ""

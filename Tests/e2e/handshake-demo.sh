@@ -37,10 +37,14 @@ yes '' | "$demo" --step --no-color > step.txt 2>&1
 check "--step says which call comes next before it waits (the room predicts its packets)" bash -c "grep -q 'next: client: socket(AF_INET, SOCK_STREAM, 0) and connect(127.0.0.1:[0-9]*) — press Enter' step.txt && [[ \$(grep -c '— press Enter' step.txt) -ge 6 ]]"
 # On a terminal (a projector at 80 columns) every line fits, notes wrapped under their arrow;
 # piped, each note stays on one line.
-script -qc "stty cols 80; '$demo' --write tty.pcap" /dev/null > tty.txt 2>&1
-check "on an 80-column terminal no line of the demo is longer than 80 (colours aside); notes wrap under the arrow" python3 - tty.txt <<'PY'
+script -qc "stty cols 80; TERM=xterm '$demo' --write tty.pcap" /dev/null > tty.txt 2>&1
+check "on an 80-column terminal: no line longer than 80, notes wrapped under the arrow, the call bold, arrows coloured by role" python3 - tty.txt <<'PY'
 import re, sys
-text = re.sub(r"\x1b\[[0-9;]*m", "", open(sys.argv[1], encoding="utf-8").read()).replace("\r", "")
+raw = open(sys.argv[1], encoding="utf-8").read()
+assert "\x1b[1m1. server: socket(" in raw, "the call heading is bold"
+assert "\x1b[1;32m" in raw and "\x1b[1;35m" in raw, "handshake and teardown arrows in their colours"
+assert "\x1b[36m" not in raw, "no light cyan notes"
+text = re.sub(r"\x1b\[[0-9;]*m", "", raw).replace("\r", "")
 lines = text.split("\n")
 assert len(lines) > 40, len(lines)
 over = [l for l in lines if len(l) > 80]

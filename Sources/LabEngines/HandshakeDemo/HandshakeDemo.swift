@@ -286,7 +286,9 @@ public final class HandshakeDemo {
             say(JSON.object([("kind", "step"), ("n", .integer(stepNumber)), ("side", .string(side)), ("call", .string(call)), ("what", .string(what))]).text)
         } else {
             say("")
-            say("\(stepNumber). \(side): \(call)")
+            // The call is what the room watches for: bold, on a projector as on a terminal.
+            let heading = "\(stepNumber). \(side): \(call)"
+            say(options.color ? "\u{1B}[1m" + heading + "\u{1B}[0m" : heading)
             say("   \(what)")
         }
     }
