@@ -72,7 +72,7 @@ out=bench/out/transfer.txt
   done
   o=$(printf '%s\n' "${ours[@]}" | median) s=$(printf '%s\n' "${theirs[@]}" | median)
   oc=$(printf '%s\n' "${ourcpu[@]}" | median) sc=$(printf '%s\n' "${theircpu[@]}" | median)
-  echo "TCP, $MB MB to disk, median of $RUNS alternating runs (CPU: user + system time of both ends, the kernel's page-cache writes included):"
+  echo "TCP, $MB MB into a file, median of $RUNS alternating runs (CPU: user + system time of both ends, the kernel's page-cache writes included):"
   awk -v o="$o" -v s="$s" -v oc="$oc" -v sc="$sc" -v mb="$MB" 'BEGIN {
     printf "  transfer (SHA-256 both ends, fsync, rename)  %6.2f s  %7.1f MB/s  CPU %.2f s per GB\n", o, mb / o, oc * 1000 / mb
     printf "  socat + sync FILE                             %6.2f s  %7.1f MB/s  CPU %.2f s per GB\n", s, mb / s, sc * 1000 / mb
