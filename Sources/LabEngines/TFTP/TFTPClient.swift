@@ -55,40 +55,21 @@ public struct TFTPClient: Sendable {
         let mode = options.mode
         let begun = ContinuousClock.now
         do {
-            try endpoint.send(request, to: server)
             // The first answer: OACK (then ACK 0), DATA 1 (options ignored), or ERROR.
-            var first: [UInt8]?
-            var retries = 0
-            let sent = ContinuousClock.now
-            while first == nil {
-                guard let packet = try endpoint.next(within: endpoint.timer.seconds) else {
-                    endpoint.counters.timeouts += 1
-                    retries += 1
-                    guard retries <= options.maxRetries else { throw TFTPFailure.timedOut(retries: options.maxRetries, waitingFor: "an answer to the read request") }
-                    endpoint.timer.timedOut()
-                    endpoint.counters.retransmissions += 1
-                    endpoint.peer = nil
-                    try endpoint.send(request, to: server)
-                    continue
-                }
-                if retries == 0 { endpoint.timer.sample(Double((ContinuousClock.now - sent) / .nanoseconds(1)) / 1e9) }
-                switch packet {
-                case .optionAck(let accepted):
-                    do { try settings.apply(oack: accepted, requested: requested) } catch {
-                        try? endpoint.send(.error(code: TFTPErrorCode.optionNegotiation.rawValue, message: error.description))
-                        throw error
-                    }
-                    negotiated = true
-                    try endpoint.send(.ack(block: 0))
-                    first = []
-                case .data(1, let payload):
-                    // The server ignored the options: RFC 1350 defaults, and this is block 1.
-                    first = payload
-                case .error(let code, let message):
-                    throw TFTPFailure.peerError(code: code, message: message)
-                default:
-                    throw TFTPFailure.protocolViolation("\(packet.name) in answer to a read request")
-                }
+            let first: [UInt8]?
+            switch try endpoint.exchange(request, to: server, waitingFor: "an answer to the read request") {
+            case .optionAck(let accepted):
+                try endpoint.acceptOptions(accepted, requested: requested, into: &settings)
+                negotiated = true
+                try endpoint.send(.ack(block: 0))
+                first = nil
+            case .data(1, let payload):
+                // The server ignored the options: RFC 1350 defaults, and this is block 1.
+                first = payload
+            case .error(let code, let message):
+                throw TFTPFailure.peerError(code: code, message: message)
+            case let packet:
+                throw TFTPFailure.protocolViolation("\(packet.name) in answer to a read request")
             }
             if let fixed = settings.timeoutSeconds { endpoint.timer = RetransmitTimer(fixedSeconds: fixed) }
             let sink: (ArraySlice<UInt8>) throws -> Void = { bytes in
@@ -100,7 +81,7 @@ public struct TFTPClient: Sendable {
                 if mode == "netascii" { try decoder.finish().withUnsafeBytes { try incoming.append($0) } }
                 try incoming.finish(expectedDigest: nil, mode: 0o644, overwrite: true)
             }
-            if let first, !negotiated {
+            if let first {
                 // Block 1 is here already: hand it over and carry on from block 2.
                 try sink(first[...])
                 endpoint.counters.bytes += Int64(first.count)
@@ -137,36 +118,16 @@ public struct TFTPClient: Sendable {
         var settings = TFTPSettings()
         var negotiated = false
         let begun = ContinuousClock.now
-        try endpoint.send(request, to: server)
-        var retries = 0
-        let sent = ContinuousClock.now
-        answered: while true {
-            guard let packet = try endpoint.next(within: endpoint.timer.seconds) else {
-                endpoint.counters.timeouts += 1
-                retries += 1
-                guard retries <= options.maxRetries else { throw TFTPFailure.timedOut(retries: options.maxRetries, waitingFor: "an answer to the write request") }
-                endpoint.timer.timedOut()
-                endpoint.counters.retransmissions += 1
-                endpoint.peer = nil
-                try endpoint.send(request, to: server)
-                continue
-            }
-            if retries == 0 { endpoint.timer.sample(Double((ContinuousClock.now - sent) / .nanoseconds(1)) / 1e9) }
-            switch packet {
-            case .optionAck(let accepted):
-                do { try settings.apply(oack: accepted, requested: requested) } catch {
-                    try? endpoint.send(.error(code: TFTPErrorCode.optionNegotiation.rawValue, message: error.description))
-                    throw error
-                }
-                negotiated = true
-                break answered
-            case .ack(0):
-                break answered
-            case .error(let code, let message):
-                throw TFTPFailure.peerError(code: code, message: message)
-            default:
-                throw TFTPFailure.protocolViolation("\(packet.name) in answer to a write request")
-            }
+        switch try endpoint.exchange(request, to: server, waitingFor: "an answer to the write request") {
+        case .optionAck(let accepted):
+            try endpoint.acceptOptions(accepted, requested: requested, into: &settings)
+            negotiated = true
+        case .ack(0):
+            break
+        case .error(let code, let message):
+            throw TFTPFailure.peerError(code: code, message: message)
+        case let packet:
+            throw TFTPFailure.protocolViolation("\(packet.name) in answer to a write request")
         }
         if let fixed = settings.timeoutSeconds { endpoint.timer = RetransmitTimer(fixedSeconds: fixed) }
         let source: any BlockSource = options.mode == "netascii" ? NetASCIISource(file) : OctetSource(file)

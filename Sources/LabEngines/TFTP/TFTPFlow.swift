@@ -103,6 +103,46 @@ final class TFTPEndpoint {
         }
     }
 
+    /// Sends `packet` and waits for its answer, sending it again after each timeout (at
+    /// most `maxRetries` times) — the request of a client, the OACK of a server. A packet for
+    /// which `isAnswer` says no is a duplicate: counted, and the wait goes on. The answer's
+    /// round trip is a timer sample unless the packet had to be sent again (Karn). With
+    /// `address` (a client's request to the server's request port) each resend forgets the
+    /// peer: the answer comes from the transfer's own port, whichever request it answers.
+    func exchange(_ packet: TFTPPacket, to address: SocketAddress? = nil, waitingFor what: String,
+                  isAnswer: (TFTPPacket) -> Bool = { _ in true }) throws -> TFTPPacket {
+        try send(packet, to: address)
+        var retries = 0
+        let sent = ContinuousClock.now
+        while true {
+            guard let answer = try next(within: timer.seconds) else {
+                counters.timeouts += 1
+                retries += 1
+                guard retries <= maxRetries else { throw TFTPFailure.timedOut(retries: maxRetries, waitingFor: what) }
+                timer.timedOut()
+                counters.retransmissions += 1
+                if address != nil { peer = nil }
+                try send(packet, to: address)
+                continue
+            }
+            guard isAnswer(answer) else {
+                counters.duplicates += 1
+                continue
+            }
+            if retries == 0 { timer.sample(Double((ContinuousClock.now - sent) / .nanoseconds(1)) / 1e9) }
+            return answer
+        }
+    }
+
+    /// Applies the server's OACK to `settings`; an option not asked for (or a larger value)
+    /// gets ERROR 8 back, as RFC 2347 says, and ends the transfer.
+    func acceptOptions(_ accepted: [TFTPOption], requested: [TFTPOption], into settings: inout TFTPSettings) throws {
+        do { try settings.apply(oack: accepted, requested: requested) } catch {
+            try? send(.error(code: TFTPErrorCode.optionNegotiation.rawValue, message: error.description))
+            throw error
+        }
+    }
+
     // MARK: Sending a file (RRQ's server, WRQ's client)
 
     /// Sends everything `source` yields as DATA blocks of `settings.blockSize`, `windowSize`

@@ -130,27 +130,13 @@ public final class TFTPServer: Sendable {
     }
 
     private func awaitAckZero(_ endpoint: TFTPEndpoint, oack: [TFTPOption]) throws {
-        var retries = 0
-        try endpoint.send(.optionAck(oack))
-        let sent = ContinuousClock.now
-        while true {
-            guard let packet = try endpoint.next(within: endpoint.timer.seconds) else {
-                endpoint.counters.timeouts += 1
-                retries += 1
-                guard retries <= endpoint.maxRetries else { throw TFTPFailure.timedOut(retries: endpoint.maxRetries, waitingFor: "the ACK of the OACK") }
-                endpoint.timer.timedOut()
-                endpoint.counters.retransmissions += 1
-                try endpoint.send(.optionAck(oack))
-                continue
-            }
+        let answer = try endpoint.exchange(.optionAck(oack), waitingFor: "the ACK of the OACK") { packet in
             switch packet {
-            case .ack(0):
-                if retries == 0 { endpoint.timer.sample(Double((ContinuousClock.now - sent) / .nanoseconds(1)) / 1e9) }
-                return
-            case .error(let code, let message): throw TFTPFailure.peerError(code: code, message: message)
-            default: endpoint.counters.duplicates += 1
+            case .ack(0), .error: true
+            default: false
             }
         }
+        if case .error(let code, let message) = answer { throw TFTPFailure.peerError(code: code, message: message) }
     }
 
     private func serveWrite(_ name: FileName, _ request: TFTPRequest, mode: String, endpoint: TFTPEndpoint, peer: String) throws -> Event {
