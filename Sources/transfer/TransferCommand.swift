@@ -34,6 +34,14 @@ struct BindOptions: ParsableArguments {
     func address() throws -> SocketAddress { try ListenAddress.resolve(host: bind, port: port) }
 }
 
+/// `--dir` of both servers: a folder that exists, checked while the options are parsed.
+func requireFolder(_ dir: String) throws {
+    var isFolder: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: dir, isDirectory: &isFolder), isFolder.boolValue else {
+        throw ValidationError("--dir \(dir) is not a folder")
+    }
+}
+
 struct Receive: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Receive files from `transfer send` into a folder, several senders at once.",
@@ -57,10 +65,7 @@ struct Receive: ParsableCommand {
         try OptionRange.check(maxSize, 0...Int64.max, "--max-size", unit: "bytes")
         try OptionRange.check(maxClients, 1...10_000, "--max-clients")
         try OptionRange.check(idleTimeout, 1...86_400, "--idle-timeout", unit: "seconds")
-        var isFolder: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: dir, isDirectory: &isFolder), isFolder.boolValue else {
-            throw ValidationError("--dir \(dir) is not a folder")
-        }
+        try requireFolder(dir)
     }
 
     func run() throws {
@@ -150,10 +155,7 @@ struct TFTPServe: ParsableCommand {
     func validate() throws {
         try OptionRange.check(maxWindow, 1...65535, "--max-window")
         try OptionRange.check(maxSize, 0...Int64.max, "--max-size", unit: "bytes")
-        var isFolder: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: dir, isDirectory: &isFolder), isFolder.boolValue else {
-            throw ValidationError("--dir \(dir) is not a folder")
-        }
+        try requireFolder(dir)
     }
 
     func run() throws {

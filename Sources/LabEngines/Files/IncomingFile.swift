@@ -64,19 +64,8 @@ public final class IncomingFile {
     /// The SHA-256 of the bytes the partial file holds: the sender compares it with the
     /// start of its own file before it continues from there (same size is not same bytes).
     public func heldDigest() throws -> String {
-        var prefix = SHA256()
-        var buffer = [UInt8](repeating: 0, count: 1 << 20)
-        var offset: Int64 = 0
-        while offset < heldBytes {
-            let want = Int(min(Int64(buffer.count), heldBytes - offset))
-            let got = try buffer.withUnsafeMutableBytes { raw in
-                try fileCall("read()", partialPath) {
-                    try descriptor.read(fromAbsoluteOffset: offset, into: UnsafeMutableRawBufferPointer(rebasing: raw[..<want]))
-                }
-            }
-            guard got > 0 else { break }
-            buffer.withUnsafeBytes { prefix.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[..<got])) }
-            offset += Int64(got)
+        let prefix = try Digest.prefix(heldBytes) { offset, buffer in
+            try fileCall("read()", partialPath) { try descriptor.read(fromAbsoluteOffset: offset, into: buffer) }
         }
         heldHasher = prefix
         return Digest.hex(prefix.finalize())
@@ -228,6 +217,22 @@ public enum Digest {
             let text = String(byte, radix: 16)
             return byte < 16 ? "0" + text : text
         }.joined()
+    }
+
+    /// The SHA-256 state after the first `count` bytes that `read(offset, buffer)` gives (in
+    /// 1 MiB reads; fewer bytes if the file is shorter): the prefix digests of a resume.
+    static func prefix(_ count: Int64, read: (Int64, UnsafeMutableRawBufferPointer) throws -> Int) throws -> SHA256 {
+        var hasher = SHA256()
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        var offset: Int64 = 0
+        while offset < count {
+            let want = Int(min(Int64(buffer.count), count - offset))
+            let got = try buffer.withUnsafeMutableBytes { try read(offset, UnsafeMutableRawBufferPointer(rebasing: $0[..<want])) }
+            guard got > 0 else { break }
+            buffer.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[..<got])) }
+            offset += Int64(got)
+        }
+        return hasher
     }
 
     public static func isHex(_ text: String) -> Bool {

@@ -43,18 +43,7 @@ public final class OutgoingFile {
     /// The SHA-256 state after the first `count` bytes, and its hex digest: the check that a
     /// receiver's partial file is the start of this one.
     public func prefixDigest(_ count: Int64) throws -> (state: SHA256, hex: String) {
-        var hasher = SHA256()
-        var buffer = [UInt8](repeating: 0, count: 1 << 20)
-        var offset: Int64 = 0
-        while offset < count {
-            let want = Int(min(Int64(buffer.count), count - offset))
-            let got = try buffer.withUnsafeMutableBytes { raw in
-                try read(at: offset, into: UnsafeMutableRawBufferPointer(rebasing: raw[..<want]))
-            }
-            guard got > 0 else { break }
-            buffer.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[..<got])) }
-            offset += Int64(got)
-        }
+        let hasher = try Digest.prefix(count) { offset, buffer in try read(at: offset, into: buffer) }
         return (hasher, Digest.hex(hasher.finalize()))
     }
 }
