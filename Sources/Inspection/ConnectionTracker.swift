@@ -236,7 +236,9 @@ extension ConnectionTracker.Conversation {
         if tcp.flags.contains(.ack), baseSeq(reverse) == nil {
             setBaseSeq(reverse, tcp.acknowledgementNumber &- 1)
         }
-        if tcp.flags.contains(.syn) {
+        // A SYN whose options the capture cut before any window scale: whether it offered
+        // one is unknown, as in tshark (which then scales the other side by its own offer).
+        if tcp.flags.contains(.syn), tcp.options.windowScale != nil || !tcp.options.isCut {
             let offered = tcp.options.windowScale.map { Int($0) } ?? -1
             if forward == 0 { direction0.offeredScale = offered } else { direction1.offeredScale = offered }
             // A SYN is the only thing that changes either side's scale.
@@ -244,7 +246,8 @@ extension ConnectionTracker.Conversation {
             direction1.analysis.windowShift = Self.shift(of: direction1, other: direction0)
         }
         let seq = tcp.sequenceNumber &- baseSeq(forward)!
-        let ack = tcp.flags.contains(.ack) ? tcp.acknowledgementNumber &- baseSeq(reverse)! : 0
+        // Without the ACK flag the field means nothing; tshark still shows it, unchanged.
+        let ack = tcp.flags.contains(.ack) ? tcp.acknowledgementNumber &- baseSeq(reverse)! : tcp.acknowledgementNumber
         // RFC 7323 §2.2: a SYN's window is never scaled; later ones by the sender's shift, once
         // known (the field as sent when the capture missed the handshake).
         let window = tcp.flags.contains(.syn) ? Int(tcp.window) : Int(tcp.window) << (windowShift(forward) ?? 0)

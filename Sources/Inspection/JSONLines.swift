@@ -23,7 +23,7 @@ public enum JSONLines {
         out.number(report.destination.port)
         out.append(",\"flags\":[")
         var separator = false
-        for (flag, name) in TCPFlags.jsonNames where report.flags.contains(flag) {
+        for (flag, name) in TCPFlags.jsonNames where !report.flags.isDisjoint(with: flag) {
             if separator { out.byte(UInt8(ascii: ",")) }
             out.append(name)
             separator = true
@@ -58,7 +58,8 @@ public enum JSONLines {
     /// A UDP or ICMP packet: no stream, no sequence numbers — one line with what it is.
     public static func write(frame: Int, time: Timestamp, packet: Packet, note: String, to out: inout OutputBuffer) {
         let proto: StaticString
-        if packet.udp != nil { proto = "udp" } else if packet.icmp != nil { proto = "icmp" } else if packet.icmpv6 != nil { proto = "icmpv6" } else { proto = "other" }
+        // A fragment on its own is not yet a datagram of any protocol (its note says which).
+        if packet.isFragment { proto = "other" } else if packet.udp != nil { proto = "udp" } else if packet.icmp != nil { proto = "icmp" } else if packet.icmpv6 != nil { proto = "icmpv6" } else { proto = "other" }
         out.append("{\"kind\":\"packet\",\"frame\":")
         out.number(frame)
         out.append(",\"time\":")
@@ -72,7 +73,7 @@ public enum JSONLines {
             out.append(",\"dst\":")
             out.quoted(destination)
         }
-        if let udp = packet.udp {
+        if let udp = packet.udp, !packet.isFragment {
             out.append(",\"sport\":")
             out.number(udp.sourcePort)
             out.append(",\"dport\":")
@@ -90,7 +91,7 @@ extension TCPFlags {
     /// Each flag and its name as a JSON string, in DESIGN's order (as `names`).
     static let jsonNames: [(TCPFlags, StaticString)] = [
         (.syn, "\"SYN\""), (.ack, "\"ACK\""), (.fin, "\"FIN\""), (.rst, "\"RST\""), (.psh, "\"PSH\""),
-        (.urg, "\"URG\""), (.ece, "\"ECE\""), (.cwr, "\"CWR\""), (.ae, "\"AE\""),
+        (.urg, "\"URG\""), (.ece, "\"ECE\""), (.cwr, "\"CWR\""), (.ae, "\"AE\""), (.reserved, "\"Reserved\""),
     ]
 }
 

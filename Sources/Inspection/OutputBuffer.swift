@@ -124,6 +124,7 @@ public struct OutputBuffer {
 
     /// `seconds.nanoseconds`, as tshark's `frame.time_epoch`.
     mutating func timestamp(_ time: Timestamp) {
+        guard !time.fractionOverflows, time.seconds >= 0 else { return append(time.description) }
         number(time.seconds)
         byte(UInt8(ascii: "."))
         padded(time.nanoseconds, digits: 9)

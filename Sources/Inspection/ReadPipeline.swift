@@ -94,7 +94,7 @@ public enum ReadPipeline {
             tracking.out.flush(to: descriptor)
             tracking.done.signal()
         }
-        var packet = Packet()
+        var decoder = FrameDecoder()
         var batch: [Item] = []
         var lines = OutputBuffer()
         var others = session.otherFrames()
@@ -105,11 +105,13 @@ public enum ReadPipeline {
             try capture.forEach { frame in
                 guard frames < limit else { return }
                 frames += 1
-                packet.decode(frame.bytes, linkType: capture.linkType, verifyChecksums: false)
-                if let segment = Segment(&packet, frame: frame) {
+                let result = decoder.decode(frame, linkType: capture.linkType)
+                if case .segment(let segment) = result {
                     batch.append(.segment(segment))
                 } else {
-                    others?.write(&packet, frame: frame, to: &lines)
+                    if others != nil {
+                        decoder.withOther(result, frame: frame) { packet, frame in others!.write(&packet, frame: frame, to: &lines) }
+                    }
                     guard !lines.isEmpty else { return }
                     batch.append(.line(lines.bytes))
                     lines.clear()

@@ -43,7 +43,7 @@ public struct Session {
     public let options: Options
     public let linkType: LinkType
     private var tracker: ConnectionTracker
-    private var packet = Packet()
+    private var decoder = FrameDecoder()
     private var view: any InspectorView
 
     public init(linkType: LinkType, options: Options) {
@@ -68,13 +68,11 @@ public struct Session {
 
     /// Everything one frame has to say (nothing when a filter hides it).
     public mutating func write(frame: FrameView, to out: inout OutputBuffer) {
-        // The inspector never shows checksum verdicts (the capture command does), so it skips
-        // summing every payload.
-        packet.decode(frame.bytes, linkType: linkType, verifyChecksums: false)
-        if let segment = ReadPipeline.Segment(&packet, frame: frame) {
+        let result = decoder.decode(frame, linkType: linkType)
+        if case .segment(let segment) = result {
             write(segment: segment, to: &out)
         } else if Self.showsOther(options) {
-            view.other(&packet, frame: frame, to: &out)
+            decoder.withOther(result, frame: frame) { packet, frame in view.other(&packet, frame: frame, to: &out) }
         }
     }
 

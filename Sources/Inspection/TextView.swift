@@ -19,18 +19,63 @@ public enum TextView {
     }
 
 
-    /// One sentence for a UDP or ICMP packet: no connection, no handshake.
+    /// One sentence for a frame that is not a TCP segment: UDP, ICMP, a fragment waiting for
+    /// the rest of its datagram, a protocol SocketLab does not follow, a malformed packet.
     public static func note(for packet: Packet) -> String {
+        if packet.isFragment { return fragmentNote(packet) }
+        let tunnel = packet.tunnel.map { " (inside a \($0.name) tunnel from \($0.outerSource) to \($0.outerDestination))" } ?? ""
         if let udp = packet.udp {
-            return "UDP: one datagram of \(udp.payloadLength) bytes — no connection, no handshake, no acknowledgement; it arrives whole or not at all."
+            return "UDP\(tunnel): one datagram of \(udp.payloadLength) bytes — no connection, no handshake, no acknowledgement; it arrives whole or not at all."
         }
         if let icmp = packet.icmp {
-            return "ICMP \(icmp.name): a message from the IP layer itself (type \(icmp.type), code \(icmp.code)), not part of any connection."
+            return "ICMP \(icmp.name)\(tunnel): a message from the IP layer itself (type \(icmp.type), code \(icmp.code)), not part of any connection."
         }
         if let icmp = packet.icmpv6 {
-            return "ICMPv6 \(icmp.name): a message from the IPv6 layer itself (type \(icmp.type), code \(icmp.code))."
+            return "ICMPv6 \(icmp.name)\(tunnel): a message from the IPv6 layer itself (type \(icmp.type), code \(icmp.code))."
         }
-        return packet.problem.map { "Could not decode further: \($0)." } ?? "Not TCP, UDP or ICMP."
+        if let problem = packet.problem { return "Could not decode further: \(problem)." }
+        switch packet.network {
+        case .other(let type):
+            if case .ethernet(let ethernet)? = packet.link, let llc = ethernet.llc {
+                return "An 802.3 frame: its type field (\(ethernet.typeField)) is a length, and 802.2 LLC follows, carrying \(llc.name) — a link-layer protocol, not IP; SocketLab follows TCP over IPv4 and IPv6."
+            }
+            return "\(type == .arp ? "ARP" : "EtherType \(type)") (0x\(String(type.rawValue, radix: 16))): not IP, so there is no TCP to follow; SocketLab follows TCP over IPv4 and IPv6."
+        case .ipv4, .ipv6:
+            if case .other(let proto)? = packet.transport {
+                return "IP protocol \(proto.rawValue) (\(proto))\(tunnel): not TCP, UDP or ICMP, so SocketLab shows only its addresses."
+            }
+            return "Not TCP, UDP or ICMP."
+        case nil:
+            return "Not TCP, UDP or ICMP."
+        }
+    }
+
+    /// A fragment on its own: which bytes of which datagram it holds, and where the datagram's
+    /// transport header will be shown.
+    static func fragmentNote(_ packet: Packet) -> String {
+        var version = "IPv4", identification = 0, start = 0, length = 0, more = false
+        if let ip = packet.ipv4 {
+            identification = Int(ip.identification)
+            start = ip.fragmentOffset
+            length = ip.payloadLength
+            more = ip.moreFragments
+        } else if let ip = packet.ipv6, let fragment = ip.fragment {
+            version = "IPv6"
+            identification = Int(fragment.fragmentIdentification)
+            start = fragment.fragmentOffset
+            length = max(0, ip.offset + 40 + ip.datagramPayloadLength - fragment.offset - 8)
+            more = fragment.moreFragments
+        }
+        let range = length > 0 ? "bytes \(start)–\(start + length - 1)" : "no bytes"
+        return "\(version) fragment: \(range) of datagram id 0x\(String(identification, radix: 16))\(more ? ", more follow" : ", the last piece")."
+            + " The pieces are put back together, as tshark does; the datagram's \(packet.fragmentProtocolName) is shown in the frame that completes it."
+    }
+}
+
+extension Packet {
+    var fragmentProtocolName: String {
+        let proto = ipv4?.protocol ?? ipv6?.upperProtocol ?? IPProtocol(0)
+        return proto == .tcp ? "TCP segment" : proto == .udp ? "UDP datagram" : "\(proto) message"
     }
 }
 

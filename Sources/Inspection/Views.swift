@@ -13,6 +13,19 @@ protocol InspectorView {
     mutating func record(_ record: ConnectionTracker.Record, to out: inout OutputBuffer)
 }
 
+/// The notes under frames that are not TCP, each said once: a capture of a thousand ARP
+/// frames, or of a link type SocketLab does not decode, needs the explanation once, not a
+/// thousand times (the JSON view keeps a note on every record: each line stands alone).
+struct RepeatedNotes {
+    private var said: Set<String> = []
+    /// The note, the first time it comes; nil after (at most 1,000 distinct notes remembered).
+    mutating func firstTime(_ note: String) -> String? {
+        guard !said.contains(note) else { return nil }
+        if said.count < 1000 { said.insert(note) }
+        return note
+    }
+}
+
 /// The default: tcpdump's line, relative numbers, an indented note under the segments that
 /// matter, and a block after each handshake and close.
 struct TextRenderer: InspectorView {
@@ -25,8 +38,11 @@ struct TextRenderer: InspectorView {
         out.line(TextView.line(report, absolute: absolute, style: style))
     }
 
+    var notes = RepeatedNotes()
+
     mutating func other(_ packet: inout Packet, frame: FrameView, to out: inout OutputBuffer) {
-        out.line(frame.timestamp.timeOfDay + " " + packet.summary + (quiet ? "" : "\n    " + style.note(TextView.note(for: packet))))
+        let note = quiet ? nil : notes.firstTime(TextView.note(for: packet))
+        out.line(frame.timestamp.timeOfDay + " " + packet.summary + (note.map { "\n    " + style.note($0) } ?? ""))
     }
 
     mutating func record(_ record: ConnectionTracker.Record, to out: inout OutputBuffer) {
@@ -46,8 +62,11 @@ struct LadderRenderer: InspectorView {
         ladder.write(report, style: style, absolute: absolute, to: &out)
     }
 
+    var notes = RepeatedNotes()
+
     mutating func other(_ packet: inout Packet, frame: FrameView, to out: inout OutputBuffer) {
-        ladder.write(other: packet.summary, note: quiet ? nil : TextView.note(for: packet), time: frame.timestamp, style: style, to: &out)
+        let note = quiet ? nil : notes.firstTime(TextView.note(for: packet))
+        ladder.write(other: packet.summary, note: note, time: frame.timestamp, style: style, to: &out)
     }
 
     mutating func record(_ record: ConnectionTracker.Record, to out: inout OutputBuffer) {

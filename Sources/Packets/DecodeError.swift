@@ -15,6 +15,8 @@ public struct DecodeError: Error, Hashable, Sendable, BitwiseCopyable, CustomStr
 
     public enum Layer: String, Hashable, Sendable, BitwiseCopyable {
         case link = "link layer", ethernet = "Ethernet", vlan = "802.1Q VLAN tag"
+        case llc = "802.2 LLC", pppoe = "PPPoE", mpls = "MPLS label"
+        case gre = "GRE", vxlan = "VXLAN", geneve = "Geneve", erspan = "ERSPAN"
         case linuxCooked = "Linux cooked (SLL)", linuxCooked2 = "Linux cooked v2 (SLL2)"
         case null = "BSD loopback", ipv4 = "IPv4", ipv4Options = "IPv4 options", ipv6 = "IPv6"
         case ipv6Extension = "IPv6 extension header", tcp = "TCP", tcpOptions = "TCP options"
@@ -36,6 +38,9 @@ public struct DecodeError: Error, Hashable, Sendable, BitwiseCopyable, CustomStr
     /// The length fields decoding checks, each with the rule a student can look up.
     public enum Field: Hashable, Sendable, BitwiseCopyable {
         case ipv4HeaderLength, ipv4TotalLength, ipv6ExtensionLength, tcpDataOffset, udpLength
+        /// The IP length claims more bytes than the wire held (not a snaplen cut: the frame's
+        /// original length is shorter too). The payload is what is there.
+        case ipv4TotalLengthPastFrame, ipv6PayloadLengthPastFrame
         /// A TCP option's length byte is below 2, runs past the header, or is not the fixed
         /// size its kind has.
         case tcpOptionTooShort(kind: UInt8), tcpOptionPastEnd(kind: UInt8), tcpOptionWrongSize(kind: UInt8)
@@ -51,7 +56,7 @@ public struct DecodeError: Error, Hashable, Sendable, BitwiseCopyable, CustomStr
         case .badLength(let field, let value, let limit):
             what = Self.explain(field, value: value, limit: limit)
         case .unsupportedLinkType(let dlt):
-            what = "link type \(dlt) is not one SocketLab decodes (Ethernet, Linux cooked, loopback, raw IP)"
+            what = "link type \(LinkType(dlt)) (\(dlt)) is not one SocketLab decodes (it reads Ethernet, Linux cooked SLL and SLL2, BSD loopback, raw IP, PPP, Cisco HDLC, pflog and NFLOG)"
         }
         return "\(layer.rawValue) at byte \(offset): \(what)"
     }
@@ -62,6 +67,10 @@ public struct DecodeError: Error, Hashable, Sendable, BitwiseCopyable, CustomStr
             "IHL is \(value): the header is at least 5 words (20 bytes)"
         case .ipv4TotalLength:
             "total length is \(value): smaller than the \(limit)-byte header"
+        case .ipv4TotalLengthPastFrame:
+            "total length is \(value), but the frame held only \(limit) bytes from the IPv4 header on: the payload is what is there"
+        case .ipv6PayloadLengthPastFrame:
+            "payload length is \(value), but the frame held only \(limit) bytes after the IPv6 header: the payload is what is there"
         case .ipv6ExtensionLength:
             "header extension length is \(value): runs past the IPv6 payload length \(limit)"
         case .tcpDataOffset:

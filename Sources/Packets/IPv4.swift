@@ -90,7 +90,12 @@ public struct IPv4Header: Hashable, Sendable, BitwiseCopyable {
     public var dscp: UInt8
     public var ecn: UInt8
     /// Header plus payload, as sent. The frame may hold fewer (snaplen) or more (Ethernet padding).
+    /// A field of 0 (segmentation offload, BIG TCP) reads as the bytes on the wire, as tshark reads it.
     public var totalLength: Int
+    /// The datagram as far as the frame carries it: the total length, or less when the header
+    /// claims more than was on the wire (`lengthExceedsFrame`).
+    public var datagramLength: Int
+    public var lengthExceedsFrame: Bool
     public var identification: UInt16
     public var reservedFlag: Bool
     public var dontFragment: Bool
@@ -108,29 +113,31 @@ public struct IPv4Header: Hashable, Sendable, BitwiseCopyable {
 
     /// A fragment other than the first, or the first of several: transport decoding is partial.
     public var isFragment: Bool { moreFragments || fragmentOffset != 0 }
-    /// Payload length according to the header.
-    public var payloadLength: Int { totalLength - headerLength }
+    /// Payload length: what the header says, or what the wire held when that is less.
+    public var payloadLength: Int { datagramLength - headerLength }
 }
 
 extension IPv4Header {
     /// A placeholder for a `Packet`'s slot before any frame filled it; never shown.
     static let blank = IPv4Header(
-        offset: 0, headerLength: 0, dscp: 0, ecn: 0, totalLength: 0, identification: 0,
+        offset: 0, headerLength: 0, dscp: 0, ecn: 0, totalLength: 0, datagramLength: 0, lengthExceedsFrame: false, identification: 0,
         reservedFlag: false, dontFragment: false, moreFragments: false, fragmentOffset: 0, ttl: 0,
         protocol: IPProtocol(0), checksum: 0, checksumStatus: .unverified,
         source: IPv4Address(0), destination: IPv4Address(0), options: OptionBytes())
 
-    static func decode(_ view: ByteView, at offset: Int) throws(DecodeError) -> IPv4Header {
+    static func decode(_ view: ByteView, at offset: Int, reported: Int? = nil) throws(DecodeError) -> IPv4Header {
         var header = blank
-        try header.decode(view, at: offset)
+        try header.decode(view, at: offset, reported: reported ?? view.count - offset)
         return header
     }
 
     /// Decodes in place, field by field: a `Packet` decodes straight into its slot, with no
     /// temporary header to build and copy for every frame. On a throw some fields may be new;
     /// the slot is then not marked present, so nobody sees them.
+    /// `reported` is how many bytes the wire held from `offset` on (more than were captured
+    /// after a snaplen cut).
     @inline(__always)
-    mutating func decode(_ view: ByteView, at offset: Int) throws(DecodeError) {
+    mutating func decode(_ view: ByteView, at offset: Int, reported: Int) throws(DecodeError) {
         try view.require(20, at: offset, .ipv4)
         let versionIHL = view.u8(offset)
         guard versionIHL >> 4 == 4 else {
@@ -141,7 +148,8 @@ extension IPv4Header {
             throw DecodeError(.ipv4, at: offset, .badLength(.ipv4HeaderLength, value: headerLength / 4, limit: 5))
         }
         try view.require(headerLength, at: offset, .ipv4Options)
-        let totalLength = Int(view.u16(offset + 2))
+        let field = Int(view.u16(offset + 2))
+        let totalLength = field == 0 ? reported : field
         guard totalLength >= headerLength else {
             throw DecodeError(.ipv4, at: offset + 2, .badLength(.ipv4TotalLength, value: totalLength, limit: headerLength))
         }
@@ -152,6 +160,8 @@ extension IPv4Header {
         dscp = serviceByte >> 2
         ecn = serviceByte & 3
         self.totalLength = totalLength
+        datagramLength = min(totalLength, reported)
+        lengthExceedsFrame = totalLength > reported
         identification = view.u16(offset + 4)
         reservedFlag = flagsFragment & 0x8000 != 0
         dontFragment = flagsFragment & 0x4000 != 0

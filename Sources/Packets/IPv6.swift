@@ -36,8 +36,13 @@ public struct IPv6Header: Hashable, Sendable, BitwiseCopyable {
     public var offset: Int
     public var trafficClass: UInt8
     public var flowLabel: UInt32
-    /// Everything after the 40-byte fixed header, extension headers included.
+    /// Everything after the 40-byte fixed header, extension headers included, as the field
+    /// says (0 for a jumbogram, RFC 2675).
     public var payloadLength: Int
+    /// The payload as far as the frame carries it: the field, or the bytes on the wire when the
+    /// field is 0 (a jumbogram, or segmentation offload) or claims more than was there.
+    public var datagramPayloadLength: Int
+    public var lengthExceedsFrame: Bool
     /// The fixed header's next-header field.
     public var nextHeader: IPProtocol
     public var hopLimit: UInt8
@@ -91,7 +96,7 @@ public struct IPv6Header: Hashable, Sendable, BitwiseCopyable {
 
     public var isFragment: Bool { fragment.map { $0.moreFragments || $0.fragmentOffset != 0 } ?? false }
     /// Bytes from the upper-layer header to the end of the IPv6 payload.
-    public var upperLength: Int { offset + 40 + payloadLength - upperOffset }
+    public var upperLength: Int { offset + 40 + datagramPayloadLength - upperOffset }
 }
 
 extension IPProtocol {
@@ -106,18 +111,23 @@ extension IPProtocol {
 extension IPv6Header {
     /// A placeholder for a `Packet`'s slot before any frame filled it; never shown.
     static let blank = IPv6Header(
-        offset: 0, trafficClass: 0, flowLabel: 0, payloadLength: 0, nextHeader: IPProtocol(0), hopLimit: 0,
+        offset: 0, trafficClass: 0, flowLabel: 0, payloadLength: 0, datagramPayloadLength: 0, lengthExceedsFrame: false,
+        nextHeader: IPProtocol(0), hopLimit: 0,
         source: .any, destination: .any, upperProtocol: IPProtocol(0), upperOffset: 0)
 
-    static func decode(_ view: ByteView, at offset: Int) throws(DecodeError) -> IPv6Header {
+    /// `reported` is how many bytes the wire held from `offset` on.
+    static func decode(_ view: ByteView, at offset: Int, reported given: Int? = nil) throws(DecodeError) -> IPv6Header {
         try view.require(40, at: offset, .ipv6)
+        let reported = given ?? view.count - offset
+        let field = Int(view.u16(offset + 4))
         let first = view.u32(offset)
         guard first >> 28 == 6 else {
             throw DecodeError(.ipv6, at: offset, .wrongVersion(expected: 6, found: Int(first >> 28)))
         }
         var header = IPv6Header(
             offset: offset, trafficClass: UInt8(truncatingIfNeeded: first >> 20), flowLabel: first & 0xF_FFFF,
-            payloadLength: Int(view.u16(offset + 4)), nextHeader: IPProtocol(view.u8(offset + 6)),
+            payloadLength: field, datagramPayloadLength: field == 0 ? reported - 40 : min(field, reported - 40),
+            lengthExceedsFrame: field > reported - 40, nextHeader: IPProtocol(view.u8(offset + 6)),
             hopLimit: view.u8(offset + 7),
             source: IPv6Address(networkBytes: view.slice(offset + 8, 16)),
             destination: IPv6Address(networkBytes: view.slice(offset + 24, 16)),
@@ -125,13 +135,13 @@ extension IPv6Header {
         // Walk the chain of extension headers (RFC 8200 §4.1 order, but accept any order).
         var next = header.nextHeader
         var position = offset + 40
-        let end = offset + 40 + header.payloadLength
+        let end = offset + 40 + header.datagramPayloadLength
         while next.isIPv6Extension {
             guard header.extensionCount < IPv6Header.maximumExtensions else { break }
             try view.require(8, at: position, .ipv6Extension)
             let length = next == .fragment ? 8 : (Int(view.u8(position + 1)) + 1) * 8
             guard position + length <= end else {
-                throw DecodeError(.ipv6Extension, at: position + 1, .badLength(.ipv6ExtensionLength, value: length, limit: header.payloadLength))
+                throw DecodeError(.ipv6Extension, at: position + 1, .badLength(.ipv6ExtensionLength, value: length, limit: header.datagramPayloadLength))
             }
             try view.require(length, at: position, .ipv6Extension)
             var ext = IPv6ExtensionHeader(kind: next, offset: position, length: length)

@@ -157,3 +157,7 @@ func hex4(_ value: UInt16) -> String {
     let text = String(value, radix: 16)
     return String(repeating: "0", count: 4 - text.count) + text
 }
+
+func hex2(_ value: UInt8) -> String {
+    (value < 16 ? "0" : "") + String(value, radix: 16)
+}

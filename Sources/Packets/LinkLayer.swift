@@ -25,17 +25,137 @@ public struct VLANTag: Hashable, Sendable, BitwiseCopyable {
     public var id: UInt16
 }
 
-/// The Ethernet II header (DIX): destination, source, type; with up to two VLAN tags between
-/// the source and the type.
+/// An 802.2 LLC header (after an 802.3 length field), and the SNAP extension that carries an
+/// EtherType inside it (DSAP = SSAP = 0xAA, control 0x03).
+public struct LLCHeader: Hashable, Sendable, BitwiseCopyable {
+    public var dsap: UInt8
+    public var ssap: UInt8
+    public var control: UInt8
+    /// SNAP only: the organisation code and the protocol id (an EtherType when the code is 0).
+    public var snapOUI: UInt32?
+    public var snapProtocol: UInt16?
+
+    /// What a student reads: "Spanning Tree (STP)" for DSAP 0x42, "SNAP" with its protocol…
+    public var name: String {
+        if snapOUI != nil, let pid = snapProtocol { return "SNAP, protocol \(EtherType(pid))" }
+        switch dsap {
+        case 0x42: return "Spanning Tree (STP)"
+        case 0xE0: return "Novell IPX"
+        case 0xF0: return "NetBIOS"
+        case 0xFE: return "OSI (IS-IS, CLNP)"
+        case 0x06: return "IP over LLC"
+        default: return "LLC DSAP 0x" + hex2(dsap)
+        }
+    }
+}
+
+/// A PPPoE session header (RFC 2516) and the PPP protocol number after it.
+public struct PPPoEHeader: Hashable, Sendable, BitwiseCopyable {
+    public var sessionID: UInt16
+    /// The PPPoE payload length field (PPP protocol and data).
+    public var payloadLength: UInt16
+    /// 0x0021 IPv4, 0x0057 IPv6, 0xC021 LCP…
+    public var pppProtocol: UInt16
+}
+
+/// The Ethernet header: destination, source, then the type field. Between them and the
+/// network header there may be any number of VLAN tags (802.1Q, 802.1ad Q-in-Q and deeper),
+/// an 802.3 length with LLC/SNAP, a PPPoE session header, or an MPLS label stack: `length` is
+/// where the network header starts, whatever came between.
 public struct EthernetHeader: Hashable, Sendable, BitwiseCopyable {
     public var destination: MACAddress
     public var source: MACAddress
-    /// The protocol after all VLAN tags.
+    /// The protocol the frame finally carries (after tags, SNAP or PPPoE): IPv4, IPv6, ARP…
     public var etherType: EtherType
+    /// The first type field (bytes 12–13), as tshark's `eth.type` (absent for 802.3 frames).
+    public var typeField: UInt16
+    /// The outermost and the second VLAN tag; `tagCount` counts them all.
     public var outerTag: VLANTag?
     public var innerTag: VLANTag?
-    /// 14, plus 4 per VLAN tag.
+    public var tagCount: Int
+    /// 802.3: the type field is a length (at most 1500), and LLC follows.
+    public var llc: LLCHeader?
+    public var pppoe: PPPoEHeader?
+    /// MPLS labels before the network header (0: none), and the innermost label.
+    public var mplsLabels: Int
+    public var mplsBottomLabel: UInt32
+    /// Bytes before the network header: 14 plus tags, LLC/SNAP, PPPoE or labels.
     public var length: Int
+
+    /// Whether the type field is an 802.3 length rather than an EtherType.
+    public var isIEEE8023: Bool { typeField <= 1500 }
+}
+
+extension EthernetHeader {
+    /// Decodes the Ethernet header that starts at `base` (0 for a frame, or inside a tunnel:
+    /// VXLAN, Geneve, GRE bridging) and whatever sits between it and the network header.
+    static func decode(_ view: ByteView, at base: Int) throws(DecodeError) -> (EthernetHeader, NetworkProtocol) {
+        try view.require(14, at: base, .ethernet)
+        let type = view.u16(base + 12)
+        var header = EthernetHeader(
+            destination: MACAddress(view, at: base), source: MACAddress(view, at: base + 6),
+            etherType: EtherType(type), typeField: type, outerTag: nil, innerTag: nil, tagCount: 0,
+            llc: nil, pppoe: nil, mplsLabels: 0, mplsBottomLabel: 0, length: base + 14)
+        // Tags of any depth: 802.1Q (0x8100), 802.1ad (0x88A8) and the older 0x9100.
+        while header.etherType.isVLANTag {
+            try view.require(4, at: header.length, .vlan)
+            let tci = view.u16(header.length)
+            let tag = VLANTag(
+                tagProtocol: header.etherType, priority: UInt8(tci >> 13),
+                dropEligible: tci & 0x1000 != 0, id: tci & 0x0FFF)
+            if header.outerTag == nil { header.outerTag = tag } else if header.innerTag == nil { header.innerTag = tag }
+            header.tagCount += 1
+            header.etherType = EtherType(view.u16(header.length + 2))
+            header.length += 4
+        }
+        if header.etherType.rawValue <= 1500 {
+            // 802.3: a length, then LLC (and SNAP, which carries an EtherType again).
+            try view.require(3, at: header.length, .llc)
+            var llc = LLCHeader(dsap: view.u8(header.length), ssap: view.u8(header.length + 1),
+                                control: view.u8(header.length + 2), snapOUI: nil, snapProtocol: nil)
+            header.length += 3
+            if llc.dsap == 0xAA, llc.ssap == 0xAA {
+                try view.require(5, at: header.length, .llc)
+                llc.snapOUI = UInt32(view.u8(header.length)) << 16 | UInt32(view.u16(header.length + 1))
+                llc.snapProtocol = view.u16(header.length + 3)
+                header.length += 5
+            }
+            header.llc = llc
+            guard llc.snapOUI == 0, let pid = llc.snapProtocol else {
+                return (header, .other(EtherType(0)))
+            }
+            header.etherType = EtherType(pid)
+        }
+        if header.etherType == .pppoeSession {
+            try view.require(8, at: header.length, .pppoe)
+            let ppp = view.u16(header.length + 6)
+            header.pppoe = PPPoEHeader(sessionID: view.u16(header.length + 2), payloadLength: view.u16(header.length + 4), pppProtocol: ppp)
+            header.length += 8
+            switch ppp {
+            case 0x0021: return (header, .ipv4)
+            case 0x0057: return (header, .ipv6)
+            default: return (header, .other(.pppoeSession))
+            }
+        }
+        if header.etherType == .mplsUnicast || header.etherType == .mplsMulticast {
+            // Labels until the bottom-of-stack bit; then, as tshark guesses, IP by its version.
+            while true {
+                try view.require(4, at: header.length, .mpls)
+                let entry = view.u32(header.length)
+                header.mplsLabels += 1
+                header.mplsBottomLabel = entry >> 12
+                header.length += 4
+                if entry & 0x100 != 0 { break }
+            }
+            try view.require(1, at: header.length, .mpls)
+            switch view.u8(header.length) >> 4 {
+            case 4: return (header, .ipv4)
+            case 6: return (header, .ipv6)
+            default: return (header, .other(header.etherType))
+            }
+        }
+        return (header, NetworkProtocol(header.etherType))
+    }
 }
 
 /// What packet type a Linux cooked header records: who the packet was for.
@@ -70,6 +190,9 @@ public enum LinkHeader: Hashable, Sendable, BitwiseCopyable {
     case null(family: UInt32)
     /// Raw IP: no link header at all.
     case raw
+    /// A link header of another kind (PPP, Cisco HDLC, OpenBSD pflog, Linux NFLOG): what it
+    /// is, the protocol it announces, and its length.
+    case other(OtherLinkHeader)
 
     /// Bytes before the network header.
     public var length: Int {
@@ -78,8 +201,18 @@ public enum LinkHeader: Hashable, Sendable, BitwiseCopyable {
         case .linuxCooked(let header): header.length
         case .null: 4
         case .raw: 0
+        case .other(let header): header.length
         }
     }
+}
+
+/// PPP (DLT_PPP, DLT_PPP_SERIAL), Cisco HDLC (DLT_C_HDLC), pflog (DLT_PFLOG) and NFLOG
+/// (DLT_NFLOG): only what finding the IP header needs.
+public struct OtherLinkHeader: Hashable, Sendable, BitwiseCopyable {
+    public var linkType: LinkType
+    /// The PPP protocol, the HDLC EtherType, or the address family, as the header gives it.
+    public var protocolNumber: UInt32
+    public var length: Int
 }
 
 extension LinkHeader {
@@ -87,22 +220,8 @@ extension LinkHeader {
     static func decode(_ view: ByteView, linkType: LinkType) throws(DecodeError) -> (LinkHeader, NetworkProtocol) {
         switch linkType {
         case .ethernet:
-            try view.require(14, at: 0, .ethernet)
-            var header = EthernetHeader(
-                destination: MACAddress(view, at: 0), source: MACAddress(view, at: 6),
-                etherType: EtherType(view.u16(12)), outerTag: nil, innerTag: nil, length: 14)
-            while header.etherType == .vlan || header.etherType == .qinq {
-                guard header.innerTag == nil else { break }  // more than two tags: leave as is
-                try view.require(4, at: header.length, .vlan)
-                let tci = view.u16(header.length)
-                let tag = VLANTag(
-                    tagProtocol: header.etherType, priority: UInt8(tci >> 13),
-                    dropEligible: tci & 0x1000 != 0, id: tci & 0x0FFF)
-                if header.outerTag == nil { header.outerTag = tag } else { header.innerTag = tag }
-                header.etherType = EtherType(view.u16(header.length + 2))
-                header.length += 4
-            }
-            return (.ethernet(header), NetworkProtocol(header.etherType))
+            let (header, next) = try EthernetHeader.decode(view, at: 0)
+            return (.ethernet(header), next)
         case .linuxCooked:
             try view.require(16, at: 0, .linuxCooked)
             let header = LinuxCookedHeader(
@@ -127,6 +246,53 @@ extension LinkHeader {
             if family > 0xFFFF { family = family.byteSwapped }
             if linkType == .loop { family = UInt32(bigEndian: view.u32Native(0)) }
             return (.null(family: family), NetworkProtocol(addressFamily: family))
+        case .ppp, .pppSerial:
+            // HDLC-like framing (RFC 1662): address 0xFF and control 0x03, often compressed
+            // away; then a protocol field of one byte (odd) or two.
+            try view.require(1, at: 0, .link)
+            var offset = view.count >= 2 && view.u8(0) == 0xFF && view.u8(1) == 0x03 ? 2 : 0
+            try view.require(1, at: offset, .link)
+            var proto = UInt16(view.u8(offset))
+            if proto & 1 == 0 {
+                try view.require(2, at: offset, .link)
+                proto = view.u16(offset)
+                offset += 2
+            } else {
+                offset += 1
+            }
+            let header = OtherLinkHeader(linkType: linkType, protocolNumber: UInt32(proto), length: offset)
+            switch proto {
+            case 0x21: return (.other(header), .ipv4)
+            case 0x57: return (.other(header), .ipv6)
+            default: return (.other(header), .other(EtherType(0)))
+            }
+        case .ciscoHDLC:
+            try view.require(4, at: 0, .link)
+            let type = view.u16(2)
+            return (.other(OtherLinkHeader(linkType: linkType, protocolNumber: UInt32(type), length: 4)), NetworkProtocol(EtherType(type)))
+        case .pflog:
+            // OpenBSD's pfloghdr: its length (padded to 4 bytes) first, the address family second.
+            try view.require(2, at: 0, .link)
+            let length = (Int(view.u8(0)) + 3) & ~3
+            try view.require(max(length, 2), at: 0, .link)
+            let family = UInt32(view.u8(1))
+            return (.other(OtherLinkHeader(linkType: linkType, protocolNumber: family, length: length)), NetworkProtocol(addressFamily: family))
+        case .nflog:
+            // Linux NFLOG: family, version, resource id; then type-length-value attributes
+            // (lengths in the host's byte order, little-endian here) until the payload (type 9).
+            try view.require(4, at: 0, .link)
+            let family = UInt32(view.u8(0))
+            var offset = 4
+            while offset + 4 <= view.count {
+                let length = Int(view.u16(offset).byteSwapped), type = view.u16(offset + 2).byteSwapped & 0x7FFF
+                guard length >= 4 else { break }
+                if type == 9 {
+                    let header = OtherLinkHeader(linkType: linkType, protocolNumber: family, length: offset + 4)
+                    return (.other(header), NetworkProtocol(addressFamily: family))
+                }
+                offset += (length + 3) & ~3
+            }
+            throw DecodeError(.link, at: min(offset, view.count), .truncated(needed: 4, available: max(0, view.count - offset)))
         case .ipv4:
             return (.raw, .ipv4)
         case .ipv6:

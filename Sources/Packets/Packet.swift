@@ -16,6 +16,41 @@ public enum TransportHeader: Hashable, Sendable, BitwiseCopyable {
     case other(IPProtocol)
 }
 
+/// A tunnel the frame's inner packet came through: the outermost one, with the addresses of
+/// its outer IP header (the inner ones are the packet's own), and how many tunnels deep the
+/// inner packet sits. The inspector follows the innermost TCP, as tshark does.
+public struct Tunnel: Hashable, Sendable, BitwiseCopyable {
+    public enum Kind: UInt8, Sendable, BitwiseCopyable {
+        /// IP directly in IP (protocol 4 or 41): 4in4, 6in4, 4in6, 6in6.
+        case ipInIP
+        /// RFC 2784/2890 GRE, carrying IP or (bridging) an Ethernet frame.
+        case gre
+        /// Cisco's ERSPAN mirror over GRE: a copied Ethernet frame.
+        case erspan
+        /// RFC 7348 VXLAN over UDP port 4789: an Ethernet frame with a 24-bit network id.
+        case vxlan
+        /// RFC 8926 Geneve over UDP port 6081.
+        case geneve
+    }
+    public var kind: Kind
+    public var outerSource: IPAddress
+    public var outerDestination: IPAddress
+    /// 1 for one tunnel; more when a tunnel runs inside another.
+    public var depth: Int
+    /// The VXLAN or Geneve network id, or the GRE key.
+    public var identifier: UInt32?
+
+    public var name: String {
+        switch kind {
+        case .ipInIP: "IP-in-IP"
+        case .gre: "GRE"
+        case .erspan: "ERSPAN"
+        case .vxlan: "VXLAN"
+        case .geneve: "Geneve"
+        }
+    }
+}
+
 /// One frame decoded as far as it goes: link, network and transport headers, and the first
 /// problem met. Decoding never traps and never throws: a header that is short or inconsistent
 /// sets `problem` (naming the layer and the byte) and leaves every layer before it in place.
@@ -47,6 +82,8 @@ public struct Packet: Hashable, Sendable, BitwiseCopyable {
         @inlinable static var icmpv6: Layers { Layers(rawValue: 64) }
         @inlinable static var otherNetwork: Layers { Layers(rawValue: 128) }
         @inlinable static var otherTransport: Layers { Layers(rawValue: 256) }
+        @inlinable static var tunnel: Layers { Layers(rawValue: 512) }
+        @inlinable static var transport: Layers { Layers(rawValue: 8 | 16 | 32 | 64 | 256) }
     }
     @usableFromInline var present: Layers = []
     @usableFromInline var linkSlot = LinkHeader.raw
@@ -56,8 +93,12 @@ public struct Packet: Hashable, Sendable, BitwiseCopyable {
     @usableFromInline var udpSlot = UDPHeader.blank
     @usableFromInline var icmpSlot = ICMPHeader.blank
     @usableFromInline var icmpv6Slot = ICMPv6Header.blank
+    @usableFromInline var tunnelSlot = Tunnel(kind: .gre, outerSource: .v4(IPv4Address(0)), outerDestination: .v4(IPv4Address(0)), depth: 0)
     private var otherEtherType = EtherType(0)
     private var otherProtocol = IPProtocol(0)
+    /// Where this frame's bytes on the wire end: the original length, which a snaplen cut
+    /// makes longer than what was captured. An IP length field is believed up to here.
+    private var wireEnd = 0
 
     @inlinable public var link: LinkHeader? { present.contains(.link) ? linkSlot : nil }
     @inlinable public var ipv4: IPv4Header? { present.contains(.ipv4) ? ipv4Slot : nil }
@@ -66,11 +107,13 @@ public struct Packet: Hashable, Sendable, BitwiseCopyable {
     @inlinable public var udp: UDPHeader? { present.contains(.udp) ? udpSlot : nil }
     @inlinable public var icmp: ICMPHeader? { present.contains(.icmp) ? icmpSlot : nil }
     @inlinable public var icmpv6: ICMPv6Header? { present.contains(.icmpv6) ? icmpv6Slot : nil }
+    /// The tunnel the packet came through; the other headers are then the innermost ones.
+    @inlinable public var tunnel: Tunnel? { present.contains(.tunnel) ? tunnelSlot : nil }
 
     /// Equal when the same layers were decoded to the same values (stale slots do not count).
     public static func == (a: Packet, b: Packet) -> Bool {
         a.linkType == b.linkType && a.problem == b.problem && a.capturedLength == b.capturedLength
-            && a.link == b.link && a.network == b.network && a.transport == b.transport
+            && a.link == b.link && a.network == b.network && a.transport == b.transport && a.tunnel == b.tunnel
     }
     public func hash(into hasher: inout Hasher) {
         hasher.combine(linkType)
@@ -119,10 +162,13 @@ public struct Packet: Hashable, Sendable, BitwiseCopyable {
     /// frames: one `Packet` reused in place is never copied. `verifyChecksums: false` leaves
     /// the TCP, UDP and ICMP checksums unverified (status `.unverified`): summing every payload
     /// is a quarter of the decoding, and a reader that never shows the verdict can skip it.
-    public mutating func decode(_ bytes: UnsafeRawBufferPointer, linkType: LinkType, verifyChecksums: Bool = true) {
+    /// `originalLength` is the frame's length on the wire (the record header's), when a
+    /// snaplen cut left fewer bytes: IP lengths are believed up to it, as tshark believes them.
+    public mutating func decode(_ bytes: UnsafeRawBufferPointer, linkType: LinkType, verifyChecksums: Bool = true, originalLength: Int? = nil) {
         self.verifyChecksums = verifyChecksums
         self.linkType = linkType
         capturedLength = bytes.count
+        wireEnd = max(originalLength ?? bytes.count, bytes.count)
         present = []
         problem = nil
         let view = ByteView(bytes: bytes)
@@ -130,55 +176,129 @@ public struct Packet: Hashable, Sendable, BitwiseCopyable {
             let (link, next) = try LinkHeader.decode(view, linkType: linkType)
             linkSlot = link
             present.insert(.link)
-            switch next {
-            case .ipv4: try decodeIPv4(view, at: link.length)
-            case .ipv6: try decodeIPv6(view, at: link.length)
-            case .other(let type):
-                otherEtherType = type
-                present.insert(.otherNetwork)
-            }
+            try decodeNetwork(next, view, at: link.length, end: wireEnd, depth: 0)
         } catch {
             problem = error
         }
     }
 
-    private mutating func decodeIPv4(_ view: ByteView, at offset: Int) throws(DecodeError) {
-        try ipv4Slot.decode(view, at: offset)
+    /// Tunnels inside tunnels are followed this deep, no deeper: a crafted frame of nested
+    /// IP-in-IP headers must not cost more than a few ordinary ones.
+    static let maximumTunnelDepth = 4
+
+    private mutating func decodeNetwork(_ next: NetworkProtocol, _ view: ByteView, at offset: Int, end: Int, depth: Int) throws(DecodeError) {
+        switch next {
+        case .ipv4: try decodeIPv4(view, at: offset, end: end, depth: depth)
+        case .ipv6: try decodeIPv6(view, at: offset, end: end, depth: depth)
+        case .other(let type):
+            // Inside a tunnel (ARP in VXLAN, say) the outer headers stay the packet's.
+            if depth == 0 {
+                otherEtherType = type
+                present.insert(.otherNetwork)
+            }
+        }
+    }
+
+    /// Notes a tunnel before its inner packet is decoded; only the outermost one is kept.
+    private mutating func enterTunnel(_ kind: Tunnel.Kind, identifier: UInt32? = nil) {
+        if present.contains(.tunnel) {
+            tunnelSlot.depth += 1
+            return
+        }
+        let outer: (IPAddress, IPAddress) = present.contains(.ipv4)
+            ? (.v4(ipv4Slot.source), .v4(ipv4Slot.destination)) : (.v6(ipv6Slot.source), .v6(ipv6Slot.destination))
+        tunnelSlot = Tunnel(kind: kind, outerSource: outer.0, outerDestination: outer.1, depth: 1, identifier: identifier)
+        present.insert(.tunnel)
+    }
+
+    private mutating func decodeIPv4(_ view: ByteView, at offset: Int, end: Int, depth: Int) throws(DecodeError) {
+        try ipv4Slot.decode(view, at: offset, reported: end - offset)
+        // An inner header replaces the outer ones (the tunnel keeps the outer addresses).
+        present.subtract(Layers.transport.union(.ipv6))
         present.insert(.ipv4)
         let ip = ipv4Slot
+        if ip.lengthExceedsFrame {
+            problem = DecodeError(.ipv4, at: offset + 2, .badLength(.ipv4TotalLengthPastFrame, value: ip.totalLength, limit: end - offset))
+        }
         guard ip.fragmentOffset == 0 else {
             otherProtocol = ip.protocol
             present.insert(.otherTransport)
             return
         }
         let pseudo = ip.pseudoHeader(verifiable: verifyChecksums && !ip.moreFragments)
-        try decodeTransport(view, protocol: ip.protocol, at: offset + ip.headerLength, length: ip.payloadLength, pseudo: pseudo)
+        try decodePayload(view, protocol: ip.protocol, at: offset + ip.headerLength, length: ip.payloadLength,
+                          pseudo: pseudo, whole: !ip.moreFragments, depth: depth)
     }
 
-    private mutating func decodeIPv6(_ view: ByteView, at offset: Int) throws(DecodeError) {
-        ipv6Slot = try IPv6Header.decode(view, at: offset)
+    private mutating func decodeIPv6(_ view: ByteView, at offset: Int, end: Int, depth: Int) throws(DecodeError) {
+        let decoded = try IPv6Header.decode(view, at: offset, reported: end - offset)
+        ipv6Slot = decoded
+        present.subtract(Layers.transport.union(.ipv4))
         present.insert(.ipv6)
         let ip = ipv6Slot
+        if ip.lengthExceedsFrame {
+            problem = DecodeError(.ipv6, at: offset + 4, .badLength(.ipv6PayloadLengthPastFrame, value: ip.payloadLength, limit: end - offset - 40))
+        }
         if let fragment = ip.fragment, fragment.fragmentOffset != 0 {
             otherProtocol = ip.upperProtocol
             present.insert(.otherTransport)
             return
         }
         let pseudo = ip.pseudoHeader(verifiable: verifyChecksums && !ip.isFragment)
-        try decodeTransport(view, protocol: ip.upperProtocol, at: ip.upperOffset, length: ip.upperLength, pseudo: pseudo)
+        try decodePayload(view, protocol: ip.upperProtocol, at: ip.upperOffset, length: ip.upperLength,
+                          pseudo: pseudo, whole: !ip.isFragment, depth: depth)
+    }
+
+    /// What an IP header carries: a transport header, or a tunnel and the packet inside it.
+    /// `whole` is false for the first fragment of several (its inner packet is incomplete).
+    private mutating func decodePayload(
+        _ view: ByteView, protocol: IPProtocol, at offset: Int, length: Int, pseudo: PseudoHeader, whole: Bool, depth: Int
+    ) throws(DecodeError) {
+        let end = offset + length
+        if whole, depth < Self.maximumTunnelDepth {
+            switch `protocol`.rawValue {
+            case 4, 41:  // IPv4 or IPv6 inside
+                enterTunnel(.ipInIP)
+                return try decodeNetwork(`protocol`.rawValue == 4 ? .ipv4 : .ipv6, view, at: offset, end: end, depth: depth + 1)
+            case 47:
+                let gre = try GREHeader.decode(view, at: offset)
+                guard let inner = gre.inner else { break }
+                enterTunnel(gre.isERSPAN ? .erspan : .gre, identifier: gre.key)
+                if inner == .ethernet {
+                    let (ethernet, next) = try EthernetHeader.decode(view, at: offset + gre.length)
+                    return try decodeNetwork(next, view, at: ethernet.length, end: end, depth: depth + 1)
+                }
+                return try decodeNetwork(inner == .ipv4 ? .ipv4 : .ipv6, view, at: offset + gre.length, end: end, depth: depth + 1)
+            default: break
+            }
+        }
+        try decodeTransport(view, protocol: `protocol`, at: offset, length: length, pseudo: pseudo, whole: whole)
+        guard whole, depth < Self.maximumTunnelDepth, present.contains(.udp),
+              let encapsulation = UDPEncapsulation.decode(view, udp: udpSlot) else { return }
+        enterTunnel(encapsulation.kind, identifier: encapsulation.identifier)
+        let udpEnd = udpSlot.offset + udpSlot.length
+        switch encapsulation.inner {
+        case .ethernet:
+            let (ethernet, next) = try EthernetHeader.decode(view, at: encapsulation.innerOffset)
+            try decodeNetwork(next, view, at: ethernet.length, end: udpEnd, depth: depth + 1)
+        case .ipv4: try decodeNetwork(.ipv4, view, at: encapsulation.innerOffset, end: udpEnd, depth: depth + 1)
+        case .ipv6: try decodeNetwork(.ipv6, view, at: encapsulation.innerOffset, end: udpEnd, depth: depth + 1)
+        }
     }
 
     private mutating func decodeTransport(
-        _ view: ByteView, protocol: IPProtocol, at offset: Int, length: Int, pseudo: PseudoHeader
+        _ view: ByteView, protocol: IPProtocol, at offset: Int, length: Int, pseudo: PseudoHeader, whole: Bool
     ) throws(DecodeError) {
         switch `protocol` {
         case .tcp:
-            try tcpSlot.decode(view, at: offset, length: length, pseudoHeader: pseudo)
+            let cut = try tcpSlot.decode(view, at: offset, length: length, pseudoHeader: pseudo)
             present.insert(.tcp)
-            // A bad option length leaves the header usable: keep it, and say what was wrong.
-            if tcpSlot.options.isMalformed { problem = tcpSlot.options.problem }
+            // A header cut short or with a bad option length keeps what was read, as tshark
+            // does: the ports, numbers and flags still count. Say what was wrong.
+            if let cut { problem = cut } else if tcpSlot.options.isMalformed { problem = tcpSlot.options.problem }
         case .udp:
-            udpSlot = try UDPHeader.decode(view, at: offset, ipLength: length, pseudoHeader: pseudo)
+            // A first fragment holds only part of the datagram its UDP length counts.
+            udpSlot = try UDPHeader.decode(view, at: offset, ipLength: whole ? length : 65535, pseudoHeader: pseudo)
             present.insert(.udp)
         case .icmp:
             icmpSlot = try ICMPHeader.decode(view, at: offset, length: length, verifiable: pseudo.verifiable)
@@ -216,5 +336,14 @@ extension Packet {
         case .ipv6(let ip): ip.hopLimit
         default: nil
         }
+    }
+}
+
+extension Packet {
+    /// Whether the network header is an IPv4 or IPv6 fragment (one of several pieces).
+    @inlinable public var isFragment: Bool {
+        if present.contains(.ipv4) { return ipv4Slot.isFragment }
+        if present.contains(.ipv6) { return ipv6Slot.isFragment }
+        return false
     }
 }

@@ -10,8 +10,14 @@ extension Packet {
         case .ipv4: family = "IP"
         case .ipv6: family = "IP6"
         case .other(let type):
+            if case .ethernet(let ethernet)? = link, let llc = ethernet.llc {
+                return "802.3, length \(ethernet.typeField): LLC, \(llc.name)" + problemSuffix
+            }
             return type == .arp ? "ARP" : "ethertype \(type)" + problemSuffix
         case nil:
+            if case .unsupportedLinkType(let dlt)? = problem?.problem {
+                return "link type \(LinkType(dlt)) (\(dlt)), not decoded, \(capturedLength) bytes"
+            }
             return (problem.map { "[\($0)]" } ?? "empty frame")
         }
         let source = sourceAddress ?? "?", destination = destinationAddress ?? "?"
@@ -29,6 +35,9 @@ extension Packet {
             line = "\(family) \(source) > \(destination): \(ipv4?.isFragment == true || ipv6?.isFragment == true ? "fragment of " : "")\(proto)"
         case nil:
             line = "\(family) \(source) > \(destination):"
+        }
+        if let tunnel {
+            line = "\(tunnel.outerSource) > \(tunnel.outerDestination): \(tunnel.name)\(tunnel.identifier.map { " (id \($0))" } ?? ""): " + line
         }
         return line + problemSuffix
     }

@@ -13,12 +13,16 @@ public struct TCPFlags: OptionSet, Hashable, Sendable, BitwiseCopyable, CustomSt
     public static let cwr = TCPFlags(rawValue: 0x080)
     /// Formerly NS (RFC 3540, historic), now AE for accurate ECN.
     public static let ae = TCPFlags(rawValue: 0x100)
+    /// The three bits before AE, reserved (RFC 9293 §3.1): tshark shows them as "Reserved".
+    public static let reserved = TCPFlags(rawValue: 0xE00)
 
-    /// Names in DESIGN's JSON order: SYN, ACK, FIN, RST, PSH, URG, ECE, CWR (then AE).
+    /// Names in DESIGN's JSON order: SYN, ACK, FIN, RST, PSH, URG, ECE, CWR (then AE, and
+    /// "Reserved" when any reserved bit is set, as tshark's summary says).
     public var names: [String] {
         var names: [String] = []
         for (flag, name) in [(TCPFlags.syn, "SYN"), (.ack, "ACK"), (.fin, "FIN"), (.rst, "RST"), (.psh, "PSH"), (.urg, "URG"), (.ece, "ECE"), (.cwr, "CWR"), (.ae, "AE")]
         where contains(flag) { names.append(name) }
+        if !isDisjoint(with: .reserved) { names.append("Reserved") }
         return names
     }
 
@@ -105,22 +109,22 @@ extension TCPHeader {
     /// Decodes in place, field by field, as `IPv4Header.decode(_:at:)` does and for the same
     /// reason: no temporary header built and copied for every frame. `length` is the TCP
     /// segment length the IP header gives (header + payload).
+    ///
+    /// A header cut short is kept as far as tshark keeps it: with the first 16 bytes (ports,
+    /// numbers, flags, window) the segment counts, so a SYN cut by a small snaplen still opens
+    /// its connection; options are read as far as they were captured. The cut is returned (not
+    /// thrown). With fewer than 16 bytes, or a data offset below 5 words or past the segment,
+    /// there is no usable header.
     @inline(__always)
-    mutating func decode(_ view: ByteView, at offset: Int, length: Int, pseudoHeader: PseudoHeader) throws(DecodeError) {
-        try view.require(20, at: offset, .tcp)
+    mutating func decode(_ view: ByteView, at offset: Int, length: Int, pseudoHeader: PseudoHeader) throws(DecodeError) -> DecodeError? {
+        let available = view.count - offset
+        guard available >= 20 else { return try decodeCut(view, at: offset, length: length) }
         let dataOffsetFlags = view.u16(offset + 12)
         let headerLength = Int(dataOffsetFlags >> 12) * 4
-        guard headerLength >= 20, headerLength <= length else {
-            throw DecodeError(.tcp, at: offset + 12, .badLength(.tcpDataOffset, value: headerLength / 4, limit: length))
-        }
-        try view.require(headerLength, at: offset, .tcpOptions)
-        let captured = min(length, view.count - offset)
-        sourcePort = view.u16(offset)
-        destinationPort = view.u16(offset + 2)
-        sequenceNumber = view.u32(offset + 4)
-        acknowledgementNumber = view.u32(offset + 8)
-        flags = TCPFlags(rawValue: dataOffsetFlags & 0x1FF)
-        window = view.u16(offset + 14)
+        guard headerLength >= 20, headerLength <= length else { return try decodeBogus(view, at: offset, length: length) }
+        guard available >= headerLength else { return try decodeCut(view, at: offset, length: length) }
+        let captured = min(length, available)
+        readFixedFields(view, at: offset, dataOffsetFlags: dataOffsetFlags)
         checksum = view.u16(offset + 16)
         urgentPointer = view.u16(offset + 18)
         checksumStatus = pseudoHeader.verify(view, at: offset, length: length, captured: captured, found: checksum)
@@ -129,10 +133,67 @@ extension TCPHeader {
         } else {
             options.removeAll()
         }
+        store(offset: offset, headerLength: headerLength, payload: length - headerLength, captured: captured - headerLength)
+        return nil
+    }
+
+    /// Ports, numbers, flags and window: the first 16 bytes, which every path reads.
+    @inline(__always)
+    private mutating func readFixedFields(_ view: ByteView, at offset: Int, dataOffsetFlags: UInt16) {
+        sourcePort = view.u16(offset)
+        destinationPort = view.u16(offset + 2)
+        sequenceNumber = view.u32(offset + 4)
+        acknowledgementNumber = view.u32(offset + 8)
+        flags = TCPFlags(rawValue: dataOffsetFlags & 0xFFF)
+        window = view.u16(offset + 14)
+    }
+
+    @inline(__always)
+    private mutating func store(offset: Int, headerLength: Int, payload: Int, captured: Int) {
         storedOffset = UInt32(truncatingIfNeeded: offset)
         storedHeaderLength = UInt8(truncatingIfNeeded: headerLength)
-        storedPayloadLength = UInt16(truncatingIfNeeded: length - headerLength)
-        storedCapturedPayloadLength = UInt16(truncatingIfNeeded: max(0, captured - headerLength))
+        storedPayloadLength = UInt16(truncatingIfNeeded: payload)
+        storedCapturedPayloadLength = UInt16(truncatingIfNeeded: max(0, captured))
+    }
+
+    /// A data offset below 5 words or past the segment: tshark still counts the segment in
+    /// its connection (ports, numbers and flags are where they always are), with no options
+    /// and no payload. So does SocketLab, and the returned problem says what was wrong.
+    private mutating func decodeBogus(_ view: ByteView, at offset: Int, length: Int) throws(DecodeError) -> DecodeError? {
+        let dataOffsetFlags = view.u16(offset + 12)
+        let words = Int(dataOffsetFlags >> 12)
+        let problem = DecodeError(.tcp, at: offset + 12, .badLength(.tcpDataOffset, value: words, limit: length))
+        guard length >= 20 else { throw problem }
+        readFixedFields(view, at: offset, dataOffsetFlags: dataOffsetFlags)
+        checksum = view.u16(offset + 16)
+        urgentPointer = view.u16(offset + 18)
+        checksumStatus = .unverified
+        options.removeAll()
+        store(offset: offset, headerLength: 20, payload: 0, captured: 0)
+        return problem
+    }
+
+    /// The header when the capture holds fewer bytes than it (the rare path).
+    private mutating func decodeCut(_ view: ByteView, at offset: Int, length: Int) throws(DecodeError) -> DecodeError? {
+        let available = max(0, view.count - offset)
+        guard available >= 16 else { throw DecodeError(.tcp, at: offset, .truncated(needed: 20, available: available)) }
+        let dataOffsetFlags = view.u16(offset + 12)
+        let headerLength = Int(dataOffsetFlags >> 12) * 4
+        guard headerLength >= 20, headerLength <= length else {
+            throw DecodeError(.tcp, at: offset + 12, .badLength(.tcpDataOffset, value: headerLength / 4, limit: length))
+        }
+        readFixedFields(view, at: offset, dataOffsetFlags: dataOffsetFlags)
+        checksum = available >= 18 ? view.u16(offset + 16) : 0
+        urgentPointer = available >= 20 ? view.u16(offset + 18) : 0
+        checksumStatus = .unverified
+        if available > 20 {
+            options.decode(view, at: offset + 20, count: available - 20, cut: true)
+        } else {
+            options.removeAll()
+            options.isCut = headerLength > 20
+        }
+        store(offset: offset, headerLength: headerLength, payload: length - headerLength, captured: 0)
+        return DecodeError(.tcp, at: offset, .truncated(needed: headerLength, available: available))
     }
 }
 

@@ -56,6 +56,8 @@ public struct TCPOptions: Hashable, Sendable, BitwiseCopyable {
     /// (The error itself is rebuilt on demand: keeping it inline would double the header's
     /// size, and every decoded packet is moved a few times.)
     private(set) var isMalformed = false
+    /// The capture ended inside the options: those not listed may still have been sent.
+    public internal(set) var isCut = false
     private var frameOffset: UInt32 = 0
 
     /// How many SACK blocks the segment carries (at most 4 fit).
@@ -88,14 +90,18 @@ public struct TCPOptions: Hashable, Sendable, BitwiseCopyable {
         timestampEchoReply = nil
         storedSackBlockCount = 0
         isMalformed = false
+        isCut = false
         frameOffset = 0
     }
 
     /// Decodes the `count` option bytes at `offset` of the frame in place, replacing what was
     /// held.
+    /// `cut`: the capture ended inside the options; an option it cut is not an error, and
+    /// `isCut` tells the tracker that options it never saw may have been there.
     @inline(__always)
-    mutating func decode(_ view: ByteView, at offset: Int, count: Int) {
+    mutating func decode(_ view: ByteView, at offset: Int, count: Int, cut: Bool = false) {
         removeAll()
+        isCut = cut
         frameOffset = UInt32(truncatingIfNeeded: offset)
         // Linux puts exactly NOP, NOP, timestamps on every segment after the handshake: read
         // that layout directly, and walk the list only for anything else.
@@ -107,7 +113,11 @@ public struct TCPOptions: Hashable, Sendable, BitwiseCopyable {
         }
         let bytes = view.slice(offset, count)
         raw.replace(with: bytes)
-        isMalformed = scan(bytes, offset: offset) != nil
+        let problem = scan(bytes, offset: offset)
+        // An option that runs past the end of a cut capture was cut, not malformed.
+        if cut, case .badLength(.tcpOptionPastEnd, _, _)? = problem?.problem { return }
+        if cut, case .truncated? = problem?.problem { return }
+        isMalformed = problem != nil
     }
 
     /// Walks the options, recording the ones a connection negotiates; returns the first

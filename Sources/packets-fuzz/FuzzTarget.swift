@@ -19,20 +19,26 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
 /// whole inspector, so that sequences (a handshake, a retransmission, a close) reach the tracker.
 let frameSeparator: [UInt8] = [0xF0, 0x0D, 0xCA, 0xFE]
 
-/// One fuzz input: byte 0 picks the link type; the rest is one frame, or several joined by
+/// One fuzz input: byte 0 picks the link type (its low 7 bits) and whether each frame starts
+/// with a record header (its top bit); the rest is one frame, or several joined by
 /// `frameSeparator`. Each frame is decoded on its own and every result a tool would print is
 /// used; then the frames go through the inspector's sessions (text with every note, ladder,
-/// JSON Lines, summary) as one capture.
+/// JSON Lines, summary) and `capture read`'s line as one capture.
 func decodeEverything(_ input: UnsafeRawBufferPointer) {
     guard let first = input.first else { return }
-    let linkType = linkTypes[Int(first) % linkTypes.count]
-    let frames = split(UnsafeRawBufferPointer(rebasing: input.dropFirst()))
+    let linkType = linkTypes[Int(first & 0x7F) % linkTypes.count]
+    var frames: [RecordedFrame] = []
+    for (index, bytes) in split(UnsafeRawBufferPointer(rebasing: input.dropFirst())).enumerated() {
+        frames.append(RecordedFrame(bytes, index: index, withHeader: first & 0x80 != 0))
+    }
     // Readers reuse one Packet and decode in place into its slots: whatever the frame before
     // left there, the result must be what a fresh Packet gives.
     var reused = Packet()
     for frame in frames {
-        let fresh = decodeOne(frame, linkType: linkType)
-        reused.decode(frame, linkType: linkType)
+        let fresh = decodeOne(frame.bytes, linkType: linkType)
+        _ = frame.timestamp.timeOfDay + " " + fresh.summary  // `capture read`'s line
+        _ = frame.timestamp.description
+        reused.decode(frame.bytes, linkType: linkType)
         precondition(reused == fresh && reused.tcp?.options.problem == fresh.tcp?.options.problem,
                      "a reused Packet decoded \(reused.summary), a fresh one \(fresh.summary)")
     }
@@ -56,7 +62,33 @@ func split(_ bytes: UnsafeRawBufferPointer) -> [UnsafeRawBufferPointer] {
     return frames
 }
 
-func inspect(_ frames: [UnsafeRawBufferPointer], linkType: LinkType) {
+/// One frame with what a pcap record header says about it: when the input asks for a header,
+/// its first 12 bytes are the record's seconds, fraction and original length (little-endian,
+/// as a pcap file on x86 holds them), so that malformed headers (a fraction of a second or
+/// more, an original length below the captured one) reach every view; otherwise a plausible
+/// header that sometimes runs backwards, as real captures do.
+struct RecordedFrame {
+    var bytes: UnsafeRawBufferPointer
+    var timestamp: Timestamp
+    var originalLength: Int
+
+    init(_ raw: UnsafeRawBufferPointer, index: Int, withHeader: Bool) {
+        func u32(_ offset: Int) -> UInt32 {
+            (0..<4).reduce(UInt32(0)) { $0 | UInt32(raw[offset + $1]) << (8 * $1) }
+        }
+        if withHeader, raw.count >= 12 {
+            timestamp = Timestamp(seconds: Int64(u32(0)), nanoseconds: u32(4))
+            bytes = UnsafeRawBufferPointer(rebasing: raw[12...])
+            originalLength = Int(u32(8))
+        } else {
+            timestamp = Timestamp(seconds: 1_700_000_000 + Int64(index % 3), nanoseconds: UInt32(index * 7919 % 1_000_000_000))
+            bytes = raw
+            originalLength = raw.count
+        }
+    }
+}
+
+func inspect(_ frames: [RecordedFrame], linkType: LinkType) {
     var views: [Session.Options] = []
     var text = Session.Options()
     text.detail = .everySegment
@@ -70,10 +102,8 @@ func inspect(_ frames: [UnsafeRawBufferPointer], linkType: LinkType) {
     for options in views {
         var session = Session(linkType: linkType, options: options)
         var out = OutputBuffer()
-        for (index, bytes) in frames.enumerated() {
-            // Time runs backwards now and then: captures do that.
-            let time = Timestamp(seconds: 1_700_000_000 + Int64(index % 3), nanoseconds: UInt32(index * 7919 % 1_000_000_000))
-            session.write(frame: FrameView(timestamp: time, originalLength: bytes.count, bytes: bytes, number: index + 1), to: &out)
+        for (index, frame) in frames.enumerated() {
+            session.write(frame: FrameView(timestamp: frame.timestamp, originalLength: frame.originalLength, bytes: frame.bytes, number: index + 1), to: &out)
         }
         session.finish(to: &out)
     }

@@ -31,11 +31,11 @@ enum Tshark {
 
     /// tshark's value of each field for each frame (first occurrence: the outer header when an
     /// ICMP error quotes another). Checksum verification is switched on, raw sequence numbers.
-    static func read(_ file: String) throws -> [[String: String]] {
+    static func read(_ file: String, occurrence: String = "f") throws -> [[String: String]] {
         let arguments = ["tshark", "-r", file, "-n",
                          "-o", "ip.check_checksum:TRUE", "-o", "tcp.check_checksum:TRUE",
                          "-o", "udp.check_checksum:TRUE", "-o", "tcp.relative_sequence_numbers:FALSE",
-                         "-T", "fields", "-E", "separator=\t", "-E", "occurrence=f"]
+                         "-T", "fields", "-E", "separator=\t", "-E", "occurrence=\(occurrence)"]
             + fields.flatMap { ["-e", $0] }
         let (status, output) = try run(arguments, separateErrors: true)
         guard status == 0 else { throw TsharkFailed(output: output) }
@@ -80,7 +80,7 @@ enum Tshark {
         case .ethernet(let eth):
             set("eth.src", eth.source)
             set("eth.dst", eth.destination)
-            set("eth.type", eth.outerTag == nil ? eth.etherType.rawValue : EtherType.vlan.rawValue)
+            if !eth.isIEEE8023 { set("eth.type", eth.typeField) }  // 802.3 has a length there (eth.len)
         case .linuxCooked(let sll):
             set("sll.pkttype", sll.packetType)
             set("sll.hatype", sll.hardwareType)
@@ -126,9 +126,13 @@ enum Tshark {
             set("tcp.hdr_len", tcp.headerLength)
             set("tcp.flags", tcp.flags.rawValue)
             set("tcp.window_size_value", tcp.window)
-            set("tcp.checksum", tcp.checksum)
-            set("tcp.checksum.status", status(tcp.checksumStatus))
-            set("tcp.urgent_pointer", tcp.urgentPointer)
+            // A header cut short: tshark has the fields the capture holds, no more.
+            let held = frame.bytes.count - tcp.offset
+            if held >= 18 {
+                set("tcp.checksum", tcp.checksum)
+                set("tcp.checksum.status", status(tcp.checksumStatus))
+            }
+            if held >= 20 { set("tcp.urgent_pointer", tcp.urgentPointer) }
             set("tcp.len", tcp.payloadLength)
             set("tcp.options.mss_val", tcp.options.mss)
             set("tcp.options.wscale.shift", tcp.options.windowScale)
@@ -203,8 +207,9 @@ enum Tshark {
     static let quotedOnly: Set<String> = ["udp.length", "udp.checksum", "udp.checksum.status", "tcp.seq_raw", "tcp.ack_raw", "tcp.hdr_len", "tcp.flags", "tcp.window_size_value", "tcp.checksum", "tcp.checksum.status", "tcp.urgent_pointer", "tcp.len"]
 
     /// Compares every field of every frame; returns one line per disagreement (empty: agree).
-    static func disagreements(file: String, ignoring ignored: Set<String> = []) throws -> (frames: Int, fields: Int, differences: [String]) {
-        let theirs = try read(file)
+    /// `occurrence` "l" compares the innermost headers (a tunnel's inner packet).
+    static func disagreements(file: String, ignoring ignored: Set<String> = [], occurrence: String = "f") throws -> (frames: Int, fields: Int, differences: [String]) {
+        let theirs = try read(file, occurrence: occurrence)
         let capture = try CaptureFile(path: file)
         let frames = try capture.readAll()
         var differences: [String] = []

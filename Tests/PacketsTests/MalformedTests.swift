@@ -13,6 +13,8 @@ import TestSupport
         let layer: DecodeError.Layer
         let offset: Int
         let keepsNetwork: Bool
+        /// The frame's length on the wire, when a snaplen cut it (nil: the frame is whole).
+        var wire: Int? = nil
         var testDescription: String { name }
     }
 
@@ -27,7 +29,11 @@ import TestSupport
         Case(name: "TCP cut at 12 bytes", frame: Array(goodTCP.prefix(46)), layer: .tcp, offset: 34, keepsNetwork: true),
         Case(name: "TCP data offset 4", frame: { var f = goodTCP; f[46] = 0x40; return f }(), layer: .tcp, offset: 46, keepsNetwork: true),
         Case(name: "TCP data offset past the segment", frame: { var f = goodTCP; f[46] = 0xF0; return f }(), layer: .tcp, offset: 46, keepsNetwork: true),
-        Case(name: "TCP options cut", frame: Array(goodTCP.prefix(60)), layer: .tcpOptions, offset: 34, keepsNetwork: true),
+        // Cut by a snaplen (the wire held the whole segment): what was read is kept, as tshark keeps it.
+        Case(name: "TCP options cut", frame: Array(goodTCP.prefix(60)), layer: .tcp, offset: 34, keepsNetwork: true, wire: goodTCP.count),
+        // Not cut: the IP header claims bytes that were never there, so the segment is the 26
+        // bytes the frame holds, shorter than its data offset says.
+        Case(name: "TCP options past the frame", frame: Array(goodTCP.prefix(60)), layer: .tcp, offset: 46, keepsNetwork: true),
         Case(name: "TCP option length 0", frame: F.ethernet(F.ipv4(protocol: 6, F.tcp(options: [2, 0, 0, 0]))), layer: .tcpOptions, offset: 55, keepsNetwork: true),
         Case(name: "TCP option runs past header", frame: F.ethernet(F.ipv4(protocol: 6, F.tcp(options: [1, 8, 9, 0]))), layer: .tcpOptions, offset: 56, keepsNetwork: true),
         Case(name: "TCP MSS option of length 3", frame: F.ethernet(F.ipv4(protocol: 6, F.tcp(options: [2, 3, 0, 0]))), layer: .tcpOptions, offset: 55, keepsNetwork: true),
@@ -41,7 +47,8 @@ import TestSupport
 
     @Test(arguments: cases)
     func namesTheLayerAndTheByte(_ test: Case) throws {
-        let packet = Packet(decoding: test.frame, linkType: .ethernet)
+        var packet = Packet()
+        test.frame.withUnsafeBytes { packet.decode($0, linkType: .ethernet, originalLength: test.wire) }
         let problem = try #require(packet.problem)
         #expect(problem.layer == test.layer, "\(problem)")
         #expect(problem.offset == test.offset, "\(problem)")

@@ -1,0 +1,243 @@
+import PacketCapture
+import Foundation
+import Inspection
+import Packets
+import Testing
+
+/// Captures SocketLab never makes itself but other people's do: every encapsulation tshark
+/// decodes, fragments, headers cut or lying about their length, and malformed record headers.
+/// Each class is built frame by frame (FrameBuilder, by the RFC's layout), written to a file,
+/// and read by the inspector and by tshark: the fields and the connections must agree.
+@Suite(.serialized) struct ForeignCaptureTests {
+    typealias F = FrameBuilder
+    let directory: String
+    init() throws { directory = try temporaryDirectory("foreign") }
+
+    /// Writes `frames` (raw bytes of `linkType`) to a file named `name`.
+    func write(_ name: String, linkType: LinkType = .ethernet, _ frames: [[UInt8]]) throws -> String {
+        let path = "\(directory)/\(name).pcap"
+        try Data(PcapBytes.file(linkType: linkType.rawValue, frames).bytes).write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
+    /// Field for field (the innermost headers for tunnels, `ignoring` what only the outer
+    /// headers have), then connection by connection, against tshark.
+    func expectTsharkAgrees(_ path: String, segments: Int, ignoring: Set<String> = [], occurrence: String = "f",
+                            sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let fields = try Tshark.disagreements(file: path, ignoring: ignoring, occurrence: occurrence)
+        #expect(fields.differences.isEmpty, "\(fields.differences.prefix(20).joined(separator: "\n"))", sourceLocation: sourceLocation)
+        let tcp = try InspectorAgreementTests.compare(path)
+        #expect(tcp.segments == segments, "TCP segments the inspector followed", sourceLocation: sourceLocation)
+        #expect(tcp.differences.isEmpty, "\(tcp.differences.prefix(20).joined(separator: "\n"))", sourceLocation: sourceLocation)
+        let handshakes = try InspectorAgreementTests.compareHandshakes(path)
+        #expect(handshakes.differences.isEmpty, "\(handshakes.differences.prefix(20).joined(separator: "\n"))", sourceLocation: sourceLocation)
+        print("foreign capture \(path): \(fields.frames) frames, \(fields.fields) field values and \(tcp.segments) segments agree with tshark")
+    }
+
+    /// Fields only an outer header has (the tunnel's): tshark's last occurrence is the inner
+    /// header for IP and TCP, but the outer one for Ethernet and UDP.
+    static let outerOnly: Set<String> = Set(Tshark.fields.filter { !$0.hasPrefix("tcp.") && !$0.hasPrefix("frame.") })
+
+    static func conversations(_ count: Int) -> [[[UInt8]]] {
+        (0..<count).map { F.conversation(ipv6: $0 % 2 == 1, clientPort: 40000 + $0) }
+    }
+
+    @Test func vlanStacksOfAnyDepth() throws {
+        let stacks: [[(tpid: Int, vlan: Int)]] = [
+            [(0x8100, 10)], [(0x88A8, 100), (0x8100, 10)], [(0x88A8, 100), (0x8100, 10), (0x8100, 20)], [(0x9100, 7), (0x8100, 8)],
+        ]
+        let frames = zip(stacks, Self.conversations(4)).flatMap { stack, packets in packets.map { F.ethernet(tags: stack, carrying: $0) } }
+        let path = try write("vlan", frames)
+        try expectTsharkAgrees(path, segments: 32)
+        let third = F.ethernet(tags: stacks[2], carrying: F.conversation()[0])
+        guard case .ethernet(let ethernet)? = Packet(decoding: third, linkType: .ethernet).link else { Issue.record("no Ethernet"); return }
+        #expect(ethernet.tagCount == 3 && ethernet.outerTag?.id == 100 && ethernet.innerTag?.id == 10)
+    }
+
+    @Test func pppoeSessionsCarryIPv4AndIPv6() throws {
+        let path = try write("pppoe", Self.conversations(2).flatMap { $0.map { F.pppoe($0) } })
+        try expectTsharkAgrees(path, segments: 16)
+    }
+
+    /// An 802.3 frame has a length where Ethernet II has a type: not "ethertype 0x0030".
+    @Test func llcAndSnapFramesAreNotEtherTypes() throws {
+        let path = try write("llc", F.conversation().map(F.ieee8023Snap) + [F.spanningTreeBPDU()])
+        try expectTsharkAgrees(path, segments: 8)
+        let lines = try InspectorAgreementTests.jsonLines(path)
+        let last = try #require(lines.first { $0.contains("\"frame\":9,") })
+        #expect(last.contains("Spanning Tree") && last.contains("802.3"), "\(last)")
+        #expect(!last.contains("ethertype 0x"), "\(last)")
+    }
+
+    @Test func linuxCookedV1AndMPLS() throws {
+        try expectTsharkAgrees(try write("sll", linkType: .linuxCooked, Self.conversations(2).flatMap { $0.map { F.linuxCooked($0) } }), segments: 16)
+        try expectTsharkAgrees(try write("mpls", Self.conversations(2).flatMap { $0.map { F.mpls(labels: [100, 200], $0) } }), segments: 16)
+    }
+
+    @Test func greCarriesIPAndEthernet() throws {
+        let conversations = Self.conversations(3)
+        var frames = conversations[0].map { F.gre($0) }
+        frames += conversations[1].enumerated().map { F.gre(key: 42, sequence: UInt32($0.offset), $0.element) }
+        frames += conversations[2].map { F.gre(protocolType: 0x6558, F.ethernet(carrying: $0)) }
+        let path = try write("gre", frames)
+        try expectTsharkAgrees(path, segments: 24, ignoring: Self.outerOnly, occurrence: "l")
+        let packet = Packet(decoding: frames[9], linkType: .ethernet)
+        #expect(packet.tunnel?.kind == .gre && packet.tunnel?.identifier == 42)
+        #expect(packet.tunnel?.outerSource.description == "192.168.0.1" && packet.ipv6 != nil, "the outer addresses are kept, the inner header is the packet's")
+    }
+
+    @Test func erspanMirrorsOfEveryType() throws {
+        let frames = Self.conversations(3).enumerated().flatMap { index, packets in
+            packets.enumerated().map { F.erspan(type: index + 1, sequence: UInt32($0.offset), mirroring: F.ethernet(carrying: $0.element)) }
+        }
+        try expectTsharkAgrees(try write("erspan", frames), segments: 24, ignoring: Self.outerOnly, occurrence: "l")
+    }
+
+    /// 4in4, 6in4 (protocol 41), 4in6 and 6in6.
+    @Test func ipInIPAllFourWays() throws {
+        let conversations = Self.conversations(4)
+        let frames = conversations.enumerated().flatMap { index, packets in packets.map { F.ipInIP(outerIPv6: index >= 2, $0) } }
+        try expectTsharkAgrees(try write("ipip", frames), segments: 32, ignoring: Self.outerOnly, occurrence: "l")
+    }
+
+    @Test func vxlanAndGeneveOnTheirPorts() throws {
+        let conversations = Self.conversations(4)
+        var frames = conversations[0].map { F.vxlan(F.ethernet(carrying: $0)) } + conversations[1].map { F.vxlan(F.ethernet(carrying: $0)) }
+        frames += conversations[2].map { F.geneve(F.ethernet(carrying: $0)) }
+        frames += conversations[3].map { F.geneve(options: [1, 2, 3, 1, 0, 0, 0, 0], F.ethernet(carrying: $0)) }
+        let path = try write("vxlan", frames)
+        try expectTsharkAgrees(path, segments: 32, ignoring: Self.outerOnly, occurrence: "l")
+        #expect(Packet(decoding: frames[0], linkType: .ethernet).tunnel?.identifier == 1234)
+    }
+
+    /// Fragments are put back together as tshark does: the TCP segment is analysed once, in
+    /// the frame that completes it; a first fragment alone is not a segment; a datagram never
+    /// completed is not analysed at all; a UDP datagram is whole in its last frame.
+    @Test func fragmentsAreReassembledAsTsharkDoes() throws {
+        let conversation = F.conversation()
+        func data(seq: UInt32, _ count: Int) -> [UInt8] {
+            F.ipv4(protocol: 6, F.tcpBetween(fromClient: true, ipv6: false, sourcePort: 40000, destinationPort: 80, seq: seq, ack: 5001,
+                                              flags: 0x18, payload: (0..<count).map { UInt8(truncatingIfNeeded: $0) }))
+        }
+        func ack(_ number: UInt32) -> [UInt8] {
+            F.ipv4(protocol: 6, reply: true, F.tcpBetween(fromClient: false, ipv6: false, sourcePort: 80, destinationPort: 40000, seq: 5001, ack: number, flags: 0x10))
+        }
+        var packets = Array(conversation[0..<3])
+        packets += F.fragments(ofIPv4: data(seq: 1001, 3000), sizes: [1480, 1480, 1480], id: 0x77)
+        packets.append(ack(4001))
+        packets += F.fragments(ofIPv4: data(seq: 4001, 2000), sizes: [1000, 1020], id: 0x78).reversed()  // out of order
+        packets.append(ack(6001))
+        packets += F.fragments(ofIPv4: data(seq: 6001, 2000), sizes: [1000, 1020], id: 0x79).prefix(1)  // never completed
+        packets += F.fragments(ofIPv4: F.ipv4(protocol: 17, F.udp(payload: [UInt8](repeating: 7, count: 3000))), sizes: [1480, 1480, 48], id: 0x80)
+        let path = try write("fragments", packets.map(F.ethernet(carrying:)))
+        let tcp = try InspectorAgreementTests.compare(path)
+        #expect(tcp.segments == 7 && tcp.differences.isEmpty, "\(tcp.differences.joined(separator: "\n"))")
+        let lines = try InspectorAgreementTests.jsonLines(path)
+        let udp = try #require(lines.first { $0.contains("\"proto\":\"udp\"") })
+        #expect(udp.contains("\"len\":3000") && udp.contains("\"frame\":14,"), "the UDP datagram, whole, in the frame that completed it: \(udp)")
+        #expect(!lines.joined().contains("short packet or a small snaplen"), "a fragment is not a short packet")
+
+        let six = F.conversation(ipv6: true)
+        let big = F.ipv6(nextHeader: 6, from: F.source6, to: F.destination6,
+                         F.tcpBetween(fromClient: true, ipv6: true, sourcePort: 40000, destinationPort: 80, seq: 1001, ack: 5001, flags: 0x18,
+                                      payload: [UInt8](repeating: 0x71, count: 3000)))
+        let path6 = try write("fragments6", (Array(six[0..<3]) + F.fragments(ofIPv6: big, sizes: [1448, 1448, 124], id: 0x99)).map(F.ethernet(carrying:)))
+        let tcp6 = try InspectorAgreementTests.compare(path6)
+        #expect(tcp6.segments == 4 && tcp6.differences.isEmpty, "\(tcp6.differences.joined(separator: "\n"))")
+    }
+
+    /// Two fragments that cover the same bytes with different data: the earlier offset wins, as
+    /// in Wireshark's reassembly, and the segment is analysed once.
+    @Test func overlappingFragments() throws {
+        let segment = F.ipv4(protocol: 6, F.tcpBetween(fromClient: true, ipv6: false, sourcePort: 40000, destinationPort: 80, seq: 1001, ack: 5001,
+                                                        flags: 0x18, payload: [UInt8](repeating: 0x61, count: 1600)))
+        var pieces = F.fragments(ofIPv4: segment, sizes: [808, 812], id: 0x81)
+        // The second piece starts 8 bytes early (offset 800) with other bytes there.
+        var second = pieces[1]
+        second.replaceSubrange(2..<4, with: F.be16(second.count + 8))
+        second.replaceSubrange(6..<8, with: F.be16(800 / 8))
+        second.insert(contentsOf: [UInt8](repeating: 0x42, count: 8), at: 20)
+        second.replaceSubrange(10..<12, with: [0, 0])
+        second.replaceSubrange(10..<12, with: F.be16(Int(F.checksum(Array(second[..<20])))))
+        pieces[1] = second
+        let path = try write("overlap", (Array(F.conversation()[0..<3]) + pieces).map(F.ethernet(carrying:)))
+        let tcp = try InspectorAgreementTests.compare(path)
+        #expect(tcp.segments == 4 && tcp.differences.isEmpty, "\(tcp.differences.joined(separator: "\n"))")
+    }
+
+    /// A SYN cut by a 50-byte snaplen still opens its connection; the options it lost are
+    /// unknown, not absent (tshark then scales the server's windows by the server's own offer).
+    @Test func aTCPHeaderCutShortKeepsWhatWasRead() throws {
+        var file = PcapBytes(linkType: 1)
+        for (index, packet) in F.conversation().enumerated() {
+            let frame = F.ethernet(carrying: packet)
+            file.add(frame, seconds: 1_700_000_000, fraction: UInt32(index) * 1000, captured: index == 0 ? 50 : nil)
+        }
+        // And SYNs cut after the window (16 bytes of TCP), inside the fixed header's last
+        // fields and inside the options: each still counts.
+        let syn = F.ethernet(carrying: F.conversation(clientPort: 41000)[0])
+        for cut in [50, 52, 58] { file.add(syn, seconds: 1_700_000_001, fraction: UInt32(cut), captured: cut) }
+        let path = "\(directory)/cut.pcap"
+        try Data(file.bytes).write(to: URL(fileURLWithPath: path))
+        try expectTsharkAgrees(path, segments: 8 + 3)
+        let lines = try InspectorAgreementTests.jsonLines(path)
+        #expect(lines.contains { $0.contains("\"kind\":\"handshake\"") && $0.contains("\"state\":\"complete\"") })
+    }
+
+    /// IPv4 total length 0 (segmentation offload) and a length past the frame's end: the
+    /// payload is what the wire held. A data offset below 5 words still counts in its stream.
+    /// The reserved flag bits and the ACK number of a segment without ACK, as tshark shows them.
+    @Test func lengthsThatLieAndBitsThatAreReserved() throws {
+        func segment(_ port: Int, seq: UInt32 = 100, ack: UInt32 = 0, flags: Int, payload: [UInt8] = []) -> [UInt8] {
+            F.tcpBetween(fromClient: true, ipv6: false, sourcePort: port, destinationPort: 80, seq: seq, ack: ack, flags: flags, payload: payload)
+        }
+        var zeroLength = F.ipv4(protocol: 6, segment(1, flags: 0x18, payload: Array("abcdef".utf8)))
+        zeroLength.replaceSubrange(2..<4, with: [0, 0])
+        var tooLong = F.ipv4(protocol: 6, segment(2, flags: 0x18, payload: Array("abcdef".utf8)))
+        tooLong.replaceSubrange(2..<4, with: F.be16(200))
+        var shortOffset = F.ipv4(protocol: 6, segment(3, flags: 0x02))
+        shortOffset[32] = 0x40
+        let frames = [zeroLength, tooLong, shortOffset,
+                      F.ipv4(protocol: 6, segment(4, ack: 777, flags: 0x02)),
+                      F.ipv4(protocol: 6, segment(5, flags: 0xE02)),
+                      F.ipv4(protocol: 6, segment(6, ack: 5, flags: 0xF12))].map(F.ethernet(carrying:))
+        let path = try write("lengths", frames)
+        // tshark leaves out the fields after a bad data offset; the stream numbers still agree.
+        let tcp = try InspectorAgreementTests.compare(path)
+        #expect(tcp.segments == 6)
+        #expect(tcp.differences.allSatisfy { $0.hasPrefix("frame 3 ") }, "\(tcp.differences.joined(separator: "\n"))")
+        let lines = try InspectorAgreementTests.jsonLines(path)
+        #expect(lines.contains { $0.contains("\"frame\":1,") && $0.contains("\"len\":6") })
+        #expect(lines.contains { $0.contains("\"frame\":2,") && $0.contains("\"len\":6") })
+        #expect(lines.contains { $0.contains("\"frame\":5,") && $0.contains("\"Reserved\"") })
+    }
+
+    /// A record whose microsecond field is a second or more: no view traps, the JSON time is
+    /// tshark's `frame.time_epoch`, and the relative times carry the excess into the seconds.
+    @Test func aFractionOfOneSecondOrMoreTrapsNoView() throws {
+        var file = PcapBytes(linkType: 1)
+        for (index, packet) in F.conversation().enumerated() {
+            file.add(F.ethernet(carrying: packet), seconds: 1_700_000_000, fraction: index == 1 ? 1_000_000 : UInt32(index) * 1000)
+        }
+        let path = "\(directory)/fraction.pcap"
+        try Data(file.bytes).write(to: URL(fileURLWithPath: path))
+        let theirs = try Tshark.read(path)
+        let lines = try InspectorAgreementTests.jsonLines(path)
+        #expect(theirs[1]["frame.time_epoch"] == "1700000000.1000000000")
+        #expect(lines.contains { $0.contains("\"frame\":2,\"time\":1700000000.1000000000,") }, "\(lines.prefix(3))")
+        for view in [Session.View.text, .ladder, .summaryTable, .summaryJSON] {
+            var options = Session.Options()
+            options.view = view
+            options.detail = .everySegment
+            let capture = try CaptureFile(path: path)
+            var session = Session(linkType: capture.linkType, options: options)
+            var out = OutputBuffer()
+            try capture.forEach { session.write(frame: $0, to: &out) }
+            session.finish(to: &out)
+            #expect(out.count > 0)
+        }
+        let later = Timestamp(seconds: 1_700_000_000, nanoseconds: 2_000_000)
+        #expect(Timestamp(seconds: 1_700_000_000, nanoseconds: 1_000_000_000) > later, "the excess second counts")
+        #expect(abs(later.seconds(since: Timestamp(seconds: 1_700_000_000, nanoseconds: 1_000_000_000)) + 0.998) < 1e-9)
+    }
+}
