@@ -179,7 +179,10 @@ struct SegmentAnalyzer {
                 break retransmission
             }
             let threshold = initialRTT.flatMap { $0 > 0 ? $0 : nil } ?? 0.003
-            if notAdvanced, within(threshold, since: forward.nextSeqTime), forward.nextSeq != seq &+ seglen {
+            // Not out of order when it ends where the highest segment so far ended (SYN and
+            // FIN count one): that is the same segment again, a retransmission.
+            let end = seq &+ seglen &+ (flags & (Self.syn | Self.fin) != 0 ? 1 : 0)
+            if notAdvanced, within(threshold, since: forward.nextSeqTime), forward.nextSeq != end {
                 result.insert(.outOfOrder)
                 facts.append(.outOfOrder(threshold: threshold))
                 break retransmission

@@ -236,6 +236,9 @@ extension ConnectionTracker.Conversation {
         if tcp.flags.contains(.ack), baseSeq(reverse) == nil {
             setBaseSeq(reverse, tcp.acknowledgementNumber &- 1)
         }
+        // tshark takes every SYN's number as its side's base, so a SYN-ACK repeated with
+        // another ISN (or after a RST on the same ports) starts that side's numbers again.
+        if tcp.flags.contains(.syn), !isFirstSYN { setBaseSeq(forward, tcp.sequenceNumber) }
         // A SYN whose options the capture cut before any window scale: whether it offered
         // one is unknown, as in tshark (which then scales the other side by its own offer).
         if tcp.flags.contains(.syn), tcp.options.windowScale != nil || !tcp.options.isCut {
@@ -252,9 +255,11 @@ extension ConnectionTracker.Conversation {
         // known (the field as sent when the capture missed the handshake).
         let window = tcp.flags.contains(.syn) ? Int(tcp.window) : Int(tcp.window) << (windowShift(forward) ?? 0)
 
-        // Handshake RTT: from the latest SYN to the first segment that is a plain ACK.
+        // Handshake RTT as tshark takes it: from the latest SYN to the first segment after it
+        // with ACK and without SYN, whichever side sends it (a FIN/ACK or a RST/ACK counts);
+        // while that is zero (both stamped alike), the next such segment tries again.
         if isFirstSYN { lastSYNTime = time }
-        if tcp.flags.intersection([.syn, .ack, .rst, .fin]) == .ack, initialRTT == nil, let start = lastSYNTime {
+        if tcp.flags.contains(.ack), !tcp.flags.contains(.syn), initialRTT == nil || initialRTT == 0, let start = lastSYNTime {
             initialRTT = time.seconds(since: start)
         }
 
@@ -297,7 +302,10 @@ extension ConnectionTracker.Conversation {
     /// nobody answered is a timeout) and the close it never finished.
     func reportUnfinished(into pending: inout [ConnectionTracker.Record]) {
         if var handshake = lifecycle.handshake, !lifecycle.handshakeReported {
-            if handshake.state == .complete && handshake.ackFrame == nil { handshake.state = .timeout }
+            if handshake.state == .complete && handshake.ackFrame == nil {
+                // Answered but never acknowledged in this capture: not a timeout.
+                handshake.state = handshake.synAckFrame == nil ? .timeout : .halfOpen
+            }
             pending.append(.handshake(handshake))
             lifecycle.handshakeReported = true
             summary.note(.handshake(handshake))

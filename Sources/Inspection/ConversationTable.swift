@@ -46,6 +46,7 @@ public struct ConversationSummary: Sendable {
                 case .complete: .established
                 case .refused: .refused
                 case .timeout: .timeout
+                case .halfOpen: .halfOpen
                 case .simultaneousOpen: .simultaneousOpen
                 }
             }
@@ -67,6 +68,7 @@ public enum ConnectionState: String, Sendable {
     case refused
     /// A SYN nobody answered, or a handshake whose last ACK the capture never saw.
     case timeout
+    case halfOpen = "half_open"
     case simultaneousOpen = "simultaneous_open"
     /// A FIN seen, the close not finished in this capture.
     case closing
@@ -150,9 +152,9 @@ extension JSONLines {
         out.append("{\"kind\":\"summary\",\"stream\":")
         out.number(row.stream)
         out.append(",\"a\":")
-        out.quoted(row.a.description)
+        out.quoted(row.a.machineReadable)
         out.append(",\"b\":")
-        out.quoted(row.b.description)
+        out.quoted(row.b.machineReadable)
         func direction(_ frames: Int, _ bytes: Int, _ payload: Int, _ retransmissions: Int) {
             out.append("{\"frames\":")
             out.number(frames)

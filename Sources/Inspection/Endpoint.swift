@@ -10,8 +10,17 @@ public struct Endpoint: Hashable, Sendable, CustomStringConvertible {
         self.port = port
     }
 
-    /// `127.0.0.1.8080` for IPv4 and `::1.8080` for IPv6, as tcpdump writes them.
+    /// `127.0.0.1.8080` for IPv4 and `::1.8080` for IPv6, as tcpdump writes them: for people.
     public var description: String { "\(address).\(port)" }
+
+    /// `127.0.0.1:8080` and `[::1]:8080` (RFC 3986's authority form): for programs, in JSON,
+    /// where tcpdump's form cannot be split safely for IPv6.
+    public var machineReadable: String {
+        switch address {
+        case .v4: "\(address):\(port)"
+        case .v6: "[\(address)]:\(port)"
+        }
+    }
 }
 
 /// A TCP 4-tuple without a direction: both packets of a conversation map to the same key.

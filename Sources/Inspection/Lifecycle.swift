@@ -18,7 +18,8 @@ public struct OfferedOptions: Hashable, Sendable {
 
 /// How a connection opened (DESIGN.md's `handshake` record).
 public struct HandshakeRecord: Sendable {
-    public enum State: String, Sendable { case complete, refused, timeout, simultaneousOpen = "simultaneous_open" }
+    /// `halfOpen`: the server answered with SYN-ACK, and the client's ACK is not in the capture.
+    public enum State: String, Sendable { case complete, refused, timeout, halfOpen = "half_open", simultaneousOpen = "simultaneous_open" }
     public var stream: Int
     public var client: Endpoint
     public var server: Endpoint
@@ -106,10 +107,12 @@ extension ConnectionTracker.Conversation {
             handshake.serverOptions = offered
             lifecycle.handshake = handshake
             record(.accept(ack: tcp.acknowledgementNumber, isn: tcp.sequenceNumber, options: offered, clientOptions: handshake.clientOptions))
-        } else if flags.intersection([.syn, .fin, .rst, .ack]) == .ack, var handshake = lifecycle.handshake,
+        } else if flags.contains(.ack), !flags.contains(.syn), var handshake = lifecycle.handshake,
                   handshake.ackFrame == nil, handshake.synAckFrame != nil, handshake.client == report.source {
+            // The client's first ACK completes it, whatever else it carries (data, a FIN, a RST).
             handshake.ackFrame = report.frame
-            handshake.rtt = initialRTT
+            // tshark has no handshake RTT while it is zero (both stamped alike).
+            handshake.rtt = initialRTT.flatMap { $0 != 0 ? $0 : nil }
             lifecycle.handshake = handshake
             record(.established(rtt: initialRTT))
             emit(.handshake(handshake), into: &pending)

@@ -78,7 +78,9 @@ public enum Sentences {
         case .outOfOrder(let threshold):
             why = "goes back in sequence space less than one RTT (\(milliseconds(threshold))) after the highest segment, so Wireshark's rule calls it reordered rather than resent; from one capture point a very quick retransmission looks the same, so this verdict is a judgement, not a certainty"
         case .retransmission(let firstFrame, let elapsed):
-            why = "resends bytes first sent in frame \(firstFrame), \(milliseconds(elapsed)) earlier, not yet acknowledged"
+            why = elapsed >= 0
+                ? "resends bytes first sent in frame \(firstFrame), \(milliseconds(elapsed)) earlier, not yet acknowledged"
+                : "resends bytes first sent in frame \(firstFrame), not yet acknowledged (the capture's clock runs backwards here: this frame is stamped \(milliseconds(-elapsed)) before that one)"
         }
         let label = (fact.flag.name ?? "analysis").split(separator: "_").joined(separator: " ")
         return label.prefix(1).uppercased() + label.dropFirst() + " — " + why + "."

@@ -23,7 +23,12 @@ public final class ChildProcess {
     /// of ours that are not orphans adopted from a student's server.
     static let unreaped = Mutex<Set<pid_t>>([])
     /// The other programs this process started, for `ProcessTree`.
-    private var others: Set<pid_t> { Self.unreaped.withLock { $0 }.subtracting([pid]) }
+    /// The other programs this process started, asked afresh at each look: one started by
+    /// another thread a moment ago is ours, not an orphan to kill.
+    private var others: @Sendable () -> Set<pid_t> {
+        let pid = self.pid
+        return { Self.unreaped.withLock { $0 }.subtracting([pid]) }
+    }
     private var reaped = false
     private var status: Int32 = 0
 
@@ -210,19 +215,25 @@ public final class ChildProcess {
         defer { for pointer in argv { free(pointer) } }
         let environment = identity.map { ($0.environment + extraEnvironment).map { strdup($0) } + [nil] }
         defer { environment?.forEach { free($0) } }
-        let pid = path.withCString { path in
-            argv.withUnsafeBufferPointer { argv in
-                if let environment {
-                    return environment.withUnsafeBufferPointer { envp in
-                        socketlab_spawn(path, argv.baseAddress, envp.baseAddress, Int32(bitPattern: identity!.uid), Int32(bitPattern: identity!.gid),
-                                        input ?? -1, output ?? -1, errors ?? -1, session ? 1 : 0)
+        // Spawned and registered under the lock: a `ProcessTree` look from another thread
+        // that finds the new process in /proc then finds it among ours too, and never takes
+        // it for an orphan of a student's server.
+        let pid = unreaped.withLock { ours in
+            let pid = path.withCString { path in
+                argv.withUnsafeBufferPointer { argv in
+                    if let environment {
+                        return environment.withUnsafeBufferPointer { envp in
+                            socketlab_spawn(path, argv.baseAddress, envp.baseAddress, Int32(bitPattern: identity!.uid), Int32(bitPattern: identity!.gid),
+                                            input ?? -1, output ?? -1, errors ?? -1, session ? 1 : 0)
+                        }
                     }
+                    return socketlab_spawn(path, argv.baseAddress, nil, -1, -1, input ?? -1, output ?? -1, errors ?? -1, session ? 1 : 0)
                 }
-                return socketlab_spawn(path, argv.baseAddress, nil, -1, -1, input ?? -1, output ?? -1, errors ?? -1, session ? 1 : 0)
             }
+            if pid > 0 { ours.insert(pid) }
+            return pid
         }
         guard pid > 0 else { throw .spawnFailed(program: program, errno: Errno(rawValue: -pid)) }
-        unreaped.withLock { _ = $0.insert(pid) }
         return pid
     }
 }

@@ -44,8 +44,10 @@ public enum ProcessTree {
     /// With `reaper`, its children count too, but for `ours`: the programs it started itself
     /// (other `ChildProcess`es), which are not orphans adopted from `root`.
     public static func leftBehind(by root: pid_t, marker: String?, includeChildrenOf reaper: pid_t? = nil,
-                                  ours: Set<pid_t> = []) -> [pid_t] {
+                                  ours: () -> Set<pid_t> = { [] }) -> [pid_t] {
         let entries = all()
+        // Asked after /proc was read, so that a program started meanwhile is in both.
+        let ours = ours()
         var children: [pid_t: [pid_t]] = [:]
         for entry in entries { children[entry.parent, default: []].append(entry.pid) }
         var found = Set<pid_t>()
@@ -74,7 +76,7 @@ public enum ProcessTree {
     /// reaping what is ours; returns how many processes it killed.
     @discardableResult
     public static func killAll(leftBy root: pid_t, marker: String?, includeChildrenOf reaper: pid_t? = nil,
-                               ours: Set<pid_t> = [], limit: Duration = .seconds(2)) -> Int {
+                               ours: () -> Set<pid_t> = { [] }, limit: Duration = .seconds(2)) -> Int {
         var killed = Set<pid_t>()
         let deadline = ContinuousClock.now + limit
         // Done after two empty looks 50 ms apart: a parent killed in the middle of a fork can

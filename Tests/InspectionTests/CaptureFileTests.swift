@@ -66,8 +66,17 @@ import Testing
         // dumpcap says "Capturing on" a moment before its capture is open.
         usleep(500_000)
         try curl("http://127.0.0.1:\(port)/")
-        // dumpcap hands packets over when its 1 s buffer timeout passes (no immediate mode).
-        usleep(1_300_000)
+        // dumpcap hands packets over when its 1 s buffer timeout passes (no immediate mode),
+        // later on a loaded machine: wait until both files hold the whole connection.
+        func framesIn(_ path: String) -> Int {
+            guard let file = try? CaptureFile(path: path) else { return 0 }
+            var count = 0
+            try? file.forEach { _ in count += 1 }
+            return count
+        }
+        _ = eventually(timeout: .seconds(10)) {
+            framesIn("\(directory)/tcpdump-any.pcap") >= 8 && framesIn("\(directory)/dumpcap.pcapng") >= 8
+        }
         tcpdump.stop()
         dumpcap.stop()
         #expect(!tcpdump.output.contains(" 0 packets captured"), "\(tcpdump.output)")

@@ -240,4 +240,82 @@ import Testing
         #expect(Timestamp(seconds: 1_700_000_000, nanoseconds: 1_000_000_000) > later, "the excess second counts")
         #expect(abs(later.seconds(since: Timestamp(seconds: 1_700_000_000, nanoseconds: 1_000_000_000)) + 0.998) < 1e-9)
     }
+
+    /// Writes raw IPv4 packets in Ethernet at the given times (seconds after 1,700,000,000).
+    func write(_ name: String, _ packets: [[UInt8]], at times: [Double]) throws -> String {
+        var file = PcapBytes(linkType: 1)
+        for (packet, time) in zip(packets, times) {
+            let micro = Int((time * 1_000_000).rounded())
+            file.add(F.ethernet(carrying: packet), seconds: 1_700_000_000 + UInt32(micro / 1_000_000), fraction: UInt32(micro % 1_000_000))
+        }
+        let path = "\(directory)/\(name).pcap"
+        try Data(file.bytes).write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
+    /// The analysis names of every TCP frame, the inspector's beside tshark's.
+    func expectAnalysisAgrees(_ path: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let names = AnalysisFlags.named.map(\.1)
+        let (status, output) = try run(["tshark", "-r", path, "-n", "-T", "fields", "-E", "separator=\t", "-e", "frame.number", "-e", "tcp.stream"]
+                                       + names.flatMap { ["-e", "tcp.analysis.\($0)"] }, separateErrors: true)
+        try #require(status == 0)
+        var theirs: [Int: Set<String>] = [:]
+        for line in output.split(separator: "\n") {
+            let columns = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+            guard let frame = Int(columns[0]), !columns[1].isEmpty else { continue }
+            theirs[frame] = Set(zip(names, columns.dropFirst(2)).filter { !$0.1.isEmpty }.map(\.0))
+        }
+        for line in try InspectorAgreementTests.jsonLines(path) {
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            guard object["kind"] as? String == "packet", object["proto"] as? String == "tcp", let frame = object["frame"] as? Int else { continue }
+            let ours = Set(object["analysis"] as? [String] ?? [])
+            #expect(ours == theirs[frame] ?? [], "frame \(frame): tshark \(theirs[frame] ?? []), inspector \(ours)", sourceLocation: sourceLocation)
+        }
+    }
+
+    /// The same segment twice within one RTT, FIN included, is a retransmission (it ends where
+    /// the highest segment ended); an earlier one resent within the RTT is out of order.
+    /// A zero-duration handshake has no RTT (tshark takes the next segment's); one completed
+    /// by a FIN/ACK or RST/ACK has its RTT and is no timeout; a SYN-ACK repeated with another
+    /// ISN, or after a RST, starts the server's numbers again; TCP Fast Open data on a SYN.
+    @Test func connectionEdgeCases() throws {
+        func client(_ port: Int, _ seq: UInt32, _ ack: UInt32, _ flags: Int, _ payload: [UInt8] = [], options: [UInt8] = []) -> [UInt8] {
+            F.ipv4(protocol: 6, F.tcpBetween(fromClient: true, ipv6: false, sourcePort: port, destinationPort: 80, seq: seq, ack: ack,
+                                              flags: flags, options: options, payload: payload))
+        }
+        func server(_ port: Int, _ seq: UInt32, _ ack: UInt32, _ flags: Int, options: [UInt8] = []) -> [UInt8] {
+            F.ipv4(protocol: 6, reply: true, F.tcpBetween(fromClient: false, ipv6: false, sourcePort: 80, destinationPort: port, seq: seq, ack: ack,
+                                                           flags: flags, options: options))
+        }
+        let a = [UInt8](repeating: 0x61, count: 10), b = [UInt8](repeating: 0x62, count: 10), c = [UInt8](repeating: 0x63, count: 10)
+        let duplicates = [client(1, 1000, 0, 0x02), server(1, 5000, 1001, 0x12), client(1, 1001, 5001, 0x10),
+                          client(1, 1001, 5001, 0x18, a), client(1, 1001, 5001, 0x18, a), client(1, 1011, 5001, 0x18, b),
+                          client(1, 1021, 5001, 0x18, c), client(1, 1011, 5001, 0x18, b), client(1, 1031, 5001, 0x11),
+                          client(1, 1031, 5001, 0x11), server(1, 5001, 1032, 0x11), client(1, 1032, 5002, 0x10)]
+        let times = [0, 0.05, 0.1, 0.2, 0.201, 0.21, 0.22, 0.221, 0.3, 0.301, 0.4, 0.5]
+        let retransmissions = try write("duplicates", duplicates, at: times)
+        try expectAnalysisAgrees(retransmissions)
+        let zero = try write("zero-rtt", duplicates, at: [0, 0, 0] + times.dropFirst(3))
+        try expectAnalysisAgrees(zero)
+        try InspectorAgreementTests.expectAgreement(zero, minimumSegments: 12)
+        // Backwards in time: the note says so, not "-10.0 ms earlier".
+        let backwards = try write("backwards", duplicates, at: [0, 0.05, 0.1, 0.2, 0.19] + times.dropFirst(5))
+        try expectAnalysisAgrees(backwards)
+        let lines = try InspectorAgreementTests.jsonLines(backwards)
+        let resent = try #require(lines.first { $0.contains("\"frame\":5,") })
+        #expect(resent.contains("runs backwards") && !resent.contains("-10.0 ms"), "\(resent)")
+
+        let fastOpen: [UInt8] = [34, 10, 1, 2, 3, 4, 5, 6, 7, 8, 0, 0]
+        let openings = [client(2, 1000, 0, 0x02), server(2, 5000, 1001, 0x12), client(2, 1001, 5001, 0x11),
+                        client(3, 1000, 0, 0x02), server(3, 5000, 1001, 0x12), client(3, 1001, 5001, 0x14),
+                        client(4, 7000, 0, 0x02), server(4, 0, 7001, 0x14), server(4, 9000, 7001, 0x12), client(4, 7001, 9001, 0x10),
+                        client(5, 3000, 0, 0x02, Array("GET / HTTP/1.0\r\n".utf8), options: fastOpen), server(5, 6000, 3017, 0x12), client(5, 3017, 6001, 0x10),
+                        client(6, 4000, 0, 0x02), server(6, 8000, 4001, 0x12, options: [2, 4, 5, 180]),
+                        server(6, 8500, 4001, 0x12, options: [2, 4, 5, 0]), client(6, 4001, 8501, 0x10)]
+        let path = try write("openings", openings, at: (0..<openings.count).map { Double($0) * 0.01 })
+        try InspectorAgreementTests.expectAgreement(path, minimumSegments: openings.count)
+        try expectAnalysisAgrees(path)
+        let states = try InspectorAgreementTests.records(path).compactMap { if case .handshake(let h) = $0 { h.state } else { nil } }
+        #expect(!states.contains(.timeout), "a SYN-ACK was in every one: \(states)")
+    }
 }

@@ -29,7 +29,8 @@ records = [json.loads(l) for l in open(sys.argv[1])]
 h = next(r for r in records if r["kind"] == "handshake" and r["state"] == "complete")
 refused = next(r for r in records if r["kind"] == "handshake" and r["state"] == "refused")
 rst = next(r for r in records if r["kind"] == "packet" and r.get("stream") == refused["stream"] and "RST" in r["flags"])
-ca, cp = h["client"].rsplit(".", 1); sa, sp = h["server"].rsplit(".", 1)
+ca, cp = h["client"].rsplit(":", 1); sa, sp = h["server"].rsplit(":", 1)
+ca, sa = ca.strip("[]"), sa.strip("[]")
 c, s = h["client_options"], h["server_options"]
 print(f'client_address = "{ca}"\nclient_port = {cp}\nserver_address = "{sa}"\nserver_port = {sp}')
 print(f'syn_isn = {h["client_isn"]}\nsyn_flags = "SYN"\nsynack_isn = {h["server_isn"]}\nsynack_ack = {h["client_isn"] + 1}')
