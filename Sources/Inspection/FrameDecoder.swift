@@ -24,7 +24,7 @@ struct FrameDecoder {
     mutating func decode(_ frame: FrameView, linkType: LinkType) -> Result {
         // The inspector never shows checksum verdicts (the capture command does), so it skips
         // summing every payload.
-        packet.decode(frame.bytes, linkType: linkType, verifyChecksums: false, originalLength: frame.originalLength)
+        packet.decode(frame.bytes, linkType: frame.linkType ?? linkType, verifyChecksums: false, originalLength: frame.originalLength)
         if packet.isFragment {
             guard case .completed(let bytes, _)? = reassembler.add(&packet, bytes: frame.bytes, frame: frame.number) else {
                 return .other  // held for the rest, or unusable: shown as the fragment it is

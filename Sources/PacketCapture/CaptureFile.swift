@@ -1,62 +1,55 @@
-import CPcap
 import Packets
+#if canImport(Glibc)
+import Glibc
+#endif
 
-/// A pcap or pcapng file opened for reading (libpcap tells the two apart by their magic
-/// number). Timestamps come in nanoseconds whatever the file holds.
+/// A pcap or pcapng file opened for reading (told apart by their magic number), read by
+/// `CaptureFormatReader` as tshark reads it (see there why not by libpcap). Timestamps come in
+/// nanoseconds whatever the file holds.
 public final class CaptureFile {
     public let path: String
+    /// The link type of the file (pcap) or of its first interface (pcapng); a frame of another
+    /// interface carries its own in `FrameView.linkType`.
     public let linkType: LinkType
     public let snapshotLength: Int
-    private let handle: OpaquePointer
+    private let descriptor: Int32
+    private var reader: CaptureFormatReader
     private var framesRead = 0
+    private var failed: CaptureError?
 
     public init(path: String) throws(CaptureError) {
         self.path = path
-        var error = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE))
-        guard let handle = pcap_open_offline_with_tstamp_precision(path, UInt32(PCAP_TSTAMP_PRECISION_NANO), &error) else {
-            throw .unreadableFile(path: path, detail: String(cBuffer: error))
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            throw .unreadableFile(path: path, detail: String(cString: strerror(errno)))
         }
-        self.handle = handle
-        linkType = LinkType(pcap_datalink(handle))
-        snapshotLength = Int(pcap_snapshot(handle))
+        var status = stat()
+        if fstat(descriptor, &status) == 0, status.st_mode & S_IFMT == S_IFDIR {
+            close(descriptor)
+            throw .unreadableFile(path: path, detail: "it is a folder")
+        }
+        do throws(CaptureFormatReader.Failure) {
+            reader = try CaptureFormatReader(descriptor: descriptor)
+        } catch {
+            close(descriptor)
+            switch error {
+            case .notACapture(let detail), .damaged(let detail): throw .unreadableFile(path: path, detail: detail)
+            }
+        }
+        self.descriptor = descriptor
+        linkType = reader.linkType
+        snapshotLength = reader.snapshotLength
     }
 
-    deinit { pcap_close(handle) }
+    deinit {
+        reader.release()
+        close(descriptor)
+    }
 
-    /// Calls `body` for each frame in order, with the bytes borrowed from libpcap's buffer.
+    /// Calls `body` for each frame in order, with the bytes borrowed from the read buffer.
     /// A file cut short delivers every whole frame before the cut, then throws `truncatedFile`.
-    ///
-    /// One `pcap_loop` over the whole file rather than `pcap_next_ex` per frame: libpcap then
-    /// sets up its read once, not once per frame, which is a tenth of a million-frame read.
     public func forEach(_ body: (FrameView) -> Void) throws(CaptureError) {
-        let (result, count) = withoutActuallyEscaping(body) { body in
-            let loop = Loop(body: body, framesRead: framesRead)
-            let result = pcap_loop(handle, -1, { user, header, data in
-                guard let user, let header, let data else { return }
-                // A borrowed reference: retaining the loop for each of a million frames
-                // would cost as much as libpcap's own work per frame.
-                Unmanaged<Loop>.fromOpaque(user)._withUnsafeGuaranteedRef { loop in
-                    loop.framesRead += 1
-                    loop.body(FrameView(header: header.pointee, data: data, number: loop.framesRead))
-                }
-            }, Unmanaged.passUnretained(loop).toOpaque().assumingMemoryBound(to: UInt8.self))
-            return withExtendedLifetime(loop) { (result, loop.framesRead) }
-        }
-        framesRead = count
-        // 0: the end of the file. -2 would be pcap_breakloop, which nothing here calls.
-        if result == PCAP_ERROR {
-            throw .truncatedFile(path: path, framesRead: framesRead, detail: lastError(handle))
-        }
-    }
-
-    /// What `pcap_loop`'s C callback needs: the body, and the frame count it advances.
-    private final class Loop {
-        let body: (FrameView) -> Void
-        var framesRead: Int
-        init(body: @escaping (FrameView) -> Void, framesRead: Int) {
-            self.body = body
-            self.framesRead = framesRead
-        }
+        while let frame = try nextView() { body(frame) }
     }
 
     /// The next frame, copied, or nil at the end of the file.
@@ -72,28 +65,20 @@ public final class CaptureFile {
     }
 
     private func nextView() throws(CaptureError) -> FrameView? {
-        var header: UnsafeMutablePointer<pcap_pkthdr>?
-        var data: UnsafePointer<UInt8>?
-        switch pcap_next_ex(handle, &header, &data) {
-        case 1:
-            guard let header, let data else { return nil }
+        if let failed { throw failed }
+        do throws(CaptureFormatReader.Failure) {
+            guard let record = try reader.next() else { return nil }
             framesRead += 1
-            return FrameView(header: header.pointee, data: data, number: framesRead)
-        case PCAP_ERROR_BREAK:
-            return nil  // the end of the file
-        default:
-            throw .truncatedFile(path: path, framesRead: framesRead, detail: lastError(handle))
+            return FrameView(timestamp: record.timestamp, originalLength: record.originalLength, bytes: record.bytes,
+                             number: framesRead, linkType: record.linkType == linkType ? nil : record.linkType)
+        } catch {
+            let detail: String
+            switch error {
+            case .notACapture(let text), .damaged(let text): detail = text
+            }
+            let failure = CaptureError.truncatedFile(path: path, framesRead: framesRead, detail: detail)
+            failed = failure
+            throw failure
         }
-    }
-}
-
-extension FrameView {
-    /// A pcap header's `ts.tv_usec` holds nanoseconds when the handle was opened for them.
-    init(header: pcap_pkthdr, data: UnsafePointer<UInt8>, number: Int) {
-        self.init(
-            timestamp: Timestamp(seconds: Int64(header.ts.tv_sec), nanoseconds: UInt32(truncatingIfNeeded: header.ts.tv_usec)),
-            originalLength: Int(header.len),
-            bytes: UnsafeRawBufferPointer(start: data, count: Int(header.caplen)),
-            number: number)
     }
 }

@@ -75,22 +75,27 @@ public struct FrameView {
     public var bytes: UnsafeRawBufferPointer
     /// 1-based frame number in the file or capture, as Wireshark numbers frames.
     public var number: Int
+    /// This frame's link type when it is not the capture's (a pcapng file with interfaces of
+    /// several kinds); nil: the capture's.
+    public var linkType: LinkType?
 
     /// A frame that did not come from libpcap: a fuzzer's input, a test's hand-built bytes.
-    public init(timestamp: Timestamp, originalLength: Int, bytes: UnsafeRawBufferPointer, number: Int) {
+    public init(timestamp: Timestamp, originalLength: Int, bytes: UnsafeRawBufferPointer, number: Int, linkType: LinkType? = nil) {
         self.number = number
         self.timestamp = timestamp
         self.originalLength = originalLength
         self.bytes = bytes
+        self.linkType = linkType
     }
 
     public var isTruncated: Bool { bytes.count < originalLength }
     public func owned() -> CapturedFrame {
-        CapturedFrame(timestamp: timestamp, originalLength: originalLength, bytes: Array(bytes), number: number)
+        CapturedFrame(timestamp: timestamp, originalLength: originalLength, bytes: Array(bytes), number: number, linkType: linkType)
     }
+    /// Decodes the frame; `linkType` is the capture's, used unless the frame has its own.
     public func decode(_ linkType: LinkType) -> Packet {
         var packet = Packet()
-        packet.decode(bytes, linkType: linkType, originalLength: originalLength)
+        packet.decode(bytes, linkType: self.linkType ?? linkType, originalLength: originalLength)
         return packet
     }
 }
@@ -101,17 +106,20 @@ public struct CapturedFrame: Hashable, Sendable {
     public var originalLength: Int
     public var bytes: [UInt8]
     public var number: Int
+    /// As `FrameView.linkType`: set only when it differs from the capture's.
+    public var linkType: LinkType?
 
-    public init(timestamp: Timestamp, originalLength: Int, bytes: [UInt8], number: Int) {
+    public init(timestamp: Timestamp, originalLength: Int, bytes: [UInt8], number: Int, linkType: LinkType? = nil) {
         self.timestamp = timestamp
         self.originalLength = originalLength
         self.bytes = bytes
         self.number = number
+        self.linkType = linkType
     }
 
     public func decode(_ linkType: LinkType) -> Packet {
         var packet = Packet()
-        bytes.withUnsafeBytes { packet.decode($0, linkType: linkType, originalLength: originalLength) }
+        bytes.withUnsafeBytes { packet.decode($0, linkType: self.linkType ?? linkType, originalLength: originalLength) }
         return packet
     }
 }

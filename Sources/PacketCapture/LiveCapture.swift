@@ -259,3 +259,14 @@ extension LiveCapture {
         return (dumper, opened.path)
     }
 }
+
+extension FrameView {
+    /// A pcap header's `ts.tv_usec` holds nanoseconds when the handle was opened for them.
+    init(header: pcap_pkthdr, data: UnsafePointer<UInt8>, number: Int) {
+        self.init(
+            timestamp: Timestamp(seconds: Int64(header.ts.tv_sec), nanoseconds: UInt32(truncatingIfNeeded: header.ts.tv_usec)),
+            originalLength: Int(header.len),
+            bytes: UnsafeRawBufferPointer(start: data, count: Int(header.caplen)),
+            number: number)
+    }
+}

@@ -160,7 +160,8 @@ extension IPv4Header {
         dscp = serviceByte >> 2
         ecn = serviceByte & 3
         self.totalLength = totalLength
-        datagramLength = min(totalLength, reported)
+        // Never shorter than the header already read (an outer header may claim less).
+        datagramLength = max(headerLength, min(totalLength, reported))
         lengthExceedsFrame = totalLength > reported
         identification = view.u16(offset + 4)
         reservedFlag = flagsFragment & 0x8000 != 0

@@ -126,7 +126,7 @@ extension IPv6Header {
         }
         var header = IPv6Header(
             offset: offset, trafficClass: UInt8(truncatingIfNeeded: first >> 20), flowLabel: first & 0xF_FFFF,
-            payloadLength: field, datagramPayloadLength: field == 0 ? reported - 40 : min(field, reported - 40),
+            payloadLength: field, datagramPayloadLength: max(0, field == 0 ? reported - 40 : min(field, reported - 40)),
             lengthExceedsFrame: field > reported - 40, nextHeader: IPProtocol(view.u8(offset + 6)),
             hopLimit: view.u8(offset + 7),
             source: IPv6Address(networkBytes: view.slice(offset + 8, 16)),

@@ -252,8 +252,9 @@ public struct Packet: Hashable, Sendable, BitwiseCopyable {
     /// What an IP header carries: a transport header, or a tunnel and the packet inside it.
     /// `whole` is false for the first fragment of several (its inner packet is incomplete).
     private mutating func decodePayload(
-        _ view: ByteView, protocol: IPProtocol, at offset: Int, length: Int, pseudo: PseudoHeader, whole: Bool, depth: Int
+        _ view: ByteView, protocol: IPProtocol, at offset: Int, length given: Int, pseudo: PseudoHeader, whole: Bool, depth: Int
     ) throws(DecodeError) {
+        let length = max(0, given)
         let end = offset + length
         if whole, depth < Self.maximumTunnelDepth {
             switch `protocol`.rawValue {

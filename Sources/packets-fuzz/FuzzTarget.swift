@@ -7,7 +7,8 @@ import Packets
 // out-of-bounds read. Not in main.swift: with -sanitize=fuzzer libFuzzer supplies main().
 
 /// The link types the first input byte selects between.
-let linkTypes: [LinkType] = [.ethernet, .linuxCooked, .linuxCooked2, .null, .loop, .raw, .ipv4, .ipv6, LinkType(101)]
+let linkTypes: [LinkType] = [.ethernet, .linuxCooked, .linuxCooked2, .null, .loop, .raw, .ipv4, .ipv6, LinkType(101),
+                             .ppp, .pppSerial, .ciscoHDLC, .pflog, .nflog, LinkType(105)]
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {

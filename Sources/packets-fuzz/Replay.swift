@@ -46,6 +46,24 @@ struct Replay {
             (5, ip),
             // A whole connection, frame after frame: the tracker's seed.
             (6, connection()),
+            // The same with record headers (top bit): one fraction is a whole second.
+            (0x80 | 6, withRecordHeaders(connection())),
+            // Encapsulations and tunnels, each around a whole conversation.
+            (0, Array(F.conversation().map { F.ethernet(tags: [(0x88A8, 100), (0x8100, 10), (0x8100, 20)], carrying: $0) }.joined(separator: frameSeparator))),
+            (0, Array(F.conversation(ipv6: true).map { F.pppoe($0) }.joined(separator: frameSeparator))),
+            (0, Array((F.conversation().map(F.ieee8023Snap) + [F.spanningTreeBPDU()]).joined(separator: frameSeparator))),
+            (0, Array(F.conversation().map { F.mpls(labels: [100, 200], $0) }.joined(separator: frameSeparator))),
+            (0, Array(F.conversation().map { F.gre(key: 42, sequence: 1, $0) }.joined(separator: frameSeparator))),
+            (0, Array(F.conversation().map { F.gre(protocolType: 0x6558, F.ethernet(carrying: $0)) }.joined(separator: frameSeparator))),
+            (0, Array(F.conversation().map { F.erspan(type: 3, mirroring: F.ethernet(carrying: $0)) }.joined(separator: frameSeparator))),
+            (0, Array(F.conversation(ipv6: true).map { F.ipInIP(outerIPv6: false, $0) }.joined(separator: frameSeparator))),
+            (0, Array(F.conversation().map { F.vxlan(F.ethernet(carrying: $0)) }.joined(separator: frameSeparator))),
+            (0, Array(F.conversation().map { F.geneve(options: [1, 2, 3, 1, 0, 0, 0, 0], F.ethernet(carrying: $0)) }.joined(separator: frameSeparator))),
+            (6, Array(F.fragments(ofIPv4: F.ipv4(protocol: 17, F.udp(payload: [UInt8](repeating: 7, count: 300))), sizes: [104, 104, 200], id: 9).reversed().joined(separator: frameSeparator))),
+            (7, Array(F.fragments(ofIPv6: F.ipv6(nextHeader: 6, from: F.source6, to: F.destination6, F.tcp(payload: [UInt8](repeating: 1, count: 300), ipv6: true)), sizes: [96, 96, 200], id: 3).joined(separator: frameSeparator))),
+            (9, [0xFF, 0x03, 0x00, 0x21] + ip),
+            (11, [0x0F, 0x00, 0x08, 0x00] + ip),
+            (13, [2, 0, 0, 0, 8, 0, 1, 0, 0, 0, 0, 0, UInt8(ip.count + 4), 0, 9, 0] + ip),
         ]
         for (index, seed) in seeds.enumerated() {
             let path = "\(directory)/seed-\(index)"
@@ -75,6 +93,16 @@ struct Replay {
             F.ipv4(protocol: 6, F.tcp(seq: 1022, ack: 5002, flags: 0x10)),
         ]
         return Array(frames.joined(separator: frameSeparator))
+    }
+
+    /// Each frame of `frames` (joined by the separator) behind a 12-byte record header:
+    /// seconds, a fraction (the second one a whole second: a malformed record) and a length.
+    static func withRecordHeaders(_ frames: [UInt8]) -> [UInt8] {
+        func le32(_ value: UInt32) -> [UInt8] { (0..<4).map { UInt8(truncatingIfNeeded: value >> (8 * $0)) } }
+        let pieces = frames.withUnsafeBytes { split($0).map(Array.init) }
+        return Array(pieces.enumerated().map { index, frame in
+            le32(1_700_000_000) + le32(index == 1 ? 1_000_000_000 : UInt32(index) * 1000) + le32(UInt32(frame.count + (index == 2 ? 100 : 0))) + frame
+        }.joined(separator: frameSeparator))
     }
 
     static func readFile(_ path: String) -> [UInt8]? {

@@ -318,4 +318,28 @@ import Testing
         let states = try InspectorAgreementTests.records(path).compactMap { if case .handshake(let h) = $0 { h.state } else { nil } }
         #expect(!states.contains(.timeout), "a SYN-ACK was in every one: \(states)")
     }
+
+    /// Wireshark capturing on several interfaces writes one pcapng with an interface of each
+    /// link type; libpcap refuses such a file, tshark reads it, and so does SocketLab. A pcap
+    /// whose header's snapshot length is smaller than its records keeps the records whole, as
+    /// tshark does (libpcap would cut them).
+    @Test func pcapngWithInterfacesOfSeveralLinkTypes() throws {
+        let ethernet = try write("if-ethernet", F.conversation(clientPort: 40001).map(F.ethernet(carrying:)))
+        let cooked = try write("if-sll", linkType: .linuxCooked, F.conversation(ipv6: true, clientPort: 40002).map { F.linuxCooked($0) })
+        let raw = try write("if-raw", linkType: .raw, F.conversation(clientPort: 40003))
+        let merged = "\(directory)/several.pcapng"
+        let (status, output) = try run(["mergecap", "-F", "pcapng", "-w", merged, ethernet, cooked, raw])
+        try #require(status == 0, "\(output)")
+        try expectTsharkAgrees(merged, segments: 24)
+        let frames = try CaptureFile(path: merged).readAll()
+        #expect(Set(frames.map { ($0.linkType ?? .ethernet).description }) == ["EN10MB", "LINUX_SLL", "RAW"])
+
+        var file = PcapBytes(linkType: 1, snapshotLength: 60)
+        for (index, packet) in F.conversation().enumerated() {
+            file.add(F.ethernet(carrying: packet), seconds: 1_700_000_000, fraction: UInt32(index) * 1000)
+        }
+        let small = "\(directory)/small-snaplen.pcap"
+        try Data(file.bytes).write(to: URL(fileURLWithPath: small))
+        try expectTsharkAgrees(small, segments: 8)
+    }
 }

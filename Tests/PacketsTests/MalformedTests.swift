@@ -136,3 +136,19 @@ import TestSupport
         }
     }
 }
+
+/// A tunnel whose outer header claims fewer bytes than its inner header needs (the fuzzer's
+/// find: an IPv6 packet inside an IPv4 one 30 bytes long): the inner lengths are clamped to
+/// what the outer one leaves, and nothing traps.
+@Test func anOuterHeaderShorterThanItsInnerOneNeverTraps() {
+    let inner = F.ipv6(protocol: 58, F.icmpv6(type: 128, rest: [0, 1, 0, 1], body: [1, 2, 3, 4]))
+    for claimed in [0, 20, 30, 59, 60, 200] {
+        for proto: UInt8 in [4, 41, 47] {
+            var outer = F.ipv4(protocol: proto, inner)
+            outer.replaceSubrange(2..<4, with: F.be16(claimed))
+            let packet = Packet(decoding: F.ethernet(outer), linkType: .ethernet)
+            _ = packet.summary
+            _ = packet.problem?.description
+        }
+    }
+}
