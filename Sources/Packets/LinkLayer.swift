@@ -72,12 +72,14 @@ public struct EthernetHeader: Hashable, Sendable, BitwiseCopyable {
     /// The outermost and the second VLAN tag; `tagCount` counts them all.
     public var outerTag: VLANTag?
     public var innerTag: VLANTag?
-    public var tagCount: Int
+    public var tagCount: Int { Int(storedTagCount) }
+    var storedTagCount: UInt8
     /// 802.3: the type field is a length (at most 1500), and LLC follows.
     public var llc: LLCHeader?
     public var pppoe: PPPoEHeader?
     /// MPLS labels before the network header (0: none), and the innermost label.
-    public var mplsLabels: Int
+    public var mplsLabels: Int { Int(storedLabels) }
+    var storedLabels: UInt8
     public var mplsBottomLabel: UInt32
     /// Bytes before the network header: 14 plus tags, LLC/SNAP, PPPoE or labels.
     public var length: Int
@@ -89,13 +91,14 @@ public struct EthernetHeader: Hashable, Sendable, BitwiseCopyable {
 extension EthernetHeader {
     /// Decodes the Ethernet header that starts at `base` (0 for a frame, or inside a tunnel:
     /// VXLAN, Geneve, GRE bridging) and whatever sits between it and the network header.
+    @inline(__always)
     static func decode(_ view: ByteView, at base: Int) throws(DecodeError) -> (EthernetHeader, NetworkProtocol) {
         try view.require(14, at: base, .ethernet)
         let type = view.u16(base + 12)
         var header = EthernetHeader(
             destination: MACAddress(view, at: base), source: MACAddress(view, at: base + 6),
-            etherType: EtherType(type), typeField: type, outerTag: nil, innerTag: nil, tagCount: 0,
-            llc: nil, pppoe: nil, mplsLabels: 0, mplsBottomLabel: 0, length: base + 14)
+            etherType: EtherType(type), typeField: type, outerTag: nil, innerTag: nil, storedTagCount: 0,
+            llc: nil, pppoe: nil, storedLabels: 0, mplsBottomLabel: 0, length: base + 14)
         // Tags of any depth: 802.1Q (0x8100), 802.1ad (0x88A8) and the older 0x9100.
         while header.etherType.isVLANTag {
             try view.require(4, at: header.length, .vlan)
@@ -104,7 +107,7 @@ extension EthernetHeader {
                 tagProtocol: header.etherType, priority: UInt8(tci >> 13),
                 dropEligible: tci & 0x1000 != 0, id: tci & 0x0FFF)
             if header.outerTag == nil { header.outerTag = tag } else if header.innerTag == nil { header.innerTag = tag }
-            header.tagCount += 1
+            header.storedTagCount &+= 1
             header.etherType = EtherType(view.u16(header.length + 2))
             header.length += 4
         }
@@ -142,7 +145,7 @@ extension EthernetHeader {
             while true {
                 try view.require(4, at: header.length, .mpls)
                 let entry = view.u32(header.length)
-                header.mplsLabels += 1
+                header.storedLabels &+= 1
                 header.mplsBottomLabel = entry >> 12
                 header.length += 4
                 if entry & 0x100 != 0 { break }
