@@ -36,6 +36,8 @@ public enum ReadPipeline {
     enum Item: Sendable {
         case segment(Segment)
         case line([UInt8])
+        /// The decoding thread's last word (datagrams never reassembled), for the end.
+        case unfinished(String)
     }
 
     /// A bounded queue of batches; an empty batch means the end.
@@ -86,6 +88,7 @@ public enum ReadPipeline {
                     switch item {
                     case .segment(let segment): tracking.session.write(segment: segment, to: &tracking.out)
                     case .line(let bytes): bytes.withUnsafeBytes { tracking.out.raw($0) }
+                    case .unfinished(let text): tracking.session.unfinishedDatagrams = text
                     }
                     tracking.out.flushIfFull(to: descriptor)
                 }
@@ -124,6 +127,7 @@ public enum ReadPipeline {
         } catch {
             failure = error
         }
+        if let text = decoder.reassembler.unfinishedNotice { batch.append(.unfinished(text)) }
         if !batch.isEmpty { toTracker.put(batch) }
         toTracker.put([])
         tracking.done.wait()

@@ -181,4 +181,17 @@ struct FragmentReassembler {
         }
         return (datagram, Completion(fragments: entry.pieces.count, frames: entry.frames, overlapping: overlapping, conflicting: conflicting))
     }
+
+    /// At the end of a capture, the datagrams still waiting for pieces, in words: a student
+    /// sees that fragments went missing, not just frames that led nowhere.
+    var unfinishedNotice: String? {
+        guard !waiting.isEmpty || abandoned > 0 else { return nil }
+        let listed = waiting.sorted { $0.value.arrival < $1.value.arrival }.prefix(5).map { key, entry in
+            "id 0x\(String(key.identification, radix: 16)) from \(key.source) to \(key.destination) (frame\(entry.frames.count == 1 ? "" : "s") \(entry.frames.map(String.init).joined(separator: ", ")))"
+        }
+        var text = "── \(waiting.count) IP datagram\(waiting.count == 1 ? "" : "s") never completed in this capture (other fragments missing, so never analysed): "
+            + listed.joined(separator: "; ") + (waiting.count > listed.count ? "; …" : "")
+        if abandoned > 0 { text += "; \(abandoned) more given up when \(Self.maximumDatagrams) were waiting at once" }
+        return text + " ──"
+    }
 }

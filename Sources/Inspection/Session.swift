@@ -44,6 +44,9 @@ public struct Session {
     public let linkType: LinkType
     private var tracker: ConnectionTracker
     private var decoder = FrameDecoder()
+    /// Set by the read pipeline, whose decoding thread reassembles (this session's decoder
+    /// then sees no frames).
+    var unfinishedDatagrams: String?
     private var view: any InspectorView
 
     public init(linkType: LinkType, options: Options) {
@@ -112,6 +115,9 @@ public struct Session {
     /// After the last frame: unfinished connections, and the summaries.
     public mutating func finish(to out: inout OutputBuffer) {
         write(tracker.finish(), to: &out)
+        if let unfinished = unfinishedDatagrams ?? decoder.reassembler.unfinishedNotice, options.drawsPackets, options.stream == nil {
+            view.notice(unfinished, to: &out)
+        }
     }
 
     mutating func write(_ records: [ConnectionTracker.Record], to out: inout OutputBuffer) {

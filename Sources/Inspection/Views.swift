@@ -11,6 +11,13 @@ protocol InspectorView {
     mutating func other(_ packet: inout Packet, frame: FrameView, to out: inout OutputBuffer)
     /// A connection record: how it opened, how it closed, its summary.
     mutating func record(_ record: ConnectionTracker.Record, to out: inout OutputBuffer)
+    /// Something about the capture as a whole, at its end (datagrams never reassembled);
+    /// only the views for people show it.
+    mutating func notice(_ text: String, to out: inout OutputBuffer)
+}
+
+extension InspectorView {
+    mutating func notice(_ text: String, to out: inout OutputBuffer) {}
 }
 
 /// The notes under frames that are not TCP, each said once: a capture of a thousand ARP
@@ -49,6 +56,8 @@ struct TextRenderer: InspectorView {
         if case .summary = record { return }
         out.line(style.heading(TextView.block(record)))
     }
+
+    mutating func notice(_ text: String, to out: inout OutputBuffer) { out.line(style.heading(text)) }
 }
 
 /// `--ladder`: the sequence diagram, client left, server right.
@@ -73,6 +82,8 @@ struct LadderRenderer: InspectorView {
         if case .summary = record { return }
         out.line(style.heading(TextView.block(record)))
     }
+
+    mutating func notice(_ text: String, to out: inout OutputBuffer) { out.line(style.heading(text)) }
 }
 
 /// `--json`: DESIGN.md's JSON Lines, every packet and record. `summariesOnly` with

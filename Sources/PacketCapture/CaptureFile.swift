@@ -17,8 +17,14 @@ public final class CaptureFile {
     private var framesRead = 0
     private var failed: CaptureError?
 
-    public init(path: String) throws(CaptureError) {
-        self.path = path
+    private let ownsDescriptor: Bool
+
+    /// Opens `path`; `-` reads standard input (`tcpdump -w - | inspector read -`).
+    public convenience init(path: String) throws(CaptureError) {
+        if path == "-" {
+            try self.init(descriptor: 0, name: "standard input", owned: false)
+            return
+        }
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else {
             throw .unreadableFile(path: path, detail: String(cString: strerror(errno)))
@@ -28,12 +34,20 @@ public final class CaptureFile {
             close(descriptor)
             throw .unreadableFile(path: path, detail: "it is a folder")
         }
+        try self.init(descriptor: descriptor, name: path, owned: true)
+    }
+
+    /// Reads a capture from an open descriptor (a pipe, a socket, a file), named `name` in
+    /// messages; `owned`: closed when this is released (also when the init throws).
+    public init(descriptor: Int32, name: String, owned: Bool) throws(CaptureError) {
+        path = name
+        ownsDescriptor = owned
         do throws(CaptureFormatReader.Failure) {
             reader = try CaptureFormatReader(descriptor: descriptor)
         } catch {
-            close(descriptor)
+            if owned { close(descriptor) }
             switch error {
-            case .notACapture(let detail), .damaged(let detail): throw .unreadableFile(path: path, detail: detail)
+            case .notACapture(let detail), .damaged(let detail): throw .unreadableFile(path: name, detail: detail)
             }
         }
         self.descriptor = descriptor
@@ -43,7 +57,7 @@ public final class CaptureFile {
 
     deinit {
         reader.release()
-        close(descriptor)
+        if ownsDescriptor { close(descriptor) }
     }
 
     /// Calls `body` for each frame in order, with the bytes borrowed from the read buffer.

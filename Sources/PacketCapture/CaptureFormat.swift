@@ -54,6 +54,15 @@ struct CaptureFormatReader {
 
     init(descriptor: Int32) throws(Failure) {
         input = BufferedInput(descriptor: descriptor)
+        do throws(Failure) {
+            try readHeaders()
+        } catch {
+            input.release()  // the caller gets no reader to release
+            throw error
+        }
+    }
+
+    private mutating func readHeaders() throws(Failure) {
         guard let magic = try input.peek(4) else { throw .notACapture("the file is empty") }
         let value = magic.load(as: UInt32.self)
         switch value {

@@ -83,7 +83,8 @@ public struct Packet: Hashable, Sendable, BitwiseCopyable {
         @inlinable static var otherNetwork: Layers { Layers(rawValue: 128) }
         @inlinable static var otherTransport: Layers { Layers(rawValue: 256) }
         @inlinable static var tunnel: Layers { Layers(rawValue: 512) }
-        @inlinable static var transport: Layers { Layers(rawValue: 8 | 16 | 32 | 64 | 256) }
+        @inlinable static var tcpPorts: Layers { Layers(rawValue: 1024) }
+        @inlinable static var transport: Layers { Layers(rawValue: 8 | 16 | 32 | 64 | 256 | 1024) }
     }
     @usableFromInline var present: Layers = []
     @usableFromInline var linkSlot = LinkHeader.raw
@@ -94,6 +95,7 @@ public struct Packet: Hashable, Sendable, BitwiseCopyable {
     @usableFromInline var icmpSlot = ICMPHeader.blank
     @usableFromInline var icmpv6Slot = ICMPv6Header.blank
     @usableFromInline var tunnelSlot = Tunnel(kind: .gre, outerSource: .v4(IPv4Address(0)), outerDestination: .v4(IPv4Address(0)), depth: 0)
+    private var cutPorts: (UInt16, UInt16) = (0, 0)
     private var otherEtherType = EtherType(0)
     private var otherProtocol = IPProtocol(0)
     /// Where this frame's bytes on the wire end: the original length, which a snaplen cut
@@ -107,6 +109,9 @@ public struct Packet: Hashable, Sendable, BitwiseCopyable {
     @inlinable public var udp: UDPHeader? { present.contains(.udp) ? udpSlot : nil }
     @inlinable public var icmp: ICMPHeader? { present.contains(.icmp) ? icmpSlot : nil }
     @inlinable public var icmpv6: ICMPv6Header? { present.contains(.icmpv6) ? icmpv6Slot : nil }
+    /// The ports of a TCP header cut before its 16th byte (too little to follow, as in
+    /// tshark, which shows only these): `transport` is then `.other(.tcp)`.
+    public var cutTCPPorts: (source: UInt16, destination: UInt16)? { present.contains(.tcpPorts) ? cutPorts : nil }
     /// The tunnel the packet came through; the other headers are then the innermost ones.
     @inlinable public var tunnel: Tunnel? { present.contains(.tunnel) ? tunnelSlot : nil }
 
@@ -292,7 +297,19 @@ public struct Packet: Hashable, Sendable, BitwiseCopyable {
     ) throws(DecodeError) {
         switch `protocol` {
         case .tcp:
-            let cut = try tcpSlot.decode(view, at: offset, length: length, pseudoHeader: pseudo)
+            let cut: DecodeError?
+            do throws(DecodeError) {
+                cut = try tcpSlot.decode(view, at: offset, length: length, pseudoHeader: pseudo)
+            } catch {
+                // Too little to follow; the ports, if there, are still shown (as tshark does).
+                otherProtocol = .tcp
+                present.insert(.otherTransport)
+                if view.count - offset >= 4 {
+                    cutPorts = (view.u16(offset), view.u16(offset + 2))
+                    present.insert(.tcpPorts)
+                }
+                throw error
+            }
             present.insert(.tcp)
             // A header cut short or with a bad option length keeps what was read, as tshark
             // does: the ports, numbers and flags still count. Say what was wrong.

@@ -32,7 +32,11 @@ extension Packet {
         case .icmpv6(let icmp):
             line = "\(family) \(source) > \(destination): ICMP6, \(icmp.tcpdumpText)"
         case .other(let proto):
-            line = "\(family) \(source) > \(destination): \(ipv4?.isFragment == true || ipv6?.isFragment == true ? "fragment of " : "")\(proto)"
+            if let ports = cutTCPPorts {
+                line = "\(family) \(source).\(ports.source) > \(destination).\(ports.destination): TCP, header cut short"
+            } else {
+                line = "\(family) \(source) > \(destination): \(ipv4?.isFragment == true || ipv6?.isFragment == true ? "fragment of " : "")\(proto)"
+            }
         case nil:
             line = "\(family) \(source) > \(destination):"
         }

@@ -103,7 +103,7 @@ extension CaptureCommand {
         static let configuration = CommandConfiguration(
             abstract: "Read a pcap or pcapng file and print one line per frame.")
 
-        @Argument(help: "The capture file (tcpdump -w, Wireshark, dumpcap: pcap or pcapng).")
+        @Argument(help: "The capture file (tcpdump -w, Wireshark, dumpcap: pcap or pcapng; - reads standard input).")
         var file: String
         @Option(name: [.customShort("c"), .long], help: "Stop after this many frames.")
         var count: Int?

@@ -74,7 +74,7 @@ extension InspectorCommand {
     struct Read: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Read a pcap or pcapng file.")
 
-        @Argument(help: "The capture file (pcap or pcapng).")
+        @Argument(help: "The capture file (pcap or pcapng; - reads standard input, as in tcpdump -w - | inspector read -).")
         var file: String
         @OptionGroup var view: ViewOptions
 

@@ -1,6 +1,9 @@
 import PacketCapture
 import Inspection
 import Packets
+#if canImport(Glibc)
+import Glibc
+#endif
 
 // libFuzzer's entry point: decode arbitrary bytes as a frame of any link type SocketLab knows
 // and use every result a tool would print. ASan and libFuzzer report any trap, overflow or
@@ -27,6 +30,10 @@ let frameSeparator: [UInt8] = [0xF0, 0x0D, 0xCA, 0xFE]
 /// JSON Lines, summary) and `capture read`'s line as one capture.
 func decodeEverything(_ input: UnsafeRawBufferPointer) {
     guard let first = input.first else { return }
+    if first == 0xFE {
+        readAsCaptureFile(UnsafeRawBufferPointer(rebasing: input.dropFirst()))
+        return
+    }
     let linkType = linkTypes[Int(first & 0x7F) % linkTypes.count]
     var frames: [RecordedFrame] = []
     for (index, bytes) in split(UnsafeRawBufferPointer(rebasing: input.dropFirst())).enumerated() {
@@ -124,4 +131,30 @@ func decodeOne(_ frame: UnsafeRawBufferPointer, linkType: LinkType) -> Packet {
         _ = ICMPEcho(parsing: Array(frame[icmp.offset...]), version: .v4)
     }
     return packet
+}
+
+/// Byte 0 of 0xFE: the rest is a whole pcap or pcapng file, read through a pipe by
+/// `CaptureFile` (the format reader is parsing too: headers, blocks, options, lengths) and
+/// through the text and JSON sessions, as `inspector read` reads it.
+func readAsCaptureFile(_ bytes: UnsafeRawBufferPointer) {
+    var fds: [Int32] = [-1, -1]
+    guard pipe(&fds) == 0 else { return }
+    // A fuzz input is at most a few kilobytes: it fits in the pipe's buffer.
+    _ = write(fds[1], bytes.baseAddress, bytes.count)
+    close(fds[1])
+    guard let capture = try? CaptureFile(descriptor: fds[0], name: "fuzz input", owned: true) else { return }
+    var options = Session.Options()
+    options.detail = .everySegment
+    var text = Session(linkType: capture.linkType, options: options)
+    options.view = .jsonLines
+    var json = Session(linkType: capture.linkType, options: options)
+    var out = OutputBuffer()
+    try? capture.forEach { frame in
+        text.write(frame: frame, to: &out)
+        json.write(frame: frame, to: &out)
+        _ = frame.timestamp.timeOfDay + frame.decode(capture.linkType).summary
+        if out.count > 1 << 16 { out.clear() }
+    }
+    text.finish(to: &out)
+    json.finish(to: &out)
 }

@@ -64,6 +64,10 @@ struct Replay {
             (9, [0xFF, 0x03, 0x00, 0x21] + ip),
             (11, [0x0F, 0x00, 0x08, 0x00] + ip),
             (13, [2, 0, 0, 0, 8, 0, 1, 0, 0, 0, 0, 0, UInt8(ip.count + 4), 0, 9, 0] + ip),
+            // Whole files for the format reader: a pcap with a malformed fraction, and a
+            // pcapng with two interfaces of different link types.
+            (0xFE, PcapBytes.file(linkType: 1, F.conversation().map(F.ethernet(carrying:))).bytes),
+            (0xFE, pcapngWithTwoInterfaces()),
         ]
         for (index, seed) in seeds.enumerated() {
             let path = "\(directory)/seed-\(index)"
@@ -103,6 +107,25 @@ struct Replay {
         return Array(pieces.enumerated().map { index, frame in
             le32(1_700_000_000) + le32(index == 1 ? 1_000_000_000 : UInt32(index) * 1000) + le32(UInt32(frame.count + (index == 2 ? 100 : 0))) + frame
         }.joined(separator: frameSeparator))
+    }
+
+    /// A little-endian pcapng: a section header, an Ethernet and a raw-IP interface (the
+    /// second with nanosecond resolution), and one enhanced packet block on each.
+    static func pcapngWithTwoInterfaces() -> [UInt8] {
+        typealias F = FrameBuilder
+        func le32(_ value: UInt32) -> [UInt8] { (0..<4).map { UInt8(truncatingIfNeeded: value >> (8 * $0)) } }
+        func le16(_ value: UInt16) -> [UInt8] { [UInt8(value & 0xFF), UInt8(value >> 8)] }
+        func block(_ type: UInt32, _ body: [UInt8]) -> [UInt8] {
+            let padded = body + [UInt8](repeating: 0, count: (4 - body.count % 4) % 4)
+            return le32(type) + le32(UInt32(padded.count + 12)) + padded + le32(UInt32(padded.count + 12))
+        }
+        let section = block(0x0A0D_0D0A, le32(0x1A2B_3C4D) + le16(1) + le16(0) + [UInt8](repeating: 0xFF, count: 8))
+        let ethernet = block(1, le16(1) + le16(0) + le32(65535))
+        let raw = block(1, le16(101) + le16(0) + le32(65535) + le16(9) + le16(1) + [9, 0, 0, 0] + le16(0) + le16(0))
+        let frame = F.ethernet(carrying: F.conversation()[0]), ip = F.conversation()[1]
+        let first = block(6, le32(0) + le32(0) + le32(1_000_000) + le32(UInt32(frame.count)) + le32(UInt32(frame.count)) + frame)
+        let second = block(6, le32(1) + le32(0) + le32(2_000_000_000) + le32(UInt32(ip.count)) + le32(UInt32(ip.count)) + ip)
+        return section + ethernet + raw + first + second
     }
 
     static func readFile(_ path: String) -> [UInt8]? {

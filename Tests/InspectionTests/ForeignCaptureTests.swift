@@ -136,6 +136,14 @@ import Testing
         let udp = try #require(lines.first { $0.contains("\"proto\":\"udp\"") })
         #expect(udp.contains("\"len\":3000") && udp.contains("\"frame\":14,"), "the UDP datagram, whole, in the frame that completed it: \(udp)")
         #expect(!lines.joined().contains("short packet or a small snaplen"), "a fragment is not a short packet")
+        let capture = try CaptureFile(path: path)
+        var session = Session(linkType: capture.linkType, options: Session.Options())
+        var out = OutputBuffer()
+        try capture.forEach { session.write(frame: $0, to: &out) }
+        session.finish(to: &out)
+        let text = String(decoding: out.bytes, as: UTF8.self)
+        #expect(text.contains("── 1 IP datagram never completed in this capture") && text.contains("id 0x79"), "\(text.suffix(400))")
+        #expect(text.contains("IPv4 fragment: bytes 0–999 of datagram id 0x79, more follow."))
 
         let six = F.conversation(ipv6: true)
         let big = F.ipv6(nextHeader: 6, from: F.source6, to: F.destination6,
@@ -174,9 +182,9 @@ import Testing
             file.add(frame, seconds: 1_700_000_000, fraction: UInt32(index) * 1000, captured: index == 0 ? 50 : nil)
         }
         // And SYNs cut after the window (16 bytes of TCP), inside the fixed header's last
-        // fields and inside the options: each still counts.
+        // fields and inside the options: each still counts. Cut sooner, only the ports show.
         let syn = F.ethernet(carrying: F.conversation(clientPort: 41000)[0])
-        for cut in [50, 52, 58] { file.add(syn, seconds: 1_700_000_001, fraction: UInt32(cut), captured: cut) }
+        for cut in [50, 52, 58, 38, 42, 46, 48] { file.add(syn, seconds: 1_700_000_001, fraction: UInt32(cut), captured: cut) }
         let path = "\(directory)/cut.pcap"
         try Data(file.bytes).write(to: URL(fileURLWithPath: path))
         try expectTsharkAgrees(path, segments: 8 + 3)
@@ -341,5 +349,67 @@ import Testing
         let small = "\(directory)/small-snaplen.pcap"
         try Data(file.bytes).write(to: URL(fileURLWithPath: small))
         try expectTsharkAgrees(small, segments: 8)
+    }
+}
+
+/// The file reader on damaged files: every whole frame before the damage, then the error
+/// (exit 2) naming what was wrong; a file read from a pipe reads as from a file.
+@Suite struct CaptureFormatTests {
+    typealias F = FrameBuilder
+
+    static func le32(_ value: UInt32) -> [UInt8] { (0..<4).map { UInt8(truncatingIfNeeded: value >> (8 * $0)) } }
+    static func le16(_ value: UInt16) -> [UInt8] { [UInt8(value & 0xFF), UInt8(value >> 8)] }
+    static func block(_ type: UInt32, _ body: [UInt8], length: UInt32? = nil) -> [UInt8] {
+        let padded = body + [UInt8](repeating: 0, count: (4 - body.count % 4) % 4)
+        let total = length ?? UInt32(padded.count + 12)
+        return le32(type) + le32(total) + padded + le32(total)
+    }
+    static let section = block(0x0A0D_0D0A, le32(0x1A2B_3C4D) + le16(1) + le16(0) + [UInt8](repeating: 0xFF, count: 8))
+    static let interface = block(1, le16(1) + le16(0) + le32(65535))
+    static func packet(_ frame: [UInt8], interface: UInt32 = 0) -> [UInt8] {
+        block(6, le32(interface) + le32(0) + le32(1_000_000) + le32(UInt32(frame.count)) + le32(UInt32(frame.count)) + frame)
+    }
+
+    /// Reads `bytes` through a pipe; returns the frames delivered and the error, if any.
+    static func read(_ bytes: [UInt8]) throws -> (frames: Int, error: CaptureError?) {
+        var fds: [Int32] = [-1, -1]
+        try #require(pipe(&fds) == 0)
+        let writeEnd = fds[1]
+        let writer = Thread { _ = bytes.withUnsafeBytes { write(writeEnd, $0.baseAddress, $0.count) }; close(writeEnd) }
+        writer.start()
+        let capture = try CaptureFile(descriptor: fds[0], name: "a pipe", owned: true)
+        var frames = 0
+        do {
+            try capture.forEach { _ in frames += 1 }
+            return (frames, nil)
+        } catch {
+            return (frames, error)
+        }
+    }
+
+    @Test func damagedFilesStopAtTheDamageWithEverythingBefore() throws {
+        let frame = F.ethernet(carrying: F.conversation()[0])
+        let good = Self.section + Self.interface + Self.packet(frame) + Self.packet(frame)
+        #expect(try Self.read(good).frames == 2)
+        let cases: [(String, [UInt8], String)] = [
+            ("a packet on an interface never described", good + Self.packet(frame, interface: 3), "names interface 3"),
+            ("a block whose length cannot be", good + Self.block(6, [1, 2, 3, 4], length: 13), "cannot be"),
+            ("a file that ends inside a block", good + Array(Self.packet(frame).prefix(30)), "ends inside a block"),
+        ]
+        for (name, bytes, words) in cases {
+            let (frames, error) = try Self.read(bytes)
+            #expect(frames == 2, "\(name): the whole frames before the damage")
+            guard case .truncatedFile(_, let read, let detail)? = error else { Issue.record("\(name): \(String(describing: error))"); continue }
+            #expect(read == 2 && detail.contains(words), "\(name): \(detail)")
+            #expect(error?.exitStatus == .badInput)
+        }
+        // A pcap record longer than any packet is damage, not a reason to allocate 4 GB.
+        var pcap = PcapBytes(linkType: 1)
+        pcap.add(frame, seconds: 1, fraction: 0)
+        let huge = pcap.bytes + Self.le32(1) + Self.le32(0) + Self.le32(0xFFFF_FFF0) + Self.le32(60)
+        let (frames, error) = try Self.read(huge)
+        #expect(frames == 1)
+        guard case .truncatedFile(_, _, let detail)? = error else { Issue.record("\(String(describing: error))"); return }
+        #expect(detail.contains("more than any packet"), "\(detail)")
     }
 }

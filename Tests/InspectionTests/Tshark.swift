@@ -144,6 +144,11 @@ enum Tshark {
                 set("tcp.options.sack_le", tcp.options.sackBlocks.first?.left)
                 set("tcp.options.sack_re", tcp.options.sackBlocks.first?.right)
             }
+        case .other(let proto) where proto == .tcp:
+            if let ports = packet.cutTCPPorts {
+                set("tcp.srcport", ports.source)
+                set("tcp.dstport", ports.destination)
+            }
         case .udp(let udp):
             set("udp.srcport", udp.sourcePort)
             set("udp.dstport", udp.destinationPort)

@@ -74,5 +74,35 @@ check "--absolute: the SYN's note does not claim the numbers are shown from 0" b
   grep -q 'shown as it is on the wire here' '$dir/absolute' && ! grep -q 'shown as 0 from now on' '$dir/absolute' && grep -q 'shown as 0 from now on' '$dir/text'"
 check "--ladder tags arrows with the stream as s0 (a # would read as a frame number)" bash -c "
   '$inspector' read --ladder '$dir/web.pcap' > '$dir/ladder' && grep -qE '^ +[0-9.]+ s0 \|' '$dir/ladder' && ! grep -qE ' #[0-9]+ \|' '$dir/ladder' && grep -q 'stream s0 (tcp.stream 0)' '$dir/ladder'"
+
+# Captures nobody here made: a malformed packet inside a readable file, a record whose
+# fraction is a whole second, a pcap read from standard input.
+python3 - "$dir" <<'PY'
+import struct, sys
+d = sys.argv[1]
+def record(sec, frac, data, orig=None):
+    return struct.pack('<IIII', sec, frac, len(data), orig or len(data)) + data
+eth = bytes(6) + bytes(6)
+syn = eth + b'\x08\x00' + bytes.fromhex('4500002800010000400600000a0000010a000002') + bytes.fromhex('9c400050000003e8000000005002ffff00000000')
+bad = eth + b'\x08\x00' + bytes.fromhex('4f00002800010000400600000a0000010a000002')  # IHL 15: options past the frame
+head = struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1)
+open(d + '/malformed.pcap', 'wb').write(head + record(1700000000, 0, syn) + record(1700000000, 1000, bad))
+open(d + '/fraction.pcap', 'wb').write(head + record(1700000000, 1000000, syn) + record(1700000000, 5, syn))
+PY
+"$inspector" read "$dir/malformed.pcap" > "$dir/malformed.txt" 2>&1; code=$?
+check "a malformed packet in a readable file: its note says what is wrong, exit 0 (as tshark)" bash -c "
+  [[ $code == 0 ]] && grep -q 'IPv4 options' '$dir/malformed.txt'"
+for view in "" --json --ladder --summary; do
+  "$inspector" read $view "$dir/fraction.pcap" > "$dir/fraction.out" 2>&1; code=$?
+  check "a record fraction of a whole second: read ${view:-(text)} exits 0, no trap" bash -c "[[ $code == 0 ]] && ! grep -qi 'fatal\|crash' '$dir/fraction.out'"
+done
+check "the JSON time of that record is tshark's frame.time_epoch" bash -c "
+  '$inspector' read --json '$dir/fraction.pcap' | grep -q '\"time\":1700000000.1000000000,' &&
+  tshark -r '$dir/fraction.pcap' -T fields -e frame.time_epoch 2>/dev/null | head -1 | grep -qx '1700000000.1000000000'"
+"$capture" read "$dir/fraction.pcap" > /dev/null 2>&1; code=$?
+check "capture read on it exits 0" test "$code" = 0
+check "read - takes the capture from standard input (tcpdump -w - | inspector read -)" bash -c "
+  '$inspector' read - < '$dir/web.pcap' | grep -q '── stream 0 handshake: complete ──'"
+
 if [[ $failed != 0 ]]; then echo "--- what the inspector printed:"; head -30 "$dir/text"; fi
 finish
