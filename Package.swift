@@ -3,7 +3,7 @@
 // The folder list is the layer diagram (Docs/architecture.md); dependencies point down:
 //
 //   executables (thin)    tcp-echo capture inspector raw-ping handshake-demo udp-vs-tcp chat-server
-//                         labcheck topology transfer socketcore-bench packets-fuzz
+//                         labcheck topology transfer socks-proxy socketcore-bench packets-fuzz
 //   ToolSupport           exit codes, error printing, the colour flag      (ArgumentParser)
 //   LabChecks             the Lab protocol, the registry, one folder per lab, result formats
 //   LabEngines            what a lab tool does, with its text and JSON report
@@ -89,7 +89,7 @@ let package = Package(
         // threads, the kernel's TCP table. No libpcap, so SocketCore's tests stay small.
         .target(name: "LabHost", dependencies: ["SocketCore", "CLinux", "ExitStatus", "TextOutput"], swiftSettings: strict),
         // Reference servers a student's own is measured against, on one poll loop.
-        .target(name: "LabServers", dependencies: ["SocketCore"], swiftSettings: strict),
+        .target(name: "LabServers", dependencies: ["SocketCore", "Packets", "ExitStatus"], swiftSettings: strict),
         // What the lab tools do: the handshake demo, the UDP/TCP comparison, ping, file transfer
         // over TCP and TFTP.
         .target(
@@ -117,6 +117,8 @@ let package = Package(
         tool("handshake-demo", ["LabEngines", "SocketCore", "PacketCapture"]),
         tool("udp-vs-tcp", ["LabEngines", "LabHost", "SocketCore"]),
         tool("chat-server", ["LabServers", "SocketCore"]),
+        // Lab 12: a SOCKS5 proxy, the reference a student's own is compared with.
+        tool("socks-proxy", ["LabServers", "SocketCore"]),
         tool("labcheck", ["LabChecks", "TextOutput"]),
         tool("topology", ["LabHost"]),
         // Lab 08: a file over TCP with a digest and resume, and over UDP as TFTP.

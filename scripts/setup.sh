@@ -28,8 +28,12 @@ if [[ $purpose == test || $purpose == bench ]]; then
   need[atftp]=atftp        # a TFTP client beside ours (windowsize, RFC 7440)
   need[tftp]=tftp-hpa      # another TFTP client
   need[in.tftpd]=tftpd-hpa # a TFTP server beside ours
+  need[ncat]=ncat          # a SOCKS5 client (--proxy-type socks5)
+  need[proxychains4]=proxychains4  # runs a program unmodified through a SOCKS5 proxy
+  need[/usr/lib/python3/dist-packages/socks.py]=python3-socks  # PySocks, Python's SOCKS client
 fi
 if [[ $purpose == bench ]]; then
+  need[microsocks]=microsocks  # the reference SOCKS5 proxy
   need[iperf3]=iperf3      # the reference for loopback throughput
   need[socat]=socat        # the reference for moving a file over TCP
   need[in.tftpd]=tftpd-hpa # the reference TFTP server

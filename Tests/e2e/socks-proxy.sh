@@ -1,0 +1,205 @@
+#!/usr/bin/env bash
+# socks-proxy against real clients: curl (--socks5, --socks5-hostname, socks5h://user:pass@),
+# Python's PySocks (Debian's python3-socks), ncat --proxy-type socks5, proxychains4 running curl
+# unmodified; and a raw RFC 1928 client in Python for what no client exercises: every reply
+# code, UDP ASSOCIATE, BIND, the half-close, the sub-negotiation's version byte, descriptors
+# after 300 connections. Usage: socks-proxy.sh PATH/TO/socks-proxy
+set -uo pipefail
+source "$(dirname "$0")/lib.sh"
+proxy=$1
+dir=$(mktemp -d)
+pids=()
+trap 'kill "${pids[@]}" 2>/dev/null; rm -rf "$dir"' EXIT
+
+echo "hello through socks" > "$dir/index.html"
+start_http_server "$dir"; web=$port; pids+=("$http_pid")
+PYTHONUNBUFFERED=1 python3 -m http.server --bind ::1 0 --directory "$dir" > "$dir/web6.log" 2>&1 & pids+=($!)
+for _ in $(seq 200); do web6=$(grep -oE "port [0-9]+" "$dir/web6.log" | grep -oE "[0-9]+"); [[ -n $web6 ]] && break; sleep 0.05; done
+
+# start_proxy NAME ARGS…: a proxy on a free port; sets $proxy_port, logs in $dir/NAME.log.
+start_proxy() {
+  local name=$1; shift
+  "$proxy" --port 0 --log "$@" > "$dir/$name.log" 2>&1 & pids+=($!)
+  proxy_pid=$!
+  for _ in $(seq 200); do
+    proxy_port=$(grep -oE "listening on 127.0.0.1:[0-9]+" "$dir/$name.log" | grep -oE "[0-9]+$")
+    [[ -n $proxy_port ]] && return 0
+    sleep 0.05
+  done
+  echo "  socks-proxy did not start: $(cat "$dir/$name.log")"; exit 1
+}
+
+start_proxy open
+open=$proxy_port open_pid=$proxy_pid
+start_proxy auth --auth alice:s3cret
+auth=$proxy_port
+start_proxy limited --allow 10.0.0.0/8
+limited=$proxy_port
+
+check "curl --socks5: an IPv4 target (ATYP 1), the page comes back" bash -c "
+  [[ \$(curl -sS --max-time 10 --socks5 127.0.0.1:$open http://127.0.0.1:$web/) == 'hello through socks' ]]"
+check "curl --socks5-hostname: the proxy resolves the name (ATYP 3)" bash -c "
+  [[ \$(curl -sS --max-time 10 --socks5-hostname 127.0.0.1:$open http://localhost:$web/) == 'hello through socks' ]] && grep -q 'CONNECT localhost:$web' '$dir/open.log'"
+check "curl to an IPv6 target on ::1 (ATYP 4)" bash -c "
+  [[ \$(curl -sS --max-time 10 --socks5 127.0.0.1:$open 'http://[::1]:$web6/') == 'hello through socks' ]] && grep -q 'CONNECT \[::1\]:$web6' '$dir/open.log'"
+check "socks5h://user:pass@: the login is accepted" bash -c "
+  [[ \$(curl -sS --max-time 10 -x socks5h://alice:s3cret@127.0.0.1:$auth http://localhost:$web/) == 'hello through socks' ]]"
+curl -sS --max-time 10 -x socks5h://alice:wrong@127.0.0.1:$auth http://localhost:$web/ > /dev/null 2> "$dir/curl.err"; code=$?
+check "a wrong password: curl exits 97, the proxy logs the refusal" bash -c "[[ $code == 97 ]] && grep -q 'login as \"alice\" refused' '$dir/auth.log'"
+curl -sS --max-time 10 --socks5 127.0.0.1:$auth http://127.0.0.1:$web/ > /dev/null 2>&1; code=$?
+check "no login offered where one is required: refused (0xFF), curl exits 97" test "$code" = 97
+closed_port=$(python3 -c "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])")
+curl -sS --max-time 10 --socks5 127.0.0.1:$open http://127.0.0.1:$closed_port/ 2> "$dir/curl.err" > /dev/null; code=$?
+check "a target that refuses: REP 5, curl exits 97 and says (5)" bash -c "[[ $code == 97 ]] && grep -q '(5)' '$dir/curl.err'"
+curl -sS --max-time 10 --socks5-hostname 127.0.0.1:$open http://no-such-host.invalid/ 2> "$dir/curl.err" > /dev/null; code=$?
+check "a name that does not resolve: REP 4 (host unreachable)" bash -c "[[ $code == 97 ]] && grep -q '(4)' '$dir/curl.err'"
+curl -sS --max-time 10 --socks5 127.0.0.1:$limited http://127.0.0.1:$web/ 2> "$dir/curl.err" > /dev/null; code=$?
+check "--allow 10.0.0.0/8: 127.0.0.1 is not allowed, REP 2" bash -c "[[ $code == 97 ]] && grep -q '(2)' '$dir/curl.err'"
+
+check "PySocks (python3-socks): a connection through the proxy, with and without a login" /usr/bin/python3 - "$open" "$auth" "$web" <<'PY'
+import socks, sys
+open_port, auth_port, web = map(int, sys.argv[1:4])
+def get(port, **login):
+    s = socks.socksocket()
+    s.set_proxy(socks.SOCKS5, "127.0.0.1", port, rdns=True, **login)
+    s.settimeout(10)
+    s.connect(("localhost", web))
+    s.sendall(b"GET / HTTP/1.0\r\nHost: localhost\r\n\r\n")
+    data = b""
+    while chunk := s.recv(4096):
+        data += chunk
+    return data
+assert b"hello through socks" in get(open_port)
+assert b"hello through socks" in get(auth_port, username="alice", password="s3cret")
+PY
+
+check "ncat --proxy-type socks5: bytes to a server and back" bash -c "
+  printf 'GET / HTTP/1.0\r\n\r\n' | timeout 10 ncat --proxy 127.0.0.1:$open --proxy-type socks5 127.0.0.1 $web | grep -q 'hello through socks'"
+
+cat > "$dir/proxychains.conf" <<EOF
+strict_chain
+quiet_mode
+tcp_read_time_out 15000
+tcp_connect_time_out 8000
+[ProxyList]
+socks5 127.0.0.1 $open
+EOF
+before=$(grep -c CONNECT "$dir/open.log")
+check "proxychains4 runs curl unmodified through the proxy" bash -c "
+  [[ \$(timeout 20 proxychains4 -q -f '$dir/proxychains.conf' curl -sS --max-time 10 http://127.0.0.1:$web/) == 'hello through socks' ]] &&
+  [[ \$(grep -c CONNECT '$dir/open.log') -gt $before ]]"
+
+# A raw RFC 1928 client for the rest.
+cat > "$dir/raw.py" <<'PY'
+import socket, struct, sys, os
+proxy = ("127.0.0.1", int(sys.argv[1]))
+def recv_exact(s, n):
+    data = b""
+    while len(data) < n:
+        chunk = s.recv(n - len(data))
+        if not chunk: raise EOFError(f"EOF after {len(data)} of {n}")
+        data += chunk
+    return data
+def reply(s):
+    head = recv_exact(s, 4)
+    atyp = head[3]
+    rest = recv_exact(s, {1: 4, 4: 16}.get(atyp, 0) + 2) if atyp != 3 else recv_exact(s, recv_exact(s, 1)[0] + 2)
+    return head[1], atyp, rest
+def greet(methods=b"\x00", piecewise=False):
+    s = socket.create_connection(proxy, timeout=10)
+    msg = b"\x05" + bytes([len(methods)]) + methods
+    for b in ([msg[i:i+1] for i in range(len(msg))] if piecewise else [msg]):
+        s.sendall(b)
+    assert recv_exact(s, 2)[0] == 5
+    return s
+def connect(s, host, port, piecewise=False):
+    if isinstance(host, str) and not host.replace(".", "").isdigit():
+        addr = b"\x03" + bytes([len(host)]) + host.encode()
+    else:
+        addr = b"\x01" + socket.inet_aton(host)
+    msg = b"\x05\x01\x00" + addr + struct.pack("!H", port)
+    for b in ([msg[i:i+1] for i in range(len(msg))] if piecewise else [msg]):
+        s.sendall(b)
+    return reply(s)
+test = sys.argv[2]
+if test == "codes":
+    s = greet(); s.sendall(b"\x05\x09\x00\x01\x7f\x00\x00\x01\x00\x50"); assert reply(s)[0] == 7, "unknown command: REP 7"
+    s = greet(); s.sendall(b"\x05\x01\x00\x09\x7f\x00\x00\x01\x00\x50"); assert s.recv(10)[1] == 8, "bad ATYP: REP 8"
+    s = greet(piecewise=True); rep = connect(s, "127.0.0.1", int(sys.argv[3]), piecewise=True)
+    assert rep[0] == 0 and rep[1] == 1, f"1-byte pieces: {rep}"
+    port = struct.unpack("!H", rep[2][4:6])[0]
+    assert port == s.getsockname()[1] or port > 0, "BND.PORT in network order"
+    print("codes ok")
+elif test == "halfclose":
+    # The target reads to EOF, then answers: the client's shutdown(SHUT_WR) must reach it.
+    srv = socket.create_server(("127.0.0.1", 0)); target = srv.getsockname()[1]
+    pid = os.fork()
+    if pid == 0:
+        c, _ = srv.accept(); data = b""
+        while chunk := c.recv(65536): data += chunk
+        c.sendall(b"got %d bytes" % len(data)); c.close(); os._exit(0)
+    s = greet(); assert connect(s, "127.0.0.1", target)[0] == 0
+    s.sendall(b"x" * 300000); s.shutdown(socket.SHUT_WR)
+    answer = b""
+    while chunk := s.recv(4096): answer += chunk
+    os.waitpid(pid, 0)
+    assert answer == b"got 300000 bytes", answer
+    print("half-close ok")
+elif test == "udp":
+    echo = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); echo.bind(("127.0.0.1", 0)); eport = echo.getsockname()[1]
+    s = greet(); s.sendall(b"\x05\x03\x00\x01\x00\x00\x00\x00\x00\x00")
+    code, atyp, rest = reply(s); assert code == 0, code
+    relay = (socket.inet_ntoa(rest[:4]), struct.unpack("!H", rest[4:6])[0])
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.settimeout(5); echo.settimeout(5)
+    header = b"\x00\x00\x00\x01" + socket.inet_aton("127.0.0.1") + struct.pack("!H", eport)
+    u.sendto(header + b"ping", relay)
+    data, back = echo.recvfrom(100); assert data == b"ping", data
+    echo.sendto(b"pong", back)
+    data, _ = u.recvfrom(100)
+    assert data[3] == 1 and data[4:8] == socket.inet_aton("127.0.0.1") and struct.unpack("!H", data[8:10])[0] == eport and data[10:] == b"pong", data
+    u.sendto(b"\x00\x00\x01\x01" + socket.inet_aton("127.0.0.1") + struct.pack("!H", eport) + b"frag", relay)
+    echo.settimeout(0.5)
+    try: echo.recvfrom(100); raise AssertionError("a fragment was relayed")
+    except socket.timeout: pass
+    print("udp ok")
+elif test == "bind":
+    s = greet(); s.sendall(b"\x05\x02\x00\x01" + socket.inet_aton("127.0.0.1") + b"\x00\x00")
+    code, atyp, rest = reply(s); assert code == 0, code
+    where = (socket.inet_ntoa(rest[:4]), struct.unpack("!H", rest[4:6])[0])
+    other = socket.create_connection(where, timeout=5)
+    code, atyp, rest = reply(s); assert code == 0 and struct.unpack("!H", rest[4:6])[0] == other.getsockname()[1], rest
+    other.sendall(b"from the target"); assert recv_exact(s, 15) == b"from the target"
+    s.sendall(b"back"); assert recv_exact(other, 4) == b"back"
+    print("bind ok")
+elif test == "login-version":
+    s = greet(b"\x02"); s.sendall(b"\x01\x05alice\x06s3cret")
+    v = recv_exact(s, 2); assert v == b"\x01\x00", f"RFC 1929 reply {v!r}: version 1, status 0"
+    s = greet(b"\x02"); s.sendall(b"\x01\x05alice\x05wrong")
+    v = recv_exact(s, 2); assert v[0] == 1 and v[1] != 0, v
+    assert s.recv(10) == b"", "a failed login closes the connection"
+    print("login ok")
+elif test == "many":
+    for i in range(300):
+        s = greet(); assert connect(s, "127.0.0.1", int(sys.argv[3]))[0] == 0
+        s.sendall(b"GET / HTTP/1.0\r\n\r\n")
+        while s.recv(4096): pass
+        s.close()
+    print("300 ok")
+PY
+check "unknown command REP 7, bad address type REP 8; greeting and request in 1-byte pieces" python3 "$dir/raw.py" "$open" codes "$web"
+check "half-close: the client's FIN reaches the target, whose answer still comes back" python3 "$dir/raw.py" "$open" halfclose
+check "UDP ASSOCIATE: a datagram out with its header, the reply back with one; FRAG ≠ 0 dropped" python3 "$dir/raw.py" "$open" udp
+check "BIND: the first reply says where to connect, the second who came; data both ways" python3 "$dir/raw.py" "$open" bind
+check "RFC 1929: the login reply's version byte is 1 (not 5); a failed login closes" python3 "$dir/raw.py" "$auth" login-version
+fds_before=$(ls /proc/$open_pid/fd | wc -l)
+check "300 connections one after another" python3 "$dir/raw.py" "$open" many "$web"
+sleep 0.5
+fds_after=$(ls /proc/$open_pid/fd | wc -l)
+check "… and the proxy's descriptors do not grow ($fds_before before, $fds_after after)" test "$fds_after" -le $((fds_before + 2))
+
+"$proxy" --port 0 --bind 0.0.0.0 > "$dir/public.log" 2>&1; code=$?
+check "0.0.0.0 with no --auth and no --allow: refused, exit 2, and says why" bash -c "[[ $code == 2 ]] && grep -q 'open proxy' '$dir/public.log'"
+printf 'alice:s3cret\n' > "$dir/logins"; chmod 644 "$dir/logins"
+"$proxy" --port 0 --auth-file "$dir/logins" > "$dir/file.log" 2>&1; code=$?
+check "an auth file others can read: refused, exit 2, with the chmod to run" bash -c "[[ $code == 2 ]] && grep -q 'chmod 600' '$dir/file.log'"
+finish
