@@ -18,6 +18,11 @@ struct FrameDecoder {
 
     var packet = Packet()
     var reassembler = FragmentReassembler()
+    var socks: SocksObserver
+
+    init(socksPorts: Set<UInt16> = [1080]) {
+        socks = SocksObserver(ports: socksPorts)
+    }
     var datagram = Packet()
     var datagramBytes: [UInt8] = []
 
@@ -34,7 +39,14 @@ struct FrameDecoder {
             if let segment = ReadPipeline.Segment(&datagram, frame: frame) { return .segment(segment) }
             return .reassembledOther
         }
-        if let segment = ReadPipeline.Segment(&packet, frame: frame) { return .segment(segment) }
+        if var segment = ReadPipeline.Segment(&packet, frame: frame) {
+            let tcp = segment.tcp
+            if tcp.capturedPayloadLength > 0, socks.mayCare(about: segment, firstByte: frame.bytes[tcp.payloadOffset], length: tcp.capturedPayloadLength) {
+                let payload = UnsafeRawBufferPointer(rebasing: frame.bytes[tcp.payloadOffset..<(tcp.payloadOffset + tcp.capturedPayloadLength)])
+                segment.socks = socks.observe(source: segment.source, destination: segment.destination, seq: tcp.sequenceNumber, payload: payload)
+            }
+            return .segment(segment)
+        }
         return .other
     }
 

@@ -48,7 +48,8 @@ public enum JSONLines {
             }
         }
         out.byte(UInt8(ascii: "]"))
-        if !report.events.isEmpty || !report.facts.isEmpty {
+        if !report.socks.isEmpty { write(report.socks, to: &out) }
+        if !report.events.isEmpty || !report.facts.isEmpty || !report.socks.isEmpty {
             out.append(",\"note\":")
             out.quoted(Sentences.notes(for: report).joined(separator: " "))
         }

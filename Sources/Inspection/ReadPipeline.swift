@@ -18,6 +18,8 @@ public enum ReadPipeline {
         var source: Endpoint
         var destination: Endpoint
         var wireLength: Int
+        /// SOCKS5 messages the segment completes, found by the decoding step.
+        var socks: [SocksStep] = []
 
         /// The TCP segment in `packet`, if it holds one. `inout` so that the 800-byte packet
         /// is not copied to call its accessors (it was, once per frame, as a stored property).
@@ -97,7 +99,7 @@ public enum ReadPipeline {
             tracking.out.flush(to: descriptor)
             tracking.done.signal()
         }
-        var decoder = FrameDecoder()
+        var decoder = FrameDecoder(socksPorts: session.options.socksPorts)
         var batch: [Item] = []
         var lines = OutputBuffer()
         var others = session.otherFrames()

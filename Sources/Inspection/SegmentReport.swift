@@ -37,4 +37,6 @@ public struct SegmentReport: Sendable {
     /// Sent by the client (the side that sent the SYN; when the capture missed it, the side
     /// seen first). The ladder draws the client on the left.
     public var fromClient = true
+    /// SOCKS5 messages this segment completes (empty unless the connection speaks SOCKS).
+    public var socks: [SocksStep] = []
 }

@@ -7,8 +7,8 @@ public enum Sentences {
     /// `absolute`: the view shows raw sequence numbers (`--absolute`), so no note may say
     /// they are shown relative to the ISN.
     public static func notes(for report: SegmentReport, absolute: Bool = false) -> [String] {
-        if report.events.isEmpty && report.facts.isEmpty { return [] }
-        return report.events.map { sentence($0, absolute: absolute) } + report.facts.map { sentence($0) }
+        if report.events.isEmpty && report.facts.isEmpty && report.socks.isEmpty { return [] }
+        return report.events.map { sentence($0, absolute: absolute) } + report.facts.map { sentence($0) } + report.socks.map(\.sentence)
     }
 
     public static func sentence(_ event: SegmentEvent, absolute: Bool = false) -> String {

@@ -34,6 +34,9 @@ public struct Session {
         public var color = false
         /// Wrap notes to this many columns (a terminal's width); nil keeps one line per note.
         public var width: Int?
+        /// Ports where SOCKS5 is decoded from the start of each connection (1080 always; a
+        /// connection whose first bytes are a greeting is recognised on any port).
+        public var socksPorts: Set<UInt16> = [1080]
         public init() {}
 
         /// Whether the view draws segments and other frames at all.
@@ -43,7 +46,7 @@ public struct Session {
     public let options: Options
     public let linkType: LinkType
     private var tracker: ConnectionTracker
-    private var decoder = FrameDecoder()
+    private var decoder: FrameDecoder
     /// Set by the read pipeline, whose decoding thread reassembles (this session's decoder
     /// then sees no frames).
     var unfinishedDatagrams: String?
@@ -54,6 +57,7 @@ public struct Session {
         self.options = options
         // A view that draws no segments needs no facts: the tracker then records none.
         tracker = ConnectionTracker(detail: options.drawsPackets ? options.detail : .none)
+        decoder = FrameDecoder(socksPorts: options.socksPorts)
         view = Self.view(for: options)
     }
 
@@ -98,8 +102,9 @@ public struct Session {
 
     /// One TCP segment, already decoded: follow it, then draw what it says.
     mutating func write(segment: ReadPipeline.Segment, to out: inout OutputBuffer) {
-        let report = tracker.add(frame: segment.frame, time: segment.time, tcp: segment.tcp, source: segment.source,
+        var report = tracker.add(frame: segment.frame, time: segment.time, tcp: segment.tcp, source: segment.source,
                                  destination: segment.destination, wireLength: segment.wireLength)
+        report.socks = segment.socks
         if shows(report) { view.segment(report, to: &out) }
         let records = tracker.takeRecords()
         if !records.isEmpty { write(records, to: &out) }
@@ -109,7 +114,8 @@ public struct Session {
     /// analysis has something to say about.
     func shows(_ report: SegmentReport) -> Bool {
         (options.stream.map { report.stream == $0 } ?? true)
-            && (!options.handshakes || !report.flags.isDisjoint(with: [.syn, .fin, .rst]) || !report.events.isEmpty || !report.facts.isEmpty)
+            && (!options.handshakes || !report.flags.isDisjoint(with: [.syn, .fin, .rst]) || !report.events.isEmpty || !report.facts.isEmpty
+                || !report.socks.isEmpty)
     }
 
     /// After the last frame: unfinished connections, and the summaries.

@@ -47,6 +47,8 @@ struct ViewOptions: ParsableArguments {
     var explain = false
     @Flag(help: "No notes: tcpdump's lines and the handshake and close blocks only.")
     var quiet = false
+    @Option(help: "Decode SOCKS5 on this port too (1080 always; a connection that opens with a SOCKS5 greeting is recognised on any port). Repeatable.")
+    var socks: [UInt16] = []
     @OptionGroup var color: ColorOption
 
     func validate() throws {
@@ -65,6 +67,7 @@ struct ViewOptions: ParsableArguments {
         options.view = summary ? (json ? .summaryJSON : .summaryTable) : json ? .jsonLines : ladder ? .ladder : .text
         options.detail = quiet ? .none : explain ? .everySegment : .notable
         options.color = color.enabled
+        options.socksPorts.formUnion(socks)
         options.width = TerminalWidth.current()
         return options
     }

@@ -197,6 +197,68 @@ sleep 0.5
 fds_after=$(ls /proc/$open_pid/fd | wc -l)
 check "… and the proxy's descriptors do not grow ($fds_before before, $fds_after after)" test "$fds_after" -le $((fds_before + 2))
 
+# The steps on the wire: the inspector names each SOCKS5 message where tshark's SOCKS
+# dissector (told the port) finds it, with the same fields.
+inspector=$(dirname "$proxy")/inspector
+tcpdump -i lo -U --immediate-mode -w "$dir/socks.pcap" "tcp port $auth or tcp port $open" > "$dir/tcpdump.log" 2>&1 & dump=$!
+for _ in $(seq 100); do grep -q "listening on" "$dir/tcpdump.log" && break; sleep 0.05; done
+curl -sS --max-time 10 -x socks5h://alice:s3cret@127.0.0.1:$auth http://localhost:$web/ > /dev/null
+curl -sS --max-time 10 --socks5 127.0.0.1:$open http://127.0.0.1:$closed_port/ > /dev/null 2>&1
+python3 "$dir/raw.py" "$open" codes "$web" > /dev/null
+sleep 0.5; kill -INT $dump; wait $dump
+"$inspector" read --json --socks "$auth" --socks "$open" "$dir/socks.pcap" > "$dir/socks.json"
+check "the inspector and tshark find the same SOCKS5 messages with the same fields" python3 - "$dir/socks.pcap" "$dir/socks.json" "$auth" "$open" <<'PY'
+import json, subprocess, sys
+pcap, ours, ports = sys.argv[1], sys.argv[2], sys.argv[3:]
+fields = ["socks.auth_method", "socks.auth_accepted_method", "socks.username", "socks.auth_status", "socks.command",
+          "socks.remote_name", "socks.dst", "socks.port", "socks.results"]
+args = ["tshark", "-r", pcap, "-n", "-T", "fields", "-E", "separator=\t", "-e", "frame.number", "-e", "tcp.len"]
+for port in ports: args += ["-d", f"tcp.port=={port},socks"]
+for f in fields: args += ["-e", f]
+theirs = {}
+for line in subprocess.run(args, capture_output=True, text=True).stdout.splitlines():
+    c = line.split("\t")
+    theirs[int(c[0])] = dict(zip(fields, c[2:]), length=int(c[1] or 0))
+mine = {}
+for line in open(ours):
+    o = json.loads(line)
+    if o.get("kind") == "packet" and "socks" in o: mine[o["frame"]] = o["socks"]
+checked = 0
+for frame, steps in mine.items():
+    t = theirs[frame]
+    for step in steps:
+        m = step["message"]
+        if m == "greeting": ok = t["socks.auth_method"] == ",".join(map(str, step["methods"]))
+        elif m == "method": ok = t["socks.auth_accepted_method"] == str(step["method"])
+        elif m == "login": ok = t["socks.username"] == step["username"]
+        elif m == "login_status": ok = t["socks.auth_status"] == ("0" if step["succeeded"] else "1")
+        elif m == "request" and "address" in step:
+            ok = t["socks.command"] == str(step["command"]) and (t["socks.remote_name"] == step["address"] or t["socks.dst"] == step["address"]) and t["socks.port"] == str(step["port"])
+        elif m == "request": ok = t["socks.command"] == str(step["command"])
+        elif m == "reply": ok = t["socks.results"] == str(step["reply"]) and t["socks.port"] == str(step["port"])
+        else: ok = False
+        # 1-byte pieces: tshark does not reassemble SOCKS, so only whole messages are compared.
+        def size(step):
+            m = step["message"]
+            if m == "greeting": return 2 + len(step["methods"])
+            if m == "login": return 3 + len(step["username"]) + step["password_length"]
+            if "address_type" in step:
+                return 6 + {"IPv4": 4, "IPv6": 16}.get(step["address_type"], 1 + len(step["address"]))
+            return 2
+        if not ok and t["length"] >= size(step):
+            sys.exit(f"frame {frame} {m}: inspector {step}, tshark {t}")
+        checked += ok
+names = [s["message"] for steps in mine.values() for s in steps]
+for m in ["greeting", "method", "login", "login_status", "request", "reply"]:
+    assert m in names, f"no {m} found: {names}"
+assert any(s.get("reply") == 5 for steps in mine.values() for s in steps), "the refused target's REP 5"
+print(f"{checked} SOCKS5 messages agree with tshark")
+PY
+check "the text view tells the steps in the seed's words" bash -c "
+  '$inspector' read --socks $auth '$dir/socks.pcap' > '$dir/socks.txt' &&
+  grep -q '2. The client asks to be let in' '$dir/socks.txt' && grep -q '4. The client names the host and port it wants: CONNECT to localhost:$web' '$dir/socks.txt' &&
+  grep -q 'password crosses the wire in clear text' '$dir/socks.txt' && grep -q '6. succeeded: the proxy' '$dir/socks.txt'"
+
 "$proxy" --port 0 --bind 0.0.0.0 > "$dir/public.log" 2>&1; code=$?
 check "0.0.0.0 with no --auth and no --allow: refused, exit 2, and says why" bash -c "[[ $code == 2 ]] && grep -q 'open proxy' '$dir/public.log'"
 printf 'alice:s3cret\n' > "$dir/logins"; chmod 644 "$dir/logins"
