@@ -21,6 +21,8 @@ public struct LabRequest: Sendable {
     public var port: UInt16?
     /// Run the student's server as root (only when asked for: it is code labcheck did not write).
     public var asRoot = false
+    /// Lab 12: the login the student's proxy requires, `USER:PASS`.
+    public var login: String?
 
     public init() {}
 }
@@ -128,6 +130,7 @@ extension ServerLab {
         }
         var options = ServerLabOptions(command: server, port: port, lab: number)
         if request.asRoot { options.runAs = .thisProcess }
+        options.login = request.login
         // Where the capture and the log went is said by the run itself (fresh names).
         return .checked(run(options, say: say), capture: nil)
     }
@@ -135,7 +138,7 @@ extension ServerLab {
 
 /// Every lab labcheck knows, in order.
 public enum LabRegistry {
-    public static let all: [any Lab.Type] = [Lab01.self, Lab02.self, Lab03.self, Lab04.self, Lab05.self, Lab06.self, Lab08.self]
+    public static let all: [any Lab.Type] = [Lab01.self, Lab02.self, Lab03.self, Lab04.self, Lab05.self, Lab06.self, Lab08.self, Lab12.self]
 
     /// The lab numbered `number` ("1", "01").
     public static func lab(_ number: String) -> (any Lab.Type)? {

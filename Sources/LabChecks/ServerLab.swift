@@ -19,6 +19,8 @@ public struct ServerLabOptions: Sendable {
     /// say `sudo labcheck 05 …`); the student's code runs as the student who typed sudo, with
     /// a clean environment, in a session of its own.
     public var runAs: RunAs = .invokingUser
+    /// Lab 12: the login the student's proxy was started with, `USER:PASS` (nil: none).
+    public var login: String?
 
     public enum RunAs: Sendable, Equatable {
         /// SUDO_UID/SUDO_GID; without sudo, root's code runs as nobody, and anyone else's as

@@ -14,7 +14,7 @@ struct LabCheckCommand: ParsableCommand {
             come from your capture (without --capture it makes one, which needs root or \
             CAP_NET_RAW); your answers file is TOML: `key = value` lines, as in the lab's \
             answers.toml
-            labcheck 05|06 --server "CMD" --port P          a server lab: runs CMD (any \
+            labcheck 05|06|12 --server "CMD" --port P [--auth USER:PASS]  a server lab: runs CMD (any \
             language), tests it as a black box while capturing, stops it
             One line per question or check: pass, or FAIL with a hint. For autograders: --json \
             prints one JSON document instead; --junit FILE and --gradescope FILE write JUnit XML \
@@ -38,6 +38,8 @@ struct LabCheckCommand: ParsableCommand {
     var port: UInt16?
     @Flag(help: "For a server lab: run your server as root. Without it, under sudo it runs as you, and as nobody when labcheck is root without sudo.")
     var asRoot = false
+    @Option(help: "For lab 12: the login your proxy requires, USER:PASS (then the login checks run too).")
+    var auth: String?
     @Flag(help: "One JSON document with every check instead of the lines (for scripts and autograders).")
     var json = false
     @Option(help: "Also write the results as JUnit XML to FILE (for CI-based classrooms).")
@@ -64,6 +66,7 @@ struct LabCheckCommand: ParsableCommand {
         request.server = server
         request.port = port
         request.asRoot = asRoot
+        request.login = auth
         let outcome: LabOutcome
         do {
             // Progress goes to standard error when the output is JSON, so the document stays whole.

@@ -349,5 +349,33 @@ done
 check "lab 06: chat_echo.py's failure names the echo to the sender, not the line framing" bash -c "
   grep -A2 'FAIL  20 clients' chat_echo.txt | grep -q 'came back to the client that sent them' && grep -q 'except its sender' chat_echo.txt && ! grep -A2 'FAIL  20 clients' chat_echo.txt | grep -q 'TCP merges lines'"
 
+# Lab 12: a SOCKS5 proxy. The references pass (with and without a login); each classic
+# mistake, made by one edit of the Python reference, is caught by its check with its hint.
+"$labcheck" 12 --server "python3 $root/Labs/12-socks-proxy/reference.py 9191" --port 9191 > socks-python.txt 2>&1; code=$?
+check "lab 12: the Python reference passes all 11 checks" bash -c "[[ $code == 0 ]] && grep -q 'all 11 checks passed' socks-python.txt"
+"$labcheck" 12 --server "python3 $root/Labs/12-socks-proxy/reference.py 9192 alice:s3cret" --port 9192 --auth alice:s3cret > socks-auth.txt 2>&1; code=$?
+check "lab 12: … and with --auth all 13 (auth enforced, version byte, wrong password)" bash -c "[[ $code == 0 ]] && grep -q 'all 13 checks passed' socks-auth.txt"
+"$labcheck" 12 --server "$(dirname "$labcheck")/socks-proxy --port 9193" --port 9193 > socks-swift.txt 2>&1; code=$?
+check "lab 12: the Swift reference (socks-proxy) passes all 11 checks" bash -c "[[ $code == 0 ]] && grep -q 'all 11 checks passed' socks-swift.txt"
+reference12=$root/Labs/12-socks-proxy/reference.py
+sed 's/client.sendall(b"\\x01\\x00" if ok else b"\\x01\\x01")/client.sendall(b"\\x05\\x00" if ok else b"\\x05\\x01")/' "$reference12" > socks_version5.py
+sed 's/        dst.shutdown(socket.SHUT_WR)/        dst.close(); src.close()/' "$reference12" > socks_closes.py
+sed 's/struct.pack("!H", port))$/struct.pack("<H", port))/' "$reference12" > socks_byteorder.py
+sed 's/    version, count = recv_exact(client, 2)/    version, count = client.recv(2)/' "$reference12" > socks_onerecv.py
+for name in socks_version5 socks_closes socks_byteorder socks_onerecv; do
+  check "$name.py differs from the reference" bash -c "! diff -q $name.py '$reference12' > /dev/null"
+done
+port=9194
+for spec in "socks_version5|login: version byte|alice:s3cret" "socks_closes|half-close relayed|" "socks_byteorder|CONNECT to an IPv4 address|" "socks_onerecv|greeting and request in 1-byte pieces|"; do
+  IFS='|' read -r server caught credentials <<<"$spec"
+  port=$((port + 1))
+  login=() arg=""
+  [[ -n $credentials ]] && login=(--auth "$credentials") arg=$credentials
+  "$labcheck" 12 --server "python3 $dir/$server.py $port $arg" --port $port "${login[@]}" > "$server.txt" 2>&1; code=$?
+  check "lab 12: $server.py is caught by '$caught' (exit 1) with a hint" bash -c "[[ $code == 1 ]] && grep -q 'FAIL  $caught' '$server.txt' && grep -q 'hint:' '$server.txt'"
+done
+check "lab 12: the version-byte hint names RFC 1929's 0x01, the byte-order hint network order" bash -c "
+  grep -q 'ITS version, 0x01' socks_version5.txt && grep -q 'network byte order' socks_byteorder.txt"
+
 if [[ $failed != 0 ]]; then for f in *.txt; do echo "--- $f"; head -20 "$f"; done; fi
 finish
