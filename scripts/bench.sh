@@ -71,3 +71,4 @@ bash scripts/bench-decode.sh
 bash scripts/bench-inspector.sh
 bash scripts/bench-labtools.sh
 bash scripts/bench-transfer.sh
+bash scripts/bench-socks.sh

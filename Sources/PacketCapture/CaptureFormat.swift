@@ -64,6 +64,7 @@ struct CaptureFormatReader {
 
     private mutating func readHeaders() throws(Failure) {
         guard let magic = try input.peek(4) else { throw .notACapture("the file is empty") }
+        guard magic.count == 4 else { throw .notACapture("it holds only \(magic.count) byte\(magic.count == 1 ? "" : "s"), less than any capture header") }
         let value = magic.load(as: UInt32.self)
         switch value {
         case 0xA1B2_C3D4, 0xD4C3_B2A1: try readPcapHeader(nanoseconds: false, modified: false)
@@ -95,7 +96,7 @@ struct CaptureFormatReader {
     // MARK: pcap
 
     private mutating func readPcapHeader(nanoseconds: Bool, modified: Bool) throws(Failure) {
-        guard let header = try input.take(24) else { throw .notACapture("the pcap file header is cut short") }
+        guard let header = try input.take(24), header.count == 24 else { throw .notACapture("the pcap file header is cut short") }
         bigEndian = header.load(as: UInt32.self) == 0xA1B2_C3D4.byteSwapped || header.load(as: UInt32.self) == 0xA1B2_3C4D.byteSwapped
             || header.load(as: UInt32.self) == 0xA1B2_CD34.byteSwapped
         format = .pcap(nanoseconds: nanoseconds, modified: modified)

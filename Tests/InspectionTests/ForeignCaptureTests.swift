@@ -412,4 +412,27 @@ import Testing
         guard case .truncatedFile(_, _, let detail)? = error else { Issue.record("\(String(describing: error))"); return }
         #expect(detail.contains("more than any packet"), "\(detail)")
     }
+
+    /// Every prefix of a pcap and of a pcapng file (the fuzzer's first find in the reader was
+    /// a 20-byte file): each is read as far as it goes or refused, and nothing traps.
+    @Test func everyPrefixOfAFileReadsOrIsRefused() throws {
+        let frame = F.ethernet(carrying: F.conversation()[0])
+        var pcap = PcapBytes(linkType: 1)
+        pcap.add(frame, seconds: 1, fraction: 0)
+        pcap.add(frame, seconds: 1, fraction: 1)
+        let pcapng = Self.section + Self.interface + Self.packet(frame) + Self.packet(frame)
+        for file in [pcap.bytes, pcapng] {
+            for length in 0...file.count {
+                let bytes = Array(file.prefix(length))
+                var fds: [Int32] = [-1, -1]
+                try #require(pipe(&fds) == 0)
+                _ = bytes.withUnsafeBytes { write(fds[1], $0.baseAddress, $0.count) }
+                close(fds[1])
+                guard let capture = try? CaptureFile(descriptor: fds[0], name: "prefix", owned: true) else { continue }
+                var frames = 0
+                try? capture.forEach { _ in frames += 1 }
+                #expect(frames <= 2)
+            }
+        }
+    }
 }

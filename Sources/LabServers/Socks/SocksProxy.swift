@@ -128,6 +128,7 @@ public final class SocksProxy: Sendable {
             throw SocksProxyError.openProxy(configuration.listen)
         }
         self.configuration = configuration
+        Self.allowDescriptors(configuration.maxClients * 2 + 64)
         listener = try Socket.listening(on: configuration.listen, backlog: 512)
         address = try listener.localAddress
     }
@@ -167,6 +168,15 @@ public final class SocksProxy: Sendable {
                 self.clients.withLock { $0 -= 1 }
             }
         }
+    }
+
+    /// Each relayed client holds two descriptors; the soft limit is often 1,024. Raises it
+    /// (up to the hard limit, which needs no privilege) so that `--max-clients` can be met.
+    static func allowDescriptors(_ count: Int) {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < rlim_t(count) else { return }
+        limit.rlim_cur = min(limit.rlim_max, rlim_t(count))
+        setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
     }
 
     /// Stops accepting (clients already relaying finish on their own).
