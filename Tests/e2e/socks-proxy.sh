@@ -259,6 +259,30 @@ check "the text view tells the steps in the seed's words" bash -c "
   grep -q '2. The client asks to be let in' '$dir/socks.txt' && grep -q '4. The client names the host and port it wants: CONNECT to localhost:$web' '$dir/socks.txt' &&
   grep -q 'password crosses the wire in clear text' '$dir/socks.txt' && grep -q '6. succeeded: the proxy' '$dir/socks.txt'"
 
+# Across hosts: client C – router R – server S (network namespaces). The proxy runs on R and
+# listens on R's client-side address, which it will do only with its targets limited.
+topology=$(dirname "$proxy")/topology
+if [[ $(id -u) == 0 ]] && "$topology" up router > "$dir/topology.log" 2>&1; then
+  "$topology" exec router S python3 -m http.server --bind 10.99.3.1 --directory "$dir" 8080 > "$dir/s-web.log" 2>&1 & pids+=($!)
+  "$topology" exec router R "$proxy" --bind 10.99.2.254 --port 1080 --allow 10.99.3.0/24 --log > "$dir/r-proxy.log" 2>&1 & pids+=($!)
+  for _ in $(seq 100); do grep -q "listening on" "$dir/r-proxy.log" && "$topology" exec router S ss -ltn 2>/dev/null | grep -q ':8080 ' && break; sleep 0.1; done
+  check "across hosts: curl on C fetches S's page through the proxy on R (--allow 10.99.3.0/24)" bash -c "
+    [[ \$('$topology' exec router C curl -sS --max-time 10 --socks5 10.99.2.254:1080 http://10.99.3.1:8080/) == 'hello through socks' ]]"
+  "$topology" exec router C curl -sS --max-time 10 --socks5 10.99.2.254:1080 http://10.99.2.1:9/ > /dev/null 2> "$dir/c-curl.err"; code=$?
+  check "across hosts: a target outside --allow (C itself) is refused with REP 2" bash -c "[[ $code == 97 ]] && grep -q '(2)' '$dir/c-curl.err'"
+  check "across hosts: PySocks on C through R" "$topology" exec router C /usr/bin/python3 -c "
+import socks
+s = socks.socksocket(); s.set_proxy(socks.SOCKS5, '10.99.2.254', 1080); s.settimeout(10)
+s.connect(('10.99.3.1', 8080)); s.sendall(b'GET / HTTP/1.0\\r\\n\\r\\n')
+data = b''
+while chunk := s.recv(4096): data += chunk
+assert b'hello through socks' in data, data"
+  kill "${pids[@]}" 2>/dev/null
+  "$topology" down > /dev/null 2>&1
+else
+  check "across hosts (needs root and network namespaces)" false
+fi
+
 "$proxy" --port 0 --bind 0.0.0.0 > "$dir/public.log" 2>&1; code=$?
 check "0.0.0.0 with no --auth and no --allow: refused, exit 2, and says why" bash -c "[[ $code == 2 ]] && grep -q 'open proxy' '$dir/public.log'"
 printf 'alice:s3cret\n' > "$dir/logins"; chmod 644 "$dir/logins"
