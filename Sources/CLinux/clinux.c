@@ -19,6 +19,10 @@ int socketlab_enter_network_namespace(int fd) { return setns(fd, CLONE_NEWNET); 
 
 int socketlab_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
 
+long socketlab_splice(int in, int out, unsigned long length) {
+    return splice(in, NULL, out, NULL, length, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+}
+
 short socketlab_posix_spawn_setsid(void) { return POSIX_SPAWN_SETSID; }
 
 short socketlab_pollrdhup(void) { return POLLRDHUP; }

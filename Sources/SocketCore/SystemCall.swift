@@ -10,7 +10,7 @@ public enum SystemCall: Hashable, Sendable, CustomStringConvertible {
     case pingSocket
     case socketpair, bind, listen, accept, connect, shutdown, close
     case send, sendto, recv, recvfrom, recvmsg
-    case poll, fcntl, getsockname, getpeername
+    case poll, fcntl, getsockname, getpeername, pipe, splice
     /// setsockopt(2) and getsockopt(2) with the option's C name: `SO_REUSEADDR`, `TCP_INFO`.
     case setsockopt(String)
     case getsockopt(String)
@@ -36,6 +36,8 @@ public enum SystemCall: Hashable, Sendable, CustomStringConvertible {
         case .fcntl: "fcntl()"
         case .getsockname: "getsockname()"
         case .getpeername: "getpeername()"
+        case .pipe: "pipe2()"
+        case .splice: "splice()"
         case .setsockopt(let option): "setsockopt(\(option))"
         case .getsockopt(let option): "getsockopt(\(option))"
         }

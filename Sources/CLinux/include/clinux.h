@@ -14,6 +14,10 @@ int socketlab_enter_network_namespace(int fd);
 /// must close when this process dies, not when its last child does).
 int socketlab_pipe_cloexec(int fds[2]);
 
+/// splice(in, NULL, out, NULL, len, SPLICE_F_MOVE | SPLICE_F_NONBLOCK): bytes moved between a
+/// socket and a pipe inside the kernel, never copied through user space (GNU-only).
+long socketlab_splice(int in, int out, unsigned long length);
+
 /// POSIX_SPAWN_SETSID (glibc 2.26): the child starts a session of its own, so a Ctrl-C to
 /// the terminal's process group does not reach it.
 short socketlab_posix_spawn_setsid(void);

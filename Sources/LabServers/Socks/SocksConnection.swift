@@ -170,11 +170,24 @@ final class SocksConnection: Sendable {
             throw Outcome.closed("CONNECT \(request.address.text(port: request.port)): \(failure.why); answered \(failure.reply.rawValue) (\(failure.reply))")
         }
         defer { try? target.close() }
+        let pipes = try relayPipes()
         let bound = (try? target.localAddress) ?? .ipv4(IPv4Address(0), 0)
         try client.send(SOCKS5.ReplyMessage(.succeeded, bound.socksAddress, port: bound.portNumber).encoded)
         let targetText = (try? target.peerAddress).map(\.description) ?? "?"
-        let (up, down, end) = Relay(a: client, b: target, bufferSize: configuration.bufferSize, idle: configuration.idleTimeout).run(pendingForB: leftover)
+        // What the client sent right behind its request goes first.
+        if !leftover.isEmpty { try target.send(leftover) }
+        let (up, down, end) = Relay(a: client, b: target, pipes: pipes, idle: configuration.idleTimeout).run(already: leftover.count)
         proxy.log("\(peer) CONNECT \(request.address.text(port: request.port)) (\(targetText)): \(up) bytes up, \(down) down, \(Self.seconds(since: started)), \(end)")
+    }
+
+    /// The relay's pipes, or REP 1 and the reason (out of descriptors, most likely).
+    func relayPipes() throws -> Relay.Pipes {
+        do {
+            return try Relay.Pipes()
+        } catch {
+            try? client.send(SOCKS5.ReplyMessage(.generalFailure).encoded)
+            throw Outcome.closed("no pipe for the relay (\(error)); answered 1 (general failure)")
+        }
     }
 
     static func seconds(since start: ContinuousClock.Instant) -> String {
@@ -231,8 +244,9 @@ final class SocksConnection: Sendable {
             try? client.send(SOCKS5.ReplyMessage(.notAllowed).encoded)
             throw Outcome.closed("BIND: \(from) connected, but \(expected) was expected")
         }
+        let pipes = try relayPipes()
         try client.send(SOCKS5.ReplyMessage(.succeeded, from.socksAddress, port: from.portNumber).encoded)
-        let (up, down, end) = Relay(a: client, b: incoming, bufferSize: configuration.bufferSize, idle: configuration.idleTimeout).run(pendingForB: [])
+        let (up, down, end) = Relay(a: client, b: incoming, pipes: pipes, idle: configuration.idleTimeout).run()
         proxy.log("\(peer) BIND \(bound) ← \(from): \(up) bytes up, \(down) down, \(end)")
     }
 

@@ -87,8 +87,6 @@ public struct SocksProxyConfiguration: Sendable {
     /// For the greeting, the login and the request, each.
     public var handshakeTimeout: Duration = .seconds(10)
     public var connectTimeout: Duration = .seconds(10)
-    /// Bytes buffered per direction of a relayed connection.
-    public var bufferSize = 64 << 10
     /// One line per connection and per refusal; nil: quiet.
     public var log: (@Sendable (String) -> Void)?
     public init() {}
@@ -128,7 +126,10 @@ public final class SocksProxy: Sendable {
             throw SocksProxyError.openProxy(configuration.listen)
         }
         self.configuration = configuration
-        Self.allowDescriptors(configuration.maxClients * 2 + 64)
+        // Two sockets and two pipes a client; and a relay writes to sockets with splice(2),
+        // which has no MSG_NOSIGNAL: a peer gone must be an EPIPE error, not SIGPIPE's death.
+        Self.allowDescriptors(configuration.maxClients * 6 + 64)
+        signal(SIGPIPE, SIG_IGN)
         listener = try Socket.listening(on: configuration.listen, backlog: 512)
         address = try listener.localAddress
     }
