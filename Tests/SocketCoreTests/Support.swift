@@ -13,3 +13,11 @@ func openDescriptorCount() throws -> Int {
     try FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count
 }
 
+/// What each open descriptor is (`socket:[1234]`, a path), for a failure message.
+func openDescriptorTargets() -> [String] {
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+    return names.sorted { (Int($0) ?? 0) < (Int($1) ?? 0) }.map { name in
+        "\(name)→" + ((try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(name)")) ?? "?")
+    }
+}
+

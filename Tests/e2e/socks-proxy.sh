@@ -16,6 +16,14 @@ start_http_server "$dir"; web=$port; pids+=("$http_pid")
 PYTHONUNBUFFERED=1 python3 -m http.server --bind ::1 0 --directory "$dir" > "$dir/web6.log" 2>&1 & pids+=($!)
 for _ in $(seq 200); do web6=$(grep -oE "port [0-9]+" "$dir/web6.log" | grep -oE "[0-9]+"); [[ -n $web6 ]] && break; sleep 0.05; done
 
+# logged FILE PATTERN: the proxy writes a connection's line when the relay ends, a moment
+# after the client has its answer; wait for it (up to 5 s).
+logged() {
+  for _ in $(seq 100); do grep -q "$2" "$1" && return 0; sleep 0.05; done
+  return 1
+}
+export -f logged
+
 # start_proxy NAME ARGS…: a proxy on a free port; sets $proxy_port, logs in $dir/NAME.log.
 start_proxy() {
   local name=$1; shift
@@ -39,13 +47,13 @@ limited=$proxy_port
 check "curl --socks5: an IPv4 target (ATYP 1), the page comes back" bash -c "
   [[ \$(curl -sS --max-time 10 --socks5 127.0.0.1:$open http://127.0.0.1:$web/) == 'hello through socks' ]]"
 check "curl --socks5-hostname: the proxy resolves the name (ATYP 3)" bash -c "
-  [[ \$(curl -sS --max-time 10 --socks5-hostname 127.0.0.1:$open http://localhost:$web/) == 'hello through socks' ]] && grep -q 'CONNECT localhost:$web' '$dir/open.log'"
+  [[ \$(curl -sS --max-time 10 --socks5-hostname 127.0.0.1:$open http://localhost:$web/) == 'hello through socks' ]] && logged '$dir/open.log' 'CONNECT localhost:$web'"
 check "curl to an IPv6 target on ::1 (ATYP 4)" bash -c "
-  [[ \$(curl -sS --max-time 10 --socks5 127.0.0.1:$open 'http://[::1]:$web6/') == 'hello through socks' ]] && grep -q 'CONNECT \[::1\]:$web6' '$dir/open.log'"
+  [[ \$(curl -sS --max-time 10 --socks5 127.0.0.1:$open 'http://[::1]:$web6/') == 'hello through socks' ]] && logged '$dir/open.log' 'CONNECT \[::1\]:$web6'"
 check "socks5h://user:pass@: the login is accepted" bash -c "
   [[ \$(curl -sS --max-time 10 -x socks5h://alice:s3cret@127.0.0.1:$auth http://localhost:$web/) == 'hello through socks' ]]"
 curl -sS --max-time 10 -x socks5h://alice:wrong@127.0.0.1:$auth http://localhost:$web/ > /dev/null 2> "$dir/curl.err"; code=$?
-check "a wrong password: curl exits 97, the proxy logs the refusal" bash -c "[[ $code == 97 ]] && grep -q 'login as \"alice\" refused' '$dir/auth.log'"
+check "a wrong password: curl exits 97, the proxy logs the refusal" bash -c "[[ $code == 97 ]] && logged '$dir/auth.log' 'login as \"alice\" refused'"
 curl -sS --max-time 10 --socks5 127.0.0.1:$auth http://127.0.0.1:$web/ > /dev/null 2>&1; code=$?
 check "no login offered where one is required: refused (0xFF), curl exits 97" test "$code" = 97
 closed_port=$(python3 -c "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])")
@@ -87,7 +95,7 @@ EOF
 before=$(grep -c CONNECT "$dir/open.log")
 check "proxychains4 runs curl unmodified through the proxy" bash -c "
   [[ \$(timeout 20 proxychains4 -q -f '$dir/proxychains.conf' curl -sS --max-time 10 http://127.0.0.1:$web/) == 'hello through socks' ]] &&
-  [[ \$(grep -c CONNECT '$dir/open.log') -gt $before ]]"
+  for _ in \$(seq 100); do [[ \$(grep -c CONNECT '$dir/open.log') -gt $before ]] && exit 0; sleep 0.05; done; exit 1"
 
 # A raw RFC 1928 client for the rest.
 cat > "$dir/raw.py" <<'PY'
@@ -277,6 +285,11 @@ s.connect(('10.99.3.1', 8080)); s.sendall(b'GET / HTTP/1.0\\r\\n\\r\\n')
 data = b''
 while chunk := s.recv(4096): data += chunk
 assert b'hello through socks' in data, data"
+  check "across hosts: ncat --proxy-type socks5 on C through R" bash -c "
+    printf 'GET / HTTP/1.0\r\n\r\n' | timeout 10 '$topology' exec router C ncat --proxy 10.99.2.254:1080 --proxy-type socks5 10.99.3.1 8080 | grep -q 'hello through socks'"
+  sed "s/^socks5 127.0.0.1 .*/socks5 10.99.2.254 1080/" "$dir/proxychains.conf" > "$dir/proxychains-r.conf"
+  check "across hosts: proxychains4 runs curl on C unmodified through R" bash -c "
+    [[ \$(timeout 20 '$topology' exec router C proxychains4 -q -f '$dir/proxychains-r.conf' curl -sS --max-time 10 http://10.99.3.1:8080/) == 'hello through socks' ]]"
   kill "${pids[@]}" 2>/dev/null
   "$topology" down > /dev/null 2>&1
 else
