@@ -31,7 +31,7 @@ struct FrameDecoder {
         // summing every payload.
         packet.decode(frame.bytes, linkType: frame.linkType ?? linkType, verifyChecksums: false, originalLength: frame.originalLength)
         if packet.isFragment {
-            guard case .completed(let bytes, _)? = reassembler.add(&packet, bytes: frame.bytes, frame: frame.number) else {
+            guard let bytes = reassembler.add(&packet, bytes: frame.bytes, frame: frame.number) else {
                 return .other  // held for the rest, or unusable: shown as the fragment it is
             }
             datagramBytes = bytes

@@ -35,31 +35,12 @@ struct FragmentReassembler {
         var frames: [Int] = []
     }
 
-    /// What one fragment did.
-    enum Outcome {
-        /// Held until the rest arrive; `fragment` says which part of the datagram it is.
-        case held(Fragment)
-        /// The datagram is whole: the raw IP bytes (header and payload), and what happened.
-        case completed(datagram: [UInt8], Completion)
-        /// A fragment that cannot be used (a snaplen cut it, or its offsets are impossible).
-        case unusable(Fragment, reason: String)
-    }
-
     struct Fragment {
         var version: Int
-        var identification: UInt32
         /// Byte range of the datagram's payload this fragment carries.
         var start: Int
         var end: Int
         var more: Bool
-    }
-
-    struct Completion {
-        var fragments: Int
-        var frames: [Int]
-        /// Two fragments covered the same bytes (with different data: `conflicting`).
-        var overlapping: Bool
-        var conflicting: Bool
     }
 
     var waiting: [Key: Waiting] = [:]
@@ -71,16 +52,12 @@ struct FragmentReassembler {
     static let maximumDatagrams = 4096
     static let maximumBytes = 64 << 20
 
-    /// Takes the fragment `packet` holds (decoded from `bytes`, frame `frame`).
-    mutating func add(_ packet: inout Packet, bytes: UnsafeRawBufferPointer, frame: Int) -> Outcome? {
-        guard let part = Self.fragment(&packet, bytes: bytes) else { return nil }
-        let (key, fragment, header, payload) = part
-        guard let payload else {
-            return .unusable(fragment, reason: "the capture holds only part of it (a snaplen cut), so the datagram cannot be reassembled")
-        }
-        guard fragment.end <= 65535 + 40 else {
-            return .unusable(fragment, reason: "it ends at byte \(fragment.end), past the largest IP datagram")
-        }
+    /// Takes the fragment `packet` holds (decoded from `bytes`, frame `frame`); returns the
+    /// whole datagram (its raw IP bytes, header and payload) when this fragment completes it.
+    /// A fragment a snaplen cut, or one that ends past the largest IP datagram, is not kept.
+    mutating func add(_ packet: inout Packet, bytes: UnsafeRawBufferPointer, frame: Int) -> [UInt8]? {
+        guard let (key, fragment, header, payload) = Self.fragment(&packet, bytes: bytes),
+              let payload, fragment.end <= 65535 + 40 else { return nil }
         arrivals += 1
         var entry = waiting[key] ?? Waiting(version: fragment.version, arrival: arrivals)
         entry.pieces.append(Piece(offset: fragment.start, bytes: payload, last: !fragment.more))
@@ -88,14 +65,14 @@ struct FragmentReassembler {
         entry.bytes += payload.count
         entry.frames.append(frame)
         heldBytes += payload.count
-        if let (datagram, completion) = Self.assemble(entry) {
+        if let datagram = Self.assemble(entry) {
             heldBytes -= entry.bytes
             waiting[key] = nil
-            return .completed(datagram: datagram, completion)
+            return datagram
         }
         waiting[key] = entry
         evictIfNeeded()
-        return .held(fragment)
+        return nil
     }
 
     private mutating func evictIfNeeded() {
@@ -114,7 +91,7 @@ struct FragmentReassembler {
     {
         if let ip = packet.ipv4, ip.isFragment {
             let start = ip.offset + ip.headerLength, end = ip.offset + ip.datagramLength
-            let fragment = Fragment(version: 4, identification: UInt32(ip.identification), start: ip.fragmentOffset,
+            let fragment = Fragment(version: 4, start: ip.fragmentOffset,
                                     end: ip.fragmentOffset + max(0, end - start), more: ip.moreFragments)
             let key = Key(source: .v4(ip.source), destination: .v4(ip.destination), identification: UInt32(ip.identification), proto: ip.protocol.rawValue)
             guard end <= bytes.count, start <= end else { return (key, fragment, nil, nil) }
@@ -123,7 +100,7 @@ struct FragmentReassembler {
         }
         if let ip = packet.ipv6, ip.isFragment, let ext = ip.fragment {
             let start = ext.offset + 8, end = ip.offset + 40 + ip.datagramPayloadLength
-            let fragment = Fragment(version: 6, identification: ext.fragmentIdentification, start: ext.fragmentOffset,
+            let fragment = Fragment(version: 6, start: ext.fragmentOffset,
                                     end: ext.fragmentOffset + max(0, end - start), more: ext.moreFragments)
             let key = Key(source: .v6(ip.source), destination: .v6(ip.destination), identification: ext.fragmentIdentification, proto: 0)
             guard end <= bytes.count, start <= end, ext.offset + 8 <= bytes.count else { return (key, fragment, nil, nil) }
@@ -142,7 +119,7 @@ struct FragmentReassembler {
     /// The whole datagram, once the first fragment, the last one and everything between are
     /// here. Where fragments overlap, the one at the lower offset (then the earlier one) wins,
     /// as in Wireshark's reassembly.
-    static func assemble(_ entry: Waiting) -> ([UInt8], Completion)? {
+    static func assemble(_ entry: Waiting) -> [UInt8]? {
         guard let header = entry.header, let last = entry.pieces.first(where: \.last) else { return nil }
         let total = last.offset + last.bytes.count
         let ordered = entry.pieces.enumerated().sorted { ($0.element.offset, $0.offset) < ($1.element.offset, $1.offset) }.map(\.element)
@@ -154,14 +131,9 @@ struct FragmentReassembler {
         guard covered >= total else { return nil }
         var payload = [UInt8](repeating: 0, count: total)
         var filled = 0
-        var overlapping = false, conflicting = false
         for piece in ordered {
+            // Only what lies past the bytes already placed: an overlap keeps the earlier offset's.
             let end = min(piece.offset + piece.bytes.count, total)
-            if piece.offset < filled {
-                overlapping = true
-                let shared = min(filled, end)
-                if shared > piece.offset, payload[piece.offset..<shared] != piece.bytes[0..<(shared - piece.offset)] { conflicting = true }
-            }
             if end > filled {
                 payload.replaceSubrange(filled..<end, with: piece.bytes[(filled - piece.offset)..<(end - piece.offset)])
                 filled = end
@@ -179,7 +151,7 @@ struct FragmentReassembler {
             datagram[4] = UInt8(length >> 8)
             datagram[5] = UInt8(length & 0xFF)
         }
-        return (datagram, Completion(fragments: entry.pieces.count, frames: entry.frames, overlapping: overlapping, conflicting: conflicting))
+        return datagram
     }
 
     /// At the end of a capture, the datagrams still waiting for pieces, in words: a student

@@ -191,7 +191,7 @@ public enum Lab12 {
             let closed = (try? Socket.tcp()).flatMap { socket -> UInt16? in
                 defer { try? socket.close() }
                 try? socket.bind(to: .loopback(0))
-                return try? socket.localAddress.portNumber
+                return (try? socket.localAddress)?.port
             } ?? 1
             do {
                 let (probe, reply, _) = try open(.ipv4(.loopback), port: closed)

@@ -100,10 +100,10 @@ extension Lab12 {
             let replier = try Socket.listening(on: .loopback(0))
             let web = try Socket.listening(on: .loopback(0))
             listeners = [echo, replier, web] + (echo6.map { [$0] } ?? [])
-            self.echo = try echo.localAddress.portNumber
-            self.echo6 = try echo6?.localAddress.portNumber
-            replyAfterEOF = try replier.localAddress.portNumber
-            self.web = try web.localAddress.portNumber
+            self.echo = try echo.localAddress.port ?? 0
+            self.echo6 = try echo6?.localAddress.port
+            replyAfterEOF = try replier.localAddress.port ?? 0
+            self.web = try web.localAddress.port ?? 0
             for (listener, kind) in [(echo, Kind.echo), (replier, .replyAfterEOF), (web, .web)] + (echo6.map { [($0, Kind.echo)] } ?? []) {
                 Thread.detachNewThread { [self] in serve(listener, kind) }
             }
@@ -111,7 +111,7 @@ extension Lab12 {
 
         func serve(_ listener: Socket, _ kind: Kind) {
             while let (connection, peer) = try? listener.accept() {
-                peerPorts.withLock { _ = $0.insert(peer.portNumber) }
+                peerPorts.withLock { _ = $0.insert(peer.port ?? 0) }
                 Thread.detachNewThread {
                     defer { try? connection.close() }
                     try? connection.set(.receiveTimeout, .seconds(30))
@@ -139,15 +139,6 @@ extension Lab12 {
                 try? listener.shutdown(.both)
                 try? listener.close()
             }
-        }
-    }
-}
-
-extension SocketAddress {
-    var portNumber: UInt16 {
-        switch self {
-        case .ipv4(_, let port), .ipv6(_, let port, _): port
-        case .unix: 0
         }
     }
 }

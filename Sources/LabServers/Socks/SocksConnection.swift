@@ -172,7 +172,7 @@ final class SocksConnection: Sendable {
         defer { try? target.close() }
         let pipes = try relayPipes()
         let bound = (try? target.localAddress) ?? .ipv4(IPv4Address(0), 0)
-        try client.send(SOCKS5.ReplyMessage(.succeeded, bound.socksAddress, port: bound.portNumber).encoded)
+        try client.send(SOCKS5.ReplyMessage(.succeeded, bound.socksAddress, port: bound.port ?? 0).encoded)
         let targetText = (try? target.peerAddress).map(\.description) ?? "?"
         // What the client sent right behind its request goes first.
         if !leftover.isEmpty { try target.send(leftover) }
@@ -227,7 +227,7 @@ final class SocksConnection: Sendable {
         }
         defer { try? listener.close() }
         let bound = try listener.localAddress
-        try client.send(SOCKS5.ReplyMessage(.succeeded, bound.socksAddress, port: bound.portNumber).encoded)
+        try client.send(SOCKS5.ReplyMessage(.succeeded, bound.socksAddress, port: bound.port ?? 0).encoded)
         var poller = Poller()
         poller.watch(listener, for: .readable)
         poller.watch(client, for: .readable)
@@ -245,7 +245,7 @@ final class SocksConnection: Sendable {
             throw Outcome.closed("BIND: \(from) connected, but \(expected) was expected")
         }
         let pipes = try relayPipes()
-        try client.send(SOCKS5.ReplyMessage(.succeeded, from.socksAddress, port: from.portNumber).encoded)
+        try client.send(SOCKS5.ReplyMessage(.succeeded, from.socksAddress, port: from.port ?? 0).encoded)
         let (up, down, end) = Relay(a: client, b: incoming, pipes: pipes, idle: configuration.idleTimeout).run()
         proxy.log("\(peer) BIND \(bound) ← \(from): \(up) bytes up, \(down) down, \(end)")
     }
@@ -266,7 +266,7 @@ final class SocksConnection: Sendable {
         }
         defer { try? relay.close() }
         let bound = try relay.localAddress
-        try client.send(SOCKS5.ReplyMessage(.succeeded, bound.socksAddress, port: bound.portNumber).encoded)
+        try client.send(SOCKS5.ReplyMessage(.succeeded, bound.socksAddress, port: bound.port ?? 0).encoded)
         // Datagrams are accepted only from the client's own address (and port, if it said).
         var clientEndpoint: SocketAddress? = request.port != 0 ? peer.with(port: request.port) : nil
         var poller = Poller()
@@ -297,7 +297,7 @@ final class SocksConnection: Sendable {
                     _ = try? relay.send(Array(datagram[consumed...]), to: target)
                     sent += 1
                 } else if let clientEndpoint {
-                    let header = SOCKS5.UDPHeader(sender.socksAddress, port: sender.portNumber)
+                    let header = SOCKS5.UDPHeader(sender.socksAddress, port: sender.port ?? 0)
                     _ = try? relay.send(header.encoded + datagram, to: clientEndpoint)
                     received += 1
                 } else {

@@ -59,20 +59,8 @@ extension SocketAddress {
         case .unix: nil
         }
     }
-    var portNumber: UInt16 {
-        switch self {
-        case .ipv4(_, let port), .ipv6(_, let port, _): port
-        case .unix: 0
-        }
-    }
-    /// As SOCKS writes it in BND.ADDR.
-    var socksAddress: SOCKS5.Address {
-        switch self {
-        case .ipv4(let a, _): .ipv4(a)
-        case .ipv6(let a, _, _): .ipv6(a)
-        case .unix: .ipv4(IPv4Address(0))
-        }
-    }
+    /// As SOCKS writes it in BND.ADDR (0.0.0.0 for the Unix addresses SOCKS has no form for).
+    var socksAddress: SOCKS5.Address { ip.map(SOCKS5.Address.ipv4OrIPv6) ?? .ipv4(IPv4Address(0)) }
 }
 
 /// How the proxy runs: where it listens, who may use it, where it may connect, its limits.
