@@ -4,6 +4,7 @@
 #include <grp.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/ioctl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <string.h>
@@ -118,3 +119,15 @@ int socketlab_spawn(const char *path, char *const argv[], char *const envp[], in
 }
 
 int socketlab_become_subreaper(void) { return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); }
+
+int socketlab_bytes_readable(int fd) {
+    int count = 0;
+    return ioctl(fd, FIONREAD, &count) < 0 ? -1 : count;
+}
+
+int socketlab_pin_to_cpu(int cpu) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    return sched_setaffinity(0, sizeof set, &set);
+}

@@ -90,6 +90,15 @@ public final class ChildProcess {
                              identity: identity, extraEnvironment: marker.map { [$0] } ?? [])
     }
 
+    /// Runs `arguments` with its three standard descriptors given one by one (nil: /dev/null),
+    /// in a process group of its own: a child that talks to its parent over its standard input
+    /// and output (a pipe, a socketpair) and reports on its standard error.
+    public init(_ arguments: [String], standardInput: Int32?, standardOutput: Int32?, standardError: Int32?) throws(HostError) {
+        self.arguments = arguments
+        marker = nil
+        pid = try Self.spawn(arguments, input: standardInput, output: standardOutput, errors: standardError, session: false, identity: nil)
+    }
+
     /// A shell command (`/bin/sh -c COMMAND`), as a student types it.
     public convenience init(shell command: String, output: Int32? = nil, identity: Identity? = nil) throws(HostError) {
         try self.init(["/bin/sh", "-c", command], output: output, session: true, identity: identity)

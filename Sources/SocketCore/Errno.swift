@@ -51,4 +51,8 @@ public struct Errno: RawRepresentable, Hashable, Sendable, CustomStringConvertib
     public static let EHOSTUNREACH = Errno(rawValue: Glibc.EHOSTUNREACH)
     public static let EINPROGRESS = Errno(rawValue: Glibc.EINPROGRESS)
     public static let EAFNOSUPPORT = Errno(rawValue: Glibc.EAFNOSUPPORT)
+    public static let ENXIO = Errno(rawValue: Glibc.ENXIO)
+    public static let EEXIST = Errno(rawValue: Glibc.EEXIST)
+    public static let EPROTONOSUPPORT = Errno(rawValue: Glibc.EPROTONOSUPPORT)
+    public static let ESOCKTNOSUPPORT = Errno(rawValue: Glibc.ESOCKTNOSUPPORT)
 }

@@ -3,12 +3,15 @@ import Glibc
 #endif
 import Synchronization
 
-/// `SOCK_STREAM`, `SOCK_DGRAM`, `SOCK_RAW`: how data crosses the socket.
+/// `SOCK_STREAM`, `SOCK_DGRAM`, `SOCK_SEQPACKET`, `SOCK_RAW`: how data crosses the socket.
 public enum SocketType: Sendable, Hashable, CustomStringConvertible {
     /// A byte stream with no message boundaries (TCP, Unix stream).
     case stream
     /// Whole messages that may be lost or reordered (UDP, Unix datagram, ICMP "ping" sockets).
     case datagram
+    /// Whole messages over a connection, in order and never lost: a stream that keeps its
+    /// boundaries (Unix domain here; SCTP elsewhere).
+    case seqPacket
     /// Packets with their protocol header, built and read by the program (needs CAP_NET_RAW).
     case raw
 
@@ -16,6 +19,7 @@ public enum SocketType: Sendable, Hashable, CustomStringConvertible {
         switch self {
         case .stream: return Int32(SOCK_STREAM.rawValue)
         case .datagram: return Int32(SOCK_DGRAM.rawValue)
+        case .seqPacket: return Int32(SOCK_SEQPACKET.rawValue)
         case .raw: return Int32(SOCK_RAW.rawValue)
         }
     }
@@ -23,6 +27,7 @@ public enum SocketType: Sendable, Hashable, CustomStringConvertible {
         switch self {
         case .stream: return "SOCK_STREAM"
         case .datagram: return "SOCK_DGRAM"
+        case .seqPacket: return "SOCK_SEQPACKET"
         case .raw: return "SOCK_RAW"
         }
     }
@@ -120,6 +125,11 @@ extension Socket {
     /// A Unix-domain datagram socket: `socket(AF_UNIX, SOCK_DGRAM, 0)`.
     public static func unixDatagram() throws(SocketError) -> Socket {
         try Socket(family: .unix, type: .datagram)
+    }
+
+    /// A Unix-domain sequenced-packet socket: `socket(AF_UNIX, SOCK_SEQPACKET, 0)`.
+    public static func unixSeqPacket() throws(SocketError) -> Socket {
+        try Socket(family: .unix, type: .seqPacket)
     }
 
     /// A raw ICMP socket: `socket(AF_INET, SOCK_RAW, IPPROTO_ICMP)` (or ICMPv6).

@@ -140,7 +140,7 @@ extension SocketAddress {
             throw .badAddress(input: input, reason: "empty Unix socket path")
         }
         guard path.utf8.count <= maxUnixPathLength else {
-            throw .badAddress(input: input, reason: "Unix socket path is \(path.utf8.count) bytes; sun_path holds at most \(maxUnixPathLength)")
+            throw .badAddress(input: input, reason: "Unix socket path is \(path.utf8.count) bytes, \(path.utf8.count - maxUnixPathLength) too many: sun_path holds at most \(maxUnixPathLength) and the NUL")
         }
         if path.hasPrefix("@") { return .unix(.abstract(String(path.dropFirst()))) }
         return .unix(.path(path))

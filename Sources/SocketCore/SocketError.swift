@@ -140,7 +140,7 @@ public enum SocketError: Error, Equatable, Sendable, CustomStringConvertible {
     }
 
     /// This program's own path, for advice a student can paste (`setcap … /home/…/raw-ping`).
-    static var programPath: String {
+    public static var programPath: String {
         var buffer = [CChar](repeating: 0, count: 4096)
         let length = readlink("/proc/self/exe", &buffer, buffer.count - 1)
         return length > 0 ? String(decoding: buffer[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self) : CommandLine.arguments.first ?? "the program"

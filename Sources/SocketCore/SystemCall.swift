@@ -11,6 +11,12 @@ public enum SystemCall: Hashable, Sendable, CustomStringConvertible {
     case socketpair, bind, listen, accept, connect, shutdown, close
     case send, sendto, recv, recvfrom, recvmsg
     case poll, fcntl, getsockname, getpeername, pipe, splice
+    /// read(2) and write(2) on a pipe or a FIFO; open(2) and mkfifo(3) for a FIFO by its path.
+    case read, write, open, mkfifo
+    /// sched_setaffinity(2): a benchmark pins itself to a CPU.
+    case sched_setaffinity
+    /// ioctl(2) with the request's C name: `FIONREAD`.
+    case ioctl(String)
     /// setsockopt(2) and getsockopt(2) with the option's C name: `SO_REUSEADDR`, `TCP_INFO`.
     case setsockopt(String)
     case getsockopt(String)
@@ -38,6 +44,12 @@ public enum SystemCall: Hashable, Sendable, CustomStringConvertible {
         case .getpeername: "getpeername()"
         case .pipe: "pipe2()"
         case .splice: "splice()"
+        case .read: "read()"
+        case .write: "write()"
+        case .open: "open()"
+        case .mkfifo: "mkfifo()"
+        case .sched_setaffinity: "sched_setaffinity()"
+        case .ioctl(let request): "ioctl(\(request))"
         case .setsockopt(let option): "setsockopt(\(option))"
         case .getsockopt(let option): "getsockopt(\(option))"
         }

@@ -49,6 +49,22 @@ public enum FreshFile {
         throw Failure(path: path, errno: EEXIST)
     }
 
+    /// Writes `text` to `path` (opened as `open` does) and closes it: a chart, a page, a
+    /// results file. Returns the path used.
+    @discardableResult
+    public static func write(_ text: String, to path: String, mode: Mode = .replace) throws(Failure) -> String {
+        let (descriptor, used) = try open(path, mode: mode)
+        defer { Glibc.close(descriptor) }
+        var bytes = Array(text.utf8)[...]
+        while !bytes.isEmpty {
+            let written = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
+            if written < 0 && errno == EINTR { continue }
+            guard written > 0 else { throw Failure(path: used, errno: errno) }
+            bytes = bytes.dropFirst(written)
+        }
+        return used
+    }
+
     /// `capture.pcap` → `capture-2.pcap`; `log` → `log-2`.
     static func numbered(_ path: String, _ n: Int) -> String {
         let slash = path.lastIndex(of: "/").map { path.index(after: $0) } ?? path.startIndex

@@ -64,8 +64,9 @@ public indirect enum JSON: Sendable {
         out.append(UInt8(ascii: "\""))
     }
 
-    /// `places` decimals, rounded; null-free because the caller's NaN became `.null` first.
-    static func fixed(_ value: Double, places: Int) -> String {
+    /// `places` decimals, rounded (`12.50`): the one way numbers are printed with a fixed
+    /// count of decimals, in JSON and in the tables beside it. NaN or infinity prints `null`.
+    public static func fixed(_ value: Double, places: Int) -> String {
         guard value.isFinite else { return "null" }
         var scale = 1.0
         for _ in 0..<places { scale *= 10 }

@@ -25,9 +25,11 @@ struct ResourceTests {
                 _ = server
             }
         }
-        // Other tests' threads may still be finishing (a process they ran, a file they read)
-        // and hold a descriptor for a moment: a leak of ours is one that stays.
-        let settled = eventually(timeout: .seconds(5)) { (try? openDescriptorCount()) == before }
-        #expect(settled, "\((try? openDescriptorCount()) ?? -1) descriptors open, \(before) before: \(openDescriptorTargets().joined(separator: ", "))")
+        // A leak of ours grows with the cycles: one kind of socket left open would leave 2,500
+        // descriptors (or run into EMFILE long before). Other tests' threads may open or close a
+        // few while this runs (a process they ran, a server timing out), so the count is read as
+        // a bound, not an equality that another suite's timing can break.
+        let after = try openDescriptorCount()
+        #expect(after - before < 64, "\(after) descriptors open, \(before) before: \(openDescriptorTargets().joined(separator: ", "))")
     }
 }

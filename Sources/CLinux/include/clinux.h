@@ -66,4 +66,11 @@ int socketlab_spawn(const char *path, char *const argv[], char *const envp[], in
 /// double fork) become this process's children instead of init's, so they can still be found
 /// and stopped.
 int socketlab_become_subreaper(void);
+
+/// ioctl(fd, FIONREAD): bytes waiting to be read on a stream socket or a pipe (on a datagram
+/// socket, the size of the next datagram); -1 with errno on failure.
+int socketlab_bytes_readable(int fd);
+
+/// sched_setaffinity(0, {cpu}): the calling thread runs on that CPU only (CPU_SET is a macro).
+int socketlab_pin_to_cpu(int cpu);
 #endif
