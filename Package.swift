@@ -48,6 +48,7 @@ let package = Package(
         .executable(name: "topology", targets: ["topology"]),
         .executable(name: "transfer", targets: ["transfer"]),
         .executable(name: "ipc-compare", targets: ["ipc-compare"]),
+        .executable(name: "socket-types", targets: ["socket-types"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -131,6 +132,7 @@ let package = Package(
         tool("transfer", ["LabEngines", "SocketCore", "TextOutput"]),
         // Lab 11: local IPC measured between two processes, and the socket types probed live.
         tool("ipc-compare", ["LabEngines", "SocketCore"]),
+        tool("socket-types", ["LabEngines", "SocketCore"]),
         // libFuzzer target over the decoder and the whole inspector (`make fuzz`); a plain build
         // replays saved inputs.
         .executableTarget(

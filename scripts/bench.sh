@@ -72,3 +72,4 @@ bash scripts/bench-inspector.sh
 bash scripts/bench-labtools.sh
 bash scripts/bench-transfer.sh
 bash scripts/bench-socks.sh
+bash scripts/bench-ipc.sh

@@ -5,6 +5,8 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/ioctl.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <string.h>
@@ -130,4 +132,24 @@ int socketlab_pin_to_cpu(int cpu) {
     CPU_ZERO(&set);
     CPU_SET(cpu, &set);
     return sched_setaffinity(0, sizeof set, &set);
+}
+
+int socketlab_packet_socket(void) { return socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ALL)); }
+
+int socketlab_packet_bind(int fd, int ifindex) {
+    struct sockaddr_ll address;
+    memset(&address, 0, sizeof address);
+    address.sll_family = AF_PACKET;
+    address.sll_protocol = htons(ETH_P_ALL);
+    address.sll_ifindex = ifindex;
+    return bind(fd, (struct sockaddr *)&address, sizeof address);
+}
+
+long socketlab_packet_send(int fd, int ifindex, const void *frame, unsigned long length) {
+    struct sockaddr_ll address;
+    memset(&address, 0, sizeof address);
+    address.sll_family = AF_PACKET;
+    address.sll_ifindex = ifindex;
+    address.sll_halen = 6;
+    return sendto(fd, frame, length, 0, (struct sockaddr *)&address, sizeof address);
 }

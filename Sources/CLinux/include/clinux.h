@@ -73,4 +73,14 @@ int socketlab_bytes_readable(int fd);
 
 /// sched_setaffinity(0, {cpu}): the calling thread runs on that CPU only (CPU_SET is a macro).
 int socketlab_pin_to_cpu(int cpu);
+
+/// socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ALL)): every frame of an interface
+/// (linux/if_packet.h and ETH_P_ALL are not in Swift's Glibc module).
+int socketlab_packet_socket(void);
+
+/// bind(fd, {AF_PACKET, ETH_P_ALL, ifindex}): only that interface's frames.
+int socketlab_packet_bind(int fd, int ifindex);
+
+/// sendto(fd, frame, length, 0, {AF_PACKET, ifindex}): one frame as given, header and all.
+long socketlab_packet_send(int fd, int ifindex, const void *frame, unsigned long length);
 #endif
