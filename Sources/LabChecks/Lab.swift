@@ -12,8 +12,10 @@ public struct LabRequest: Sendable {
     /// The student's capture; nil: the lab makes the capture the handout asks for.
     public var capture: String?
     public var answers = "answers.toml"
-    /// Lab 03: the student's `udp-vs-tcp --json` results.
+    /// Lab 03: the student's `udp-vs-tcp --json` results; lab 11: `ipc-compare --json`.
     public var results: String?
+    /// Lab 11: the student's `socket-types --json` results.
+    public var types: String?
     /// Print the right answers for the capture instead of checking (for the instructor).
     public var solution = false
     /// A server lab: the command that starts the student's server, and its port.
@@ -138,7 +140,7 @@ extension ServerLab {
 
 /// Every lab labcheck knows, in order.
 public enum LabRegistry {
-    public static let all: [any Lab.Type] = [Lab01.self, Lab02.self, Lab03.self, Lab04.self, Lab05.self, Lab06.self, Lab08.self, Lab12.self]
+    public static let all: [any Lab.Type] = [Lab01.self, Lab02.self, Lab03.self, Lab04.self, Lab05.self, Lab06.self, Lab08.self, Lab11.self, Lab12.self]
 
     /// The lab numbered `number` ("1", "01").
     public static func lab(_ number: String) -> (any Lab.Type)? {

@@ -28,8 +28,10 @@ struct LabCheckCommand: ParsableCommand {
     var capture: String?
     @Option(help: "Your answers file (default: answers.toml here).")
     var answers = "answers.toml"
-    @Option(help: "For lab 03: your `udp-vs-tcp --json` results.")
+    @Option(help: "For lab 03: your `udp-vs-tcp --json` results; for lab 11: your `ipc-compare --json` results.")
     var results: String?
+    @Option(help: "For lab 11: your `socket-types --json` results.")
+    var types: String?
     @Flag(help: "For the instructor: print the right answers for the capture, as a filled-in answers file.")
     var solution = false
     @Option(help: "For a server lab: the command that starts your server, e.g. \"python3 echo.py 9000\".")
@@ -62,6 +64,7 @@ struct LabCheckCommand: ParsableCommand {
         request.capture = capture
         request.answers = answers
         request.results = results
+        request.types = types
         request.solution = solution
         request.server = server
         request.port = port
