@@ -31,6 +31,7 @@ if [[ $purpose == test || $purpose == bench ]]; then
   need[ncat]=ncat          # a SOCKS5 client (--proxy-type socks5)
   need[proxychains4]=proxychains4  # runs a program unmodified through a SOCKS5 proxy
   need[/usr/lib/python3/dist-packages/socks.py]=python3-socks  # PySocks, Python's SOCKS client
+  need[chromium]=chromium  # renders the pages the tools write (ipc-compare --html), headless
 fi
 if [[ $purpose == bench ]]; then
   need[microsocks]=microsocks  # the reference SOCKS5 proxy
