@@ -218,7 +218,7 @@ static int credit_for(int size) {
     socklen_t len = sizeof buffer;
     getsockopt(s, SOL_SOCKET, SO_RCVBUF, &buffer, &len);
     close(s);
-    int fit = buffer / 2 / (size + 1024);
+    int fit = buffer / 4 / (size + 2048);
     fit = fit < 2 ? 2 : fit > 256 ? 256 : fit;
     return fit & ~1;
 }
