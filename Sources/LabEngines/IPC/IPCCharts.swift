@@ -76,7 +76,10 @@ public enum IPCCharts {
 
     static func drawPanel(_ title: String, _ rows: [Bar], unit: String, top: Double, id: String) -> String {
         let plotWidth = width - labelWidth - valueWidth - 20
-        let largest = rows.compactMap { max($0.value ?? 0, $0.whisker ?? 0) }.max() ?? 1
+        // Scaled to the bars, not the whiskers: one slow p99 would squash every median into a
+        // sliver. A whisker past twice the largest bar is cut at the edge, its number in the label.
+        let bars = rows.compactMap(\.value).max() ?? 1
+        let largest = rows.contains { $0.whisker != nil } ? bars * 2 : bars
         let scale = plotWidth / max(largest, 1e-12)
         var out = "<g id=\"\(id)\" data-unit=\"\(unit)\">\n"
         out += "<text x=\"10\" y=\"\(top + 26)\" font-weight=\"bold\">\(escape(title))</text>\n"
@@ -92,7 +95,7 @@ public enum IPCCharts {
             out += "<rect x=\"\(labelWidth)\" y=\"\(y + 3)\" width=\"\(JSON.fixed(length, places: 1))\" height=\"\(rowHeight - 6)\" fill=\"\(colour)\" data-mechanism=\"\(escape(bar.name))\" data-value=\"\(JSON.fixed(value, places: 3))\"\(bar.whisker.map { " data-p99=\"\(JSON.fixed($0, places: 3))\"" } ?? "")><title>\(escape(bar.name)): \(escape(bar.label))</title></rect>\n"
             var end = labelWidth + length
             if let whisker = bar.whisker, whisker > value {
-                let x = labelWidth + whisker * scale
+                let x = labelWidth + min(whisker, largest) * scale
                 out += "<line x1=\"\(JSON.fixed(labelWidth + length, places: 1))\" y1=\"\(y + rowHeight / 2)\" x2=\"\(JSON.fixed(x, places: 1))\" y2=\"\(y + rowHeight / 2)\" stroke=\"#333\" stroke-width=\"1.5\"/>\n"
                 out += "<line x1=\"\(JSON.fixed(x, places: 1))\" y1=\"\(y + 6)\" x2=\"\(JSON.fixed(x, places: 1))\" y2=\"\(y + rowHeight - 6)\" stroke=\"#333\" stroke-width=\"1.5\"/>\n"
                 end = x
