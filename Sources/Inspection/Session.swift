@@ -17,6 +17,8 @@ public struct Session {
         case summaryTable
         /// The summary records alone, as JSON Lines.
         case summaryJSON
+        /// The page or one SVG, drawn when the capture ends.
+        case picture(PictureOptions)
     }
 
     public struct Options: Sendable {
@@ -40,7 +42,12 @@ public struct Session {
         public init() {}
 
         /// Whether the view draws segments and other frames at all.
-        var drawsPackets: Bool { view != .summaryTable && view != .summaryJSON }
+        var drawsPackets: Bool {
+            switch view {
+            case .summaryTable, .summaryJSON: false
+            default: true
+            }
+        }
     }
 
     public let options: Options
@@ -70,6 +77,7 @@ public struct Session {
         case .jsonLines: return JSONLinesRenderer()
         case .summaryTable: return SummaryRenderer(style: style)
         case .summaryJSON: return JSONLinesRenderer(summariesOnly: true)
+        case .picture(let picture): return PictureRenderer(options: picture, stream: options.stream)
         }
     }
 
@@ -124,6 +132,17 @@ public struct Session {
         if let unfinished = unfinishedDatagrams ?? decoder.reassembler.unfinishedNotice, options.drawsPackets, options.stream == nil {
             view.notice(unfinished, to: &out)
         }
+        view.finish(to: &out)
+    }
+
+    /// Why the view drew nothing, after `finish` (a picture of a capture with no TCP in it).
+    public var problem: PictureProblem? {
+        guard let problem = view.problem else { return nil }
+        // The view saw only the stream asked for; the tracker knows how many there were.
+        if let stream = options.stream, tracker.streamCount > 0 {
+            return PictureProblem(description: "no TCP stream \(stream) in this capture: its streams are 0 to \(tracker.streamCount - 1)")
+        }
+        return problem
     }
 
     mutating func write(_ records: [ConnectionTracker.Record], to out: inout OutputBuffer) {

@@ -14,10 +14,16 @@ protocol InspectorView {
     /// Something about the capture as a whole, at its end (datagrams never reassembled);
     /// only the views for people show it.
     mutating func notice(_ text: String, to out: inout OutputBuffer)
+    /// The capture has ended: a view that draws the whole run at once (the pictures) draws it now.
+    mutating func finish(to out: inout OutputBuffer)
+    /// Why the view could not draw, once finished (a picture of a capture with no TCP).
+    var problem: PictureProblem? { get }
 }
 
 extension InspectorView {
     mutating func notice(_ text: String, to out: inout OutputBuffer) {}
+    mutating func finish(to out: inout OutputBuffer) {}
+    var problem: PictureProblem? { nil }
 }
 
 /// The notes under frames that are not TCP, each said once: a capture of a thousand ARP

@@ -49,14 +49,57 @@ struct ViewOptions: ParsableArguments {
     var quiet = false
     @Option(help: "Decode SOCKS5 on this port too (1080 always; a connection that opens with a SOCKS5 greeting is recognised on any port). Repeatable.")
     var socks: [UInt16] = []
+    @Option(help: "Write a self-contained page (inline SVG and CSS, no script, no network): the conversation table and, per stream, the handshake, the ladder with its notes, the time-sequence graphs, throughput and RTT.")
+    var html: String?
+    @Option(help: "Write one SVG (for a slide): the ladder, or the graph --graph names, of --stream N (default: the first stream).")
+    var svg: String?
+    @Option(help: "With --svg: ladder, tsg (time-sequence, client's data), throughput, rtt.")
+    var graph: PictureOptions.Graph = .ladder
+    @Option(help: "With --html or --svg: screen, projector (large print, thick lines) or print (black on white).")
+    var style: PictureOptions.Style = .screen
     @OptionGroup var color: ColorOption
 
     func validate() throws {
+        if html != nil && svg != nil { throw ValidationError("--html writes the page and --svg one picture; choose one") }
+        if (html != nil || svg != nil) && (json || summary || ladder) {
+            throw ValidationError("--html and --svg draw the pictures; they do not combine with --json, --summary or --ladder")
+        }
         if let count { try OptionRange.check(count, 1...1_000_000_000_000, "--count", unit: "frames") }
         if let stream { try OptionRange.check(stream, 0...Int(Int32.max), "--stream") }
         if explain && quiet { throw ValidationError("--explain and --quiet ask for opposite things; choose one") }
         if json && ladder { throw ValidationError("--ladder is a text view; it does not combine with --json") }
         if summary && ladder { throw ValidationError("--summary prints only the table; it does not combine with --ladder") }
+    }
+
+    /// What --html or --svg asks to draw, if either.
+    func pictureOptions(title: String) -> PictureOptions? {
+        guard html != nil || svg != nil else { return nil }
+        var options = PictureOptions()
+        options.format = svg != nil ? .svg : .html
+        options.graph = graph
+        options.style = style
+        options.title = title
+        return options
+    }
+
+    /// The picture session's options: the same filters, the picture view.
+    func pictureSession(title: String) -> Session.Options? {
+        guard let picture = pictureOptions(title: title) else { return nil }
+        var options = sessionOptions
+        options.view = .picture(picture)
+        options.handshakes = false
+        return options
+    }
+
+    /// Writes what a picture session drew to the file asked for, or fails with why there is nothing.
+    func writePicture(_ session: inout Session) throws {
+        guard let path = html ?? svg else { return }
+        var out = OutputBuffer()
+        session.finish(to: &out)
+        if let problem = session.problem { throw ValidationError(problem.description) }
+        let used = try FreshFile.write(String(decoding: out.bytes, as: UTF8.self), to: path)
+        var standardError = StandardError()
+        print("inspector: wrote \(used) (\(out.count) bytes); open it in a browser", to: &standardError)
     }
 
     var sessionOptions: Session.Options {
@@ -73,6 +116,9 @@ struct ViewOptions: ParsableArguments {
     }
 }
 
+extension PictureOptions.Graph: ExpressibleByArgument {}
+extension PictureOptions.Style: ExpressibleByArgument {}
+
 extension InspectorCommand {
     struct Read: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Read a pcap or pcapng file.")
@@ -83,8 +129,20 @@ extension InspectorCommand {
 
         func run() throws {
             let capture = try CaptureFile(path: file)
-            var session = Session(linkType: capture.linkType, options: view.sessionOptions)
             let limit = view.count ?? Int.max
+            if let options = view.pictureSession(title: "inspector read \(file)") {
+                var pictures = Session(linkType: capture.linkType, options: options)
+                var frames = 0
+                var ignored = OutputBuffer()
+                try capture.forEach { frame in
+                    guard frames < limit else { return }
+                    frames += 1
+                    pictures.write(frame: frame, to: &ignored)
+                }
+                try view.writePicture(&pictures)
+                return
+            }
+            var session = Session(linkType: capture.linkType, options: view.sessionOptions)
             if !view.ladder {
                 // Read and decode on one core, follow the connections on the other.
                 try ReadPipeline.run(capture, session: session, limit: limit)
@@ -135,13 +193,18 @@ extension InspectorCommand {
             var standardError = StandardError()
             print("inspector: capturing on \(interface)" + (filter.isEmpty ? "" : " (\(filter))") + "; Ctrl-C to stop", to: &standardError)
             var session = Session(linkType: capture.linkType, options: view.sessionOptions)
+            // With --html or --svg, a second session draws the pictures when the capture stops.
+            var pictures = view.pictureSession(title: "inspector live on \(interface)").map { Session(linkType: capture.linkType, options: $0) }
             var out = OutputBuffer()
+            var ignored = OutputBuffer()
             let statistics = try capture.run(count: view.count, idle: { out.flush() }) { frame in
                 session.write(frame: frame, to: &out)
+                pictures?.write(frame: frame, to: &ignored)
                 out.flushIfFull()
             }
             session.finish(to: &out)
             out.flush()
+            if var pictures { try view.writePicture(&pictures) }
             print("inspector: \(statistics)", to: &standardError)
             if let write { print("inspector: wrote \(write); open it in Wireshark", to: &standardError) }
         }

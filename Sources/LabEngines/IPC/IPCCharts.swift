@@ -111,19 +111,5 @@ public enum IPCCharts {
         return "Linux \(r.kernel), \(r.onlineCPUs) CPUs, \(pinning)"
     }
 
-    /// XML's five: text and attribute values alike.
-    static func escape(_ text: String) -> String {
-        var out = ""
-        for character in text {
-            switch character {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.append(character)
-            }
-        }
-        return out
-    }
+    static func escape(_ text: String) -> String { SVG.escape(text) }
 }

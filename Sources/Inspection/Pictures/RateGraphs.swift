@@ -1,0 +1,91 @@
+import TextOutput
+
+/// Throughput and RTT over time, each direction in a panel of its own. Throughput: payload
+/// bytes per interval (the instantaneous line, intervals of a hundredth of the connection's
+/// life, at least a millisecond) and bytes since the first data divided by the time since
+/// (the average, dashed). RTT: one dot per ACK that covered new data, against the segment
+/// it acknowledged (not a retransmitted one: Karn's rule).
+struct RateGraphs {
+    let picture: StreamPicture
+    let style: PictureStyle
+
+    init(_ picture: StreamPicture, style: PictureOptions.Style) {
+        self.picture = picture
+        self.style = PictureStyle(style)
+    }
+
+    var panelHeight: Double { style.name == .projector ? 340 : 250 }
+
+    func names(_ direction: Int) -> String {
+        direction == 0 ? "\(picture.client) → \(picture.server)" : "\(picture.server) → \(picture.client)"
+    }
+
+    func throughputSVG() -> String {
+        let height = panelHeight * 2 + style.font * 4
+        var out = style.open(width: style.width, height: height, title: "throughput, stream \(picture.stream)")
+        out += "<text class=\"title\" x=\"10\" y=\"\(SVG.x(style.font * 1.6))\">Throughput (payload bytes per second), stream \(picture.stream)</text>\n"
+        for direction in 0..<2 {
+            let top = style.font * 3 + Double(direction) * panelHeight
+            out += throughputPanel(direction, top: top)
+        }
+        return out + "</svg>\n"
+    }
+
+    func throughputPanel(_ direction: Int, top: Double) -> String {
+        let data = picture.sent[direction].filter { $0.length > 0 && !$0.retransmission }
+        var out = "<text x=\"10\" y=\"\(SVG.x(top + style.font))\" font-weight=\"bold\">\(SVG.escape(names(direction)))</text>\n"
+        guard let first = data.first, let last = data.last else {
+            return out + "<text class=\"small\" x=\"10\" y=\"\(SVG.x(top + style.font * 2.5))\">no data this way</text>\n"
+        }
+        let span = max(last.time - first.time, 0.001)
+        let interval = max(span / 100, 0.001)
+        var buckets: [Int: Double] = [:]
+        for segment in data { buckets[Int((segment.time - first.time) / interval), default: 0] += Double(segment.length) }
+        let instant = (0...Int(span / interval)).map { (first.time + (Double($0) + 0.5) * interval, (buckets[$0] ?? 0) / interval) }
+        var total = 0.0
+        var average: [(Double, Double)] = []
+        for segment in data {
+            total += Double(segment.length)
+            let elapsed = segment.time - first.time
+            if elapsed >= interval { average.append((segment.time, total / elapsed)) }
+        }
+        let peak = max(instant.map(\.1).max() ?? 1, average.map(\.1).max() ?? 1)
+        let area = PlotArea(left: style.font * 7, top: top + style.font * 1.6, width: style.width - style.font * 9, height: panelHeight - style.font * 5,
+                            x: first.time...(first.time + span), y: 0...peak)
+        out += area.axes(xLabel: "time since the first frame (s)", yLabel: "bytes/s", style: style, yFormat: PlotArea.rate)
+        out += polyline(instant, in: area, class: "rate", kind: "throughput")
+        out += polyline(average, in: area, class: "rate average", kind: "throughput-average")
+        out += "<text class=\"small\" x=\"\(SVG.x(area.left + area.width - 4))\" y=\"\(SVG.x(area.top + style.small + 2))\" text-anchor=\"end\">solid: per \(JSON.fixed(interval * 1000, places: interval < 0.01 ? 1 : 0)) ms · dashed: average since the first data, \(SVG.escape(PlotArea.rate(total / span)))</text>\n"
+        return out
+    }
+
+    func rttSVG() -> String {
+        let height = panelHeight * 2 + style.font * 4
+        var out = style.open(width: style.width, height: height, title: "RTT samples, stream \(picture.stream)")
+        out += "<text class=\"title\" x=\"10\" y=\"\(SVG.x(style.font * 1.6))\">Round-trip time samples (ms), stream \(picture.stream)</text>\n"
+        for direction in 0..<2 {
+            let top = style.font * 3 + Double(direction) * panelHeight
+            let samples = picture.rtt[direction]
+            out += "<text x=\"10\" y=\"\(SVG.x(top + style.font))\" font-weight=\"bold\">\(SVG.escape(names(direction))), ACKed by the other side</text>\n"
+            guard let first = samples.first else {
+                out += "<text class=\"small\" x=\"10\" y=\"\(SVG.x(top + style.font * 2.5))\">no sample: no new data of this direction was acknowledged</text>\n"
+                continue
+            }
+            let highest = (samples.map(\.seconds).max() ?? 0.001) * 1000
+            let area = PlotArea(left: style.font * 7, top: top + style.font * 1.6, width: style.width - style.font * 9, height: panelHeight - style.font * 5,
+                                x: first.time...(samples.last?.time ?? first.time), y: 0...max(highest * 1.1, 0.001))
+            out += area.axes(xLabel: "time since the first frame (s)", yLabel: "RTT (ms)", style: style) { JSON.fixed($0, places: $0 < 1 ? 3 : 1) }
+            for sample in samples.prefix(20_000) {
+                out += "<circle class=\"rtt\" r=\"\(SVG.x(style.stroke * 1.6))\" data-kind=\"rtt\" data-frame=\"\(sample.frame)\" data-ms=\"\(JSON.fixed(sample.seconds * 1000, places: 3))\""
+                    + " cx=\"\(SVG.x(area.px(sample.time)))\" cy=\"\(SVG.x(area.py(sample.seconds * 1000)))\"/>\n"
+            }
+        }
+        return out + "</svg>\n"
+    }
+
+    func polyline(_ points: [(Double, Double)], in area: PlotArea, class name: String, kind: String) -> String {
+        guard !points.isEmpty else { return "" }
+        let coordinates = points.map { "\(SVG.x(area.px($0.0))),\(SVG.x(area.py($0.1)))" }.joined(separator: " ")
+        return "<polyline class=\"\(name)\" data-kind=\"\(kind)\" points=\"\(coordinates)\"/>\n"
+    }
+}
