@@ -20,4 +20,8 @@ fi
 # shellcheck disable=SC2086
 bin=$(swift build --show-bin-path)
 rm -f "$log"
-exec "$bin/handshake-demo" ${DEMO_ARGS:-}
+# The demo ends by drawing the connection as a page (handshake-demo.html, or the next free
+# name) and says where it is: the ladder and graphs for the projector or a slide.
+html=(--html handshake-demo.html)
+[[ " ${DEMO_ARGS:-} " == *" --html "* ]] && html=()
+exec "$bin/handshake-demo" "${html[@]}" ${DEMO_ARGS:-}

@@ -41,6 +41,8 @@ struct HandshakeDemoCommand: ParsableCommand {
     var port: UInt16 = 0
     @Option(help: "Save the capture here (pcap; default handshake-demo.pcap, or the next free name: an existing file is kept).")
     var write: String?
+    @Option(help: "Also draw the connection as a page when it ends: the ladder with each side's state, the time-sequence graphs (inspector read --html).")
+    var html: String?
     @Flag(help: "JSON Lines: steps, states and the inspector's packet records.")
     var json = false
     @OptionGroup var color: ColorOption
@@ -73,6 +75,7 @@ struct HandshakeDemoCommand: ParsableCommand {
         options.writeMode = write == nil ? .fresh : .replace
         options.json = json
         options.color = color.enabled
+        options.htmlTo = html
         let demo = HandshakeDemo(options: options, say: { print($0); flushOutput() }, pause: { next in
             print("\n\(next) — press Enter", terminator: "")
             flushOutput()

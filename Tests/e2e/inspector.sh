@@ -104,5 +104,38 @@ check "capture read on it exits 0" test "$code" = 0
 check "read - takes the capture from standard input (tcpdump -w - | inspector read -)" bash -c "
   '$inspector' read - < '$dir/web.pcap' | grep -q '── stream 0 handshake: complete ──'"
 
+
+# The pictures: the page and each SVG open in headless Chromium at a lecture hall's sizes, are
+# not blank, hold an arrow per segment, and reach for nothing on the network.
+"$inspector" read "$dir/web.pcap" --html "$dir/web.html" 2> /dev/null; code=$?
+check "--html writes the page, exit 0" bash -c "[[ $code == 0 && -s '$dir/web.html' ]]"
+check "the page is self-contained: no script, no file or font from anywhere" bash -c "
+  ! grep -qiE '<script| src=|href=\"http|url\\(http|@import' '$dir/web.html'"
+segments=$(tshark -r "$dir/web.pcap" -Y tcp 2>/dev/null | wc -l)
+for graph in ladder tsg throughput rtt; do
+  for style in screen projector print; do
+    "$inspector" read "$dir/web.pcap" --svg "$dir/$graph-$style.svg" --graph "$graph" --style "$style" 2> /dev/null
+  done
+done
+check "--svg draws each graph in each style" bash -c "ls '$dir'/*-screen.svg '$dir'/*-projector.svg '$dir'/*-print.svg | wc -l | grep -qx 12"
+if command -v chromium > /dev/null; then
+  shot() { chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --screenshot="$2" --window-size="$3" "file://$1" > /dev/null 2>&1; }
+  for size in 1280,800 1920,1080; do
+    shot "$dir/web.html" "$dir/page-$size.png" "$size"
+    shot "$dir/ladder-projector.svg" "$dir/ladder-$size.png" "$size"
+    check "page and projector ladder render at ${size/,/×}, not blank" bash -c "
+      [[ \$(stat -c %s '$dir/page-$size.png') -gt 30000 && \$(stat -c %s '$dir/ladder-$size.png') -gt 20000 ]]"
+  done
+  dom=$(chromium --headless --no-sandbox --disable-gpu --dump-dom "file://$dir/web.html" 2> /dev/null | grep -o 'class="arrow ' | wc -l)
+  check "the page's DOM holds an arrow per TCP segment ($dom of $segments)" test "$dom" = "$segments"
+else
+  echo "  (chromium not installed: the pictures were not rendered)"
+fi
+"$inspector" read "$dir/web.pcap" --html "$dir/none.html" --stream 99 > /dev/null 2> "$dir/none.err"; code=$?
+check "--stream out of range: exit 2, saying which streams there are" bash -c "[[ $code == 2 ]] && grep -q 'its streams are 0 to' '$dir/none.err' && [[ ! -e '$dir/none.html' ]]"
+"$inspector" read "$dir/malformed.pcap" --html "$dir/x.html" --stream 3 > /dev/null 2> "$dir/x.err"
+"$inspector" read "$dir/fraction.pcap" --svg "$dir/one.svg" 2> /dev/null; code=$?
+check "a capture with only a SYN still draws (one arrow)" bash -c "[[ $code == 0 ]] && [[ \$(grep -o 'class=\"arrow ' '$dir/one.svg' | wc -l) -ge 1 ]]"
+
 if [[ $failed != 0 ]]; then echo "--- what the inspector printed:"; head -30 "$dir/text"; fi
 finish

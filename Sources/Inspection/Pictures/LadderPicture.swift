@@ -27,13 +27,14 @@ struct LadderPicture {
         return list
     }
 
-    func svg(withNotes: Bool = true) -> String {
+    /// `listNotes`: the notes' text under the ladder (a page lists them in HTML instead).
+    func svg(listNotes: Bool = true) -> String {
         let top = style.row * 2.2
         let rows = Double(picture.arrows.count)
-        let notes = withNotes ? self.notes : []
+        let notes = self.notes
         let wrapAt = Int(style.width / (style.small * 0.6)) - 8
         let noteLines = notes.reduce(0) { $0 + Self.wrap("\($1.0). frame \($1.1): \($1.2)", width: wrapAt).count }
-        var height = top + rows * style.row + style.row * 1.3 + (withNotes && !notes.isEmpty ? Double(noteLines + 2) * style.small * 1.5 : 0)
+        var height = top + rows * style.row + style.row * 1.3 + (listNotes && !notes.isEmpty ? Double(noteLines + 2) * style.small * 1.5 : 0)
         if picture.arrowsLeftOut > 0 { height += style.small * 1.5 }
         var out = style.open(width: style.width, height: height, title: "stream \(picture.stream): \(picture.client) ⇄ \(picture.server)")
         out += "<text class=\"title\" x=\"10\" y=\"\(SVG.x(style.font * 1.6))\">tcp.stream \(picture.stream): the segments in order, time down the page</text>\n"
@@ -50,7 +51,7 @@ struct LadderPicture {
             let drop = style.row * 0.35
             let (from, to) = arrow.fromClient ? (clientX, serverX) : (serverX, clientX)
             let classes = "arrow " + (arrow.fromClient ? "c2s" : "s2c") + (arrow.marks.isEmpty ? "" : " marked")
-            out += "<g class=\"\(classes)\" data-frame=\"\(arrow.frame)\" data-dir=\"\(arrow.fromClient ? "c2s" : "s2c")\" data-src=\"\(SVG.escape(arrow.fromClient ? picture.client : picture.server))\" data-sport=\"\(arrow.fromClient ? picture.clientPort : picture.serverPort)\" data-flags=\"\(arrow.flags)\""
+            out += "<g class=\"\(classes)\" data-frame=\"\(arrow.frame)\" data-dir=\"\(arrow.fromClient ? "c2s" : "s2c")\" data-sender=\"\(SVG.escape(arrow.fromClient ? picture.client : picture.server))\" data-sport=\"\(arrow.fromClient ? picture.clientPort : picture.serverPort)\" data-flags=\"\(arrow.flags)\""
                 + " data-seq=\"\(arrow.seq)\" data-ack=\"\(arrow.hasAck ? String(arrow.ack) : "")\" data-len=\"\(arrow.length)\" data-win=\"\(arrow.window)\""
                 + " data-time=\"\(JSON.fixed(arrow.time, places: 6))\" data-marks=\"\(SVG.escape(arrow.marks.joined(separator: ",")))\">\n"
             var hover = "frame \(arrow.frame): \(arrow.label)"
@@ -63,7 +64,7 @@ struct LadderPicture {
             var label = SVG.escape(arrow.label)
             if !arrow.marks.isEmpty { label += " <tspan class=\"mark\">[\(SVG.escape(arrow.marks.joined(separator: ", ")))]</tspan>" }
             out += "<text x=\"\(SVG.x((clientX + serverX) / 2))\" y=\"\(SVG.x(y - 4))\" text-anchor=\"middle\">\(label)</text>\n"
-            if !arrow.notes.isEmpty && withNotes {
+            if !arrow.notes.isEmpty {
                 noteNumber += 1
                 // Just short of the arrowhead, under the line: clear of the state beside the column.
                 let x = to + (to > from ? -style.small * 2.5 : style.small * 2.5)
@@ -84,7 +85,7 @@ struct LadderPicture {
             out += "<text class=\"small\" x=\"10\" y=\"\(SVG.x(y))\">… and \(picture.arrowsLeftOut) more segments: the ladder draws the first \(picture.arrows.count); the time-sequence graph shows them all</text>\n"
             y += style.small * 1.5
         }
-        if withNotes && !notes.isEmpty {
+        if listNotes && !notes.isEmpty {
             out += "<text class=\"small\" x=\"10\" y=\"\(SVG.x(y))\" font-weight=\"bold\">Notes</text>\n"
             for (number, frame, text) in notes {
                 for (index, line) in Self.wrap("\(number). frame \(frame): \(text)", width: wrapAt).enumerated() {

@@ -42,7 +42,7 @@ struct PicturePage {
             if let handshake = picture.handshake { out += "<h3>The handshake</h3>\n<pre>\(SVG.escape(handshake))</pre>\n" }
             out += "<h3>The ladder</h3>\n"
             let ladder = LadderPicture(picture, style: options.style)
-            out += ladder.svg(withNotes: false)
+            out += ladder.svg(listNotes: false)
             let notes = ladder.notes
             if !notes.isEmpty {
                 out += "<ol class=\"notes\">\n"

@@ -47,6 +47,8 @@ public final class HandshakeDemo {
         public var writeMode: FreshFile.Mode = .fresh
         public var json = false
         public var color = false
+        /// Also draw the connection as a page (the ladder, the graphs) here when it ends.
+        public var htmlTo: String?
         public init() {}
     }
 
@@ -379,6 +381,35 @@ public final class HandshakeDemo {
         if let path = recorder.capture.writtenTo, !options.json {
             say("")
             say("The capture is in \(path): open it in Wireshark (wireshark \(path)), or read it again with: inspector read --ladder \(path)")
+        }
+        if let html = options.htmlTo { drawPage(recorder, to: html) }
+    }
+
+    /// The connection just shown, as the inspector's page: ladder, states, graphs.
+    func drawPage(_ recorder: CaptureRecorder, to path: String) {
+        var view = Session.Options()
+        var picture = PictureOptions()
+        picture.title = "handshake-demo: \(options.variant.rawValue) connection"
+        view.view = .picture(picture)
+        var session = Session(linkType: recorder.linkType, options: view)
+        var out = OutputBuffer()
+        for frame in recorder.frames(from: 0) {
+            frame.bytes.withUnsafeBytes { bytes in
+                session.write(frame: FrameView(timestamp: frame.timestamp, originalLength: frame.originalLength, bytes: bytes, number: frame.number), to: &out)
+            }
+        }
+        session.finish(to: &out)
+        if let problem = session.problem {
+            if !options.json { say("No page drawn: \(problem)") }
+            return
+        }
+        do {
+            let used = try FreshFile.write(String(decoding: out.bytes, as: UTF8.self), to: path, mode: options.writeMode)
+            if !options.json {
+                say("The pictures of this connection are in \(used): open it in a browser. For a slide: inspector read --svg slide.svg --style projector \(recorder.capture.writtenTo ?? "CAPTURE")")
+            }
+        } catch {
+            say("No page drawn: \(error)")
         }
     }
 }
