@@ -73,3 +73,4 @@ bash scripts/bench-labtools.sh
 bash scripts/bench-transfer.sh
 bash scripts/bench-socks.sh
 bash scripts/bench-ipc.sh
+bash scripts/bench-pictures.sh

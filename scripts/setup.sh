@@ -39,6 +39,8 @@ if [[ $purpose == bench ]]; then
   need[socat]=socat        # the reference for moving a file over TCP
   need[in.tftpd]=tftpd-hpa # the reference TFTP server
   need[taskset]=util-linux # pinned runs
+  need[/usr/bin/time]=time # seconds of a whole command (bench-pictures)
+  need[chromium]=chromium  # loads the long page (bench-pictures)
 fi
 
 missing=()

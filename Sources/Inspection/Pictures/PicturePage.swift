@@ -56,7 +56,7 @@ struct PicturePage {
             out += "<h3>Time-sequence graphs</h3>\n"
             for direction in 0..<2 { out += SequenceGraph(picture, direction: direction, style: options.style, limit: options.markLimit).svg() }
             out += "<h3>Throughput and RTT</h3>\n"
-            let rates = RateGraphs(picture, style: options.style)
+            let rates = RateGraphs(picture, style: options.style, limit: options.markLimit)
             out += rates.throughputSVG() + rates.rttSVG()
         }
         return out + "</body></html>\n"

@@ -16,7 +16,7 @@ public struct PictureOptions: Sendable {
     public var title = "inspector"
     /// Arrows per stream on the ladder; the graphs draw every segment (aggregated past
     /// `markLimit` marks).
-    public var ladderLimit = 1000
+    public var ladderLimit = 500
     public var markLimit = 4000
     /// Streams drawn in full on a page of all streams; the rest are in the table.
     public var streamLimit = 20

@@ -8,10 +8,13 @@ import TextOutput
 struct RateGraphs {
     let picture: StreamPicture
     let style: PictureStyle
+    /// Dots drawn one by one up to this many; past it, one per pixel.
+    var limit = 4000
 
-    init(_ picture: StreamPicture, style: PictureOptions.Style) {
+    init(_ picture: StreamPicture, style: PictureOptions.Style, limit: Int = 4000) {
         self.picture = picture
         self.style = PictureStyle(style)
+        self.limit = limit
     }
 
     var panelHeight: Double { style.name == .projector ? 340 : 250 }
@@ -41,7 +44,8 @@ struct RateGraphs {
         let interval = max(span / 100, 0.001)
         var buckets: [Int: Double] = [:]
         for segment in data { buckets[Int((segment.time - first.time) / interval), default: 0] += Double(segment.length) }
-        let instant = (0...Int(span / interval)).map { (first.time + (Double($0) + 0.5) * interval, (buckets[$0] ?? 0) / interval) }
+        let count = Int(span / interval) + 1
+        let instant = (0..<count).map { (first.time + (Double($0) + 0.5) * interval, (buckets[$0] ?? 0) / interval) }
         var total = 0.0
         var average: [(Double, Double)] = []
         for segment in data {
@@ -51,7 +55,7 @@ struct RateGraphs {
         }
         let peak = max(instant.map(\.1).max() ?? 1, average.map(\.1).max() ?? 1)
         let area = PlotArea(left: style.font * 7, top: top + style.font * 1.6, width: style.width - style.font * 9, height: panelHeight - style.font * 5,
-                            x: first.time...(first.time + span), y: 0...peak)
+                            x: first.time...(first.time + Double(count) * interval), y: 0...peak)
         out += area.axes(xLabel: "time since the first frame (s)", yLabel: "bytes/s", style: style, yFormat: PlotArea.rate)
         out += polyline(instant, in: area, class: "rate", kind: "throughput")
         out += polyline(average, in: area, class: "rate average", kind: "throughput-average")
@@ -75,9 +79,26 @@ struct RateGraphs {
             let area = PlotArea(left: style.font * 7, top: top + style.font * 1.6, width: style.width - style.font * 9, height: panelHeight - style.font * 5,
                                 x: first.time...(samples.last?.time ?? first.time), y: 0...max(highest * 1.1, 0.001))
             out += area.axes(xLabel: "time since the first frame (s)", yLabel: "RTT (ms)", style: style) { JSON.fixed($0, places: $0 < 1 ? 3 : 1) }
-            for sample in samples.prefix(20_000) {
+            // One dot per sample; past `limit` samples, one per 2×2 pixels they fall on (a dot
+            // hides the others there anyway), with how many it stands for.
+            var drawn: [Int: Int] = [:]
+            var dots: [(RTTSample, Double, Double)] = []
+            for sample in samples {
+                let x = area.px(sample.time), y = area.py(sample.seconds * 1000)
+                if samples.count > limit {
+                    let key = Int(x / 2) << 20 | Int(y / 2)
+                    if let index = drawn[key] { dots[index].2 += 1; continue }
+                    drawn[key] = dots.count
+                }
+                dots.append((sample, x, 1))
+            }
+            for (sample, x, count) in dots {
+                let y = area.py(sample.seconds * 1000)
                 out += "<circle class=\"rtt\" r=\"\(SVG.x(style.stroke * 1.6))\" data-kind=\"rtt\" data-frame=\"\(sample.frame)\" data-ms=\"\(JSON.fixed(sample.seconds * 1000, places: 3))\""
-                    + " cx=\"\(SVG.x(area.px(sample.time)))\" cy=\"\(SVG.x(area.py(sample.seconds * 1000)))\"/>\n"
+                    + (count > 1 ? " data-count=\"\(Int(count))\"" : "") + " cx=\"\(SVG.x(x))\" cy=\"\(SVG.x(y))\"/>\n"
+            }
+            if samples.count > limit {
+                out += "<text class=\"small\" x=\"\(SVG.x(area.left + area.width - 4))\" y=\"\(SVG.x(area.top + style.small + 2))\" text-anchor=\"end\">\(samples.count) samples, one dot per 2×2 pixels: \(dots.count) dots</text>\n"
             }
         }
         return out + "</svg>\n"
@@ -85,7 +106,14 @@ struct RateGraphs {
 
     func polyline(_ points: [(Double, Double)], in area: PlotArea, class name: String, kind: String) -> String {
         guard !points.isEmpty else { return "" }
-        let coordinates = points.map { "\(SVG.x(area.px($0.0))),\(SVG.x(area.py($0.1)))" }.joined(separator: " ")
+        // One point per pixel column (its last value): the average has a point per segment,
+        // 50,000 of them in a long capture, and a screen shows a thousand.
+        var kept: [(Double, Double)] = []
+        for point in points {
+            let x = area.px(point.0), y = area.py(point.1)
+            if let last = kept.last, Int(last.0) == Int(x) { kept[kept.count - 1] = (x, y) } else { kept.append((x, y)) }
+        }
+        let coordinates = kept.map { "\(SVG.x($0.0)),\(SVG.x($0.1))" }.joined(separator: " ")
         return "<polyline class=\"\(name)\" data-kind=\"\(kind)\" points=\"\(coordinates)\"/>\n"
     }
 }

@@ -40,7 +40,7 @@ struct SequenceGraph {
         }
         let times = segments.map(\.time) + acks.map(\.time)
         let tops = segments.map { Double($0.seq) + Double($0.occupies) } + acks.map { Double($0.ack) + Double($0.window) }
-        let area = PlotArea(left: style.font * 6, top: style.font * 3.5, width: width - style.font * 8, height: height - style.font * 7.5,
+        let area = PlotArea(left: style.font * 6, top: style.font * 3.5, width: width - style.font * 8, height: height - style.font * 9,
                             x: (times.min() ?? 0)...(times.max() ?? 1), y: 0...max(1, tops.max() ?? 1))
         out += area.axes(xLabel: "time since the first frame (s)", yLabel: "relative sequence number (bytes)", style: style, yFormat: PlotArea.bytes)
         let aggregate = segments.count > limit
@@ -83,9 +83,11 @@ struct SequenceGraph {
             out += "<line class=\"sack\" data-kind=\"sack\" data-frame=\"\(sack.frame)\" data-time=\"\(sack.epoch.microsecondText)\" data-seq=\"\(sack.left)\" data-end=\"\(sack.right)\""
                 + " data-seq-abs=\"\(sack.leftRaw)\" data-end-abs=\"\(sack.rightRaw)\" x1=\"\(x)\" y1=\"\(SVG.x(area.py(Double(sack.left))))\" x2=\"\(x)\" y2=\"\(SVG.x(area.py(Double(sack.right))))\"/>\n"
         }
-        var legend = "bars: segments (red: resent) · green: the ACKs received · orange: ACK + receive window · purple: SACK blocks"
-        if aggregate { legend += " · \(segments.count) segments drawn one pixel column each (lowest to highest sequence number)" }
-        out += "<text class=\"small\" x=\"\(SVG.x(area.left))\" y=\"\(SVG.x(height - 6))\">\(SVG.escape(legend))</text>\n"
+        let legend = "bars: segments (red: resent) · green: the ACKs received · orange: ACK + receive window · purple: SACK blocks"
+        out += "<text class=\"small\" x=\"\(SVG.x(area.left))\" y=\"\(SVG.x(height - style.small * 1.6))\">\(SVG.escape(legend))</text>\n"
+        if aggregate {
+            out += "<text class=\"small\" x=\"\(SVG.x(area.left))\" y=\"\(SVG.x(height - 4))\">\(segments.count) segments, drawn one pixel column at a time (each bar from the lowest to the highest sequence number sent in it)</text>\n"
+        }
         return out + "</svg>\n"
     }
 
