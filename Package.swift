@@ -49,6 +49,7 @@ let package = Package(
         .executable(name: "transfer", targets: ["transfer"]),
         .executable(name: "ipc-compare", targets: ["ipc-compare"]),
         .executable(name: "socket-types", targets: ["socket-types"]),
+        .executable(name: "remote", targets: ["remote"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -95,12 +96,12 @@ let package = Package(
         // threads, the kernel's TCP table. No libpcap, so SocketCore's tests stay small.
         .target(name: "LabHost", dependencies: ["SocketCore", "CLinux", "ExitStatus", "TextOutput"], swiftSettings: strict),
         // Reference servers a student's own is measured against, on one poll loop.
-        .target(name: "LabServers", dependencies: ["SocketCore", "Packets", "ExitStatus"], swiftSettings: strict),
+        .target(name: "LabServers", dependencies: ["SocketCore", "Packets", "ExitStatus", "LabHost", crypto], swiftSettings: strict),
         // What the lab tools do: the handshake demo, the UDP/TCP comparison, ping, file transfer
         // over TCP and TFTP.
         .target(
             name: "LabEngines",
-            dependencies: ["SocketCore", "Packets", "PacketCapture", "Inspection", "LabHost", "TextOutput", "ExitStatus", crypto, system,
+            dependencies: ["SocketCore", "Packets", "PacketCapture", "Inspection", "LabHost", "LabServers", "TextOutput", "ExitStatus", crypto, system,
                            .product(name: "Histogram", package: "hdrhistogram-swift")],
             swiftSettings: strict),
         // The Lab protocol, its registry and one folder per lab: answers, hints, black-box checks.
@@ -133,6 +134,8 @@ let package = Package(
         // Lab 11: local IPC measured between two processes, and the socket types probed live.
         tool("ipc-compare", ["LabEngines", "SocketCore"]),
         tool("socket-types", ["LabEngines", "SocketCore"]),
+        // Lab 09: a command run on another machine, its output and exit status, behind a token.
+        tool("remote", ["LabEngines", "LabServers", "LabHost", "SocketCore", "Packets"]),
         // libFuzzer target over the decoder and the whole inspector (`make fuzz`); a plain build
         // replays saved inputs.
         .executableTarget(

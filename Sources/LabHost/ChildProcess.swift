@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CLinux
+import Dispatch
 import SocketCore
 import Synchronization
 
@@ -103,6 +104,26 @@ public final class ChildProcess {
     public convenience init(shell command: String, output: Int32? = nil, identity: Identity? = nil) throws(HostError) {
         try self.init(["/bin/sh", "-c", command], output: output, session: true, identity: identity)
     }
+
+    /// Makes SIGINT and SIGTERM end this process only after killing the process group of every
+    /// program it started and has not reaped: a server that runs commands for others (remote
+    /// serve) leaves none of them running behind it. The handler runs on a dispatch queue,
+    /// not in signal context, so it may take the lock.
+    public static func killChildrenOnSignals() {
+        for number in [SIGINT, SIGTERM] {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler {
+                for pid in unreaped.withLock({ $0 }) { kill(-pid, SIGKILL) }
+                exit(128 + number)
+            }
+            source.resume()
+            signalSources.append(source)  // called once, at start-up, before any thread
+        }
+    }
+
+    /// Kept alive for as long as the process runs.
+    nonisolated(unsafe) private static var signalSources: [any DispatchSourceSignal] = []
 
     /// Whether the process is still running (it has not exited or crashed).
     public var isRunning: Bool {

@@ -104,10 +104,7 @@ public enum SocksProxyError: ExitStatusError, Sendable {
 public final class SocksProxy: Sendable {
     public let address: SocketAddress
     let configuration: SocksProxyConfiguration
-    let listener: Socket
-    let clients = Mutex(0)
-    let stopping = Atomic(false)
-    let nextID = Atomic(0)
+    let threads: ClientThreads
 
     public init(_ configuration: SocksProxyConfiguration) throws {
         if let ip = configuration.listen.ip, !ip.isLoopback, configuration.logins == nil, configuration.allow.isEmpty {
@@ -118,44 +115,16 @@ public final class SocksProxy: Sendable {
         // which has no MSG_NOSIGNAL: a peer gone must be an EPIPE error, not SIGPIPE's death.
         Self.allowDescriptors(configuration.maxClients * 6 + 64)
         signal(SIGPIPE, SIG_IGN)
-        listener = try Socket.listening(on: configuration.listen, backlog: 512)
+        let listener = try Socket.listening(on: configuration.listen, backlog: 512)
         address = try listener.localAddress
+        let log = configuration.log
+        threads = ClientThreads(listener: listener, limit: configuration.maxClients) { log?($0) }
     }
 
-    /// Accepts clients until `stop()`. Out of descriptors, it waits 100 ms instead of spinning
-    /// on a listener that stays readable, and says so once per episode.
+    /// Accepts clients until `stop()`, each on a thread of its own.
     public func run() {
-        var outOfDescriptors = false
-        while !stopping.load(ordering: .acquiring) {
-            let accepted: (socket: Socket, peer: SocketAddress)
-            do {
-                accepted = try listener.accept()
-            } catch {
-                if stopping.load(ordering: .acquiring) { break }
-                if error.errno == .EMFILE || error.errno == .ENFILE {
-                    if !outOfDescriptors { log("out of file descriptors (\(error.errno!)): not accepting for a moment") }
-                    outOfDescriptors = true
-                    usleep(100_000)
-                }
-                continue
-            }
-            outOfDescriptors = false
-            let admitted = clients.withLock { count -> Bool in
-                guard count < configuration.maxClients else { return false }
-                count += 1
-                return true
-            }
-            guard admitted else {
-                log("refused \(accepted.peer): already \(configuration.maxClients) clients (--max-clients)")
-                try? accepted.socket.close()
-                continue
-            }
-            let id = nextID.add(1, ordering: .relaxed).newValue
-            let connection = SocksConnection(proxy: self, client: accepted.socket, peer: accepted.peer, id: id)
-            Thread.detachNewThread {
-                connection.serve()
-                self.clients.withLock { $0 -= 1 }
-            }
+        threads.run { client, peer, id in
+            SocksConnection(proxy: self, client: client, peer: peer, id: id).serve()
         }
     }
 
@@ -169,11 +138,7 @@ public final class SocksProxy: Sendable {
     }
 
     /// Stops accepting (clients already relaying finish on their own).
-    public func stop() {
-        stopping.store(true, ordering: .releasing)
-        try? listener.shutdown(.both)
-        try? listener.close()
-    }
+    public func stop() { threads.stop() }
 
     func log(_ line: @autoclosure () -> String) {
         configuration.log?(line())
