@@ -107,7 +107,7 @@ let package = Package(
         // The Lab protocol, its registry and one folder per lab: answers, hints, black-box checks.
         .target(
             name: "LabChecks",
-            dependencies: ["SocketCore", "Packets", "PacketCapture", "Inspection", "LabHost", "LabEngines", "TextOutput",
+            dependencies: ["SocketCore", "Packets", "PacketCapture", "Inspection", "LabHost", "LabEngines", "LabServers", "TextOutput",
                            .product(name: "TOMLKit", package: "TOMLKit")],
             swiftSettings: strict),
         // What every command-line tool shares: exit codes, error printing, the colour flag.

@@ -7,7 +7,7 @@
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$ROOT"
-TRIPS=${TRIPS:-5000} WARMUP=${WARMUP:-500} SCALE=${SCALE:-0.25}
+TRIPS=${TRIPS:-5000} WARMUP=${WARMUP:-500} SCALE=${SCALE:-0.25} RUNS=${RUNS:-5}
 mkdir -p bench/out
 gcc -O2 -o bench/out/ipcbench bench/ipcbench.c
 swift build -c release --product ipc-compare 2>&1 | grep -E "error:" || true
@@ -16,13 +16,14 @@ mechanisms=(pipe fifo socketpair-stream socketpair-dgram socketpair-seqpacket un
             unix-stream-abstract unix-dgram-abstract tcp4 tcp6 udp4 udp6)
 cpus=$(nproc)
 out=bench/out/ipc.txt
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 swift_line() {  # MECH [--pin] → the same fields as ipcbench prints
   "$ours" --only "$1" --round-trips "$TRIPS" --warmup "$WARMUP" --repetitions 3 --scale "$SCALE" --verify-megabytes 0 --json "${@:2}" |
     python3 -c 'import json,sys; m=json.load(sys.stdin)["mechanisms"][0]; t=m["throughput_bytes_per_s"]
 print(m["name"], m["latency_us"]["p50"], m["latency_us"]["p99"], m["latency_100b_us"]["p50"], *[t[k] or 0 for k in ("100","4096","65536","1048576")])'
 }
 {
-  echo "ipc-compare beside C (bench/ipcbench.c) — $(date -u +%F), $cpus CPUs, $TRIPS round trips after $WARMUP, throughput scale $SCALE"
+  echo "ipc-compare beside C (bench/ipcbench.c) — $(date -u +%F), $cpus CPUs, $TRIPS round trips after $WARMUP, throughput scale $SCALE, median of $RUNS runs each, alternating"
   echo "ratios are Swift ÷ C: latency under 1.10 and throughput over 0.90 meet the target"
   for pin in unpinned pinned; do
     cargs=() sargs=()
@@ -33,9 +34,16 @@ print(m["name"], m["latency_us"]["p50"], m["latency_us"]["p99"], m["latency_100b
     echo "== $pin"
     printf '%-22s %9s %9s %7s %9s %9s %7s %11s %11s %7s %11s %11s %7s\n' mechanism "C 1B p50" "Swift" ratio "C 100B" Swift ratio "C 4KiB" Swift ratio "C 64KiB" Swift ratio
     for m in "${mechanisms[@]}"; do
-      read -r _ c1 _ c100 _ c4k c64k _ < <(bench/out/ipcbench "$m" "$TRIPS" "$WARMUP" "$SCALE" "${cargs[@]}")
-      read -r _ s1 _ s100 _ s4k s64k _ < <(swift_line "$m" "${sargs[@]}")
-      awk -v m="$m" -v c1="$c1" -v s1="$s1" -v c100="$c100" -v s100="$s100" -v c4="$c4k" -v s4="$s4k" -v c64="$c64k" -v s64="$s64k" 'BEGIN {
+      # RUNS runs of each, C and Swift alternating; the medians are compared.
+      c1=() s1=() c100=() s100=() c4k=() s4k=() c64k=() s64k=()
+      for _ in $(seq "$RUNS"); do
+        read -r _ a _ b _ c d _ < <(bench/out/ipcbench "$m" "$TRIPS" "$WARMUP" "$SCALE" "${cargs[@]}")
+        c1+=("$a") c100+=("$b") c4k+=("$c") c64k+=("$d")
+        read -r _ a _ b _ c d _ < <(swift_line "$m" "${sargs[@]}")
+        s1+=("$a") s100+=("$b") s4k+=("$c") s64k+=("$d")
+      done
+      awk -v m="$m" -v c1="$(median "${c1[@]}")" -v s1="$(median "${s1[@]}")" -v c100="$(median "${c100[@]}")" -v s100="$(median "${s100[@]}")" \
+          -v c4="$(median "${c4k[@]}")" -v s4="$(median "${s4k[@]}")" -v c64="$(median "${c64k[@]}")" -v s64="$(median "${s64k[@]}")" 'BEGIN {
         printf "%-22s %9.1f %9.1f %7.2f %9.1f %9.1f %7.2f %11.0f %11.0f %7s %11.0f %11.0f %7s\n", m, c1, s1, s1 / c1, c100, s100, s100 / c100,
           c4 / 1e6, s4 / 1e6, (c4 > 0 ? sprintf("%.2f", s4 / c4) : "n/a"), c64 / 1e6, s64 / 1e6, (c64 > 0 ? sprintf("%.2f", s64 / c64) : "n/a") }'
     done

@@ -377,5 +377,23 @@ done
 check "lab 12: the version-byte hint names RFC 1929's 0x01, the byte-order hint network order" bash -c "
   grep -q 'ITS version, 0x01' socks_version5.txt && grep -q 'network byte order' socks_byteorder.txt"
 
+
+# Lab 09: labcheck makes the capture (one run, one client killed mid-run); tshark's bytes are
+# the oracle for the frames' sizes; the solution passes and each wrong answer has its hint.
+"$labcheck" 09 --solution > lab09-solution.txt 2>&1; code=$?
+lab09=$(grep -oE "labcheck-09[-0-9]*\.pcap" lab09-solution.txt | head -1)
+grep -v '^labcheck:' lab09-solution.txt > lab09-solution.toml
+check "lab 09: --solution from the capture it made (exit 0)" bash -c "[[ $code == 0 && -s '$lab09' ]]"
+check "lab 09: the challenge and the proof are 32 bytes, the exit status 3" bash -c "
+  grep -qx 'challenge_bytes = 32' lab09-solution.toml && grep -qx 'proof_bytes = 32' lab09-solution.toml && grep -qx 'exit_status = 3' lab09-solution.toml"
+check "lab 09: tshark sees the hello frame (channel 1, 51 bytes of payload) first from the server" bash -c "
+  tshark -r '$lab09' -Y 'tcp.len > 0' -T fields -e tcp.payload 2>/dev/null | head -1 | grep -q '^0100000033'"
+"$labcheck" 09 --capture "$lab09" --answers lab09-solution.toml > lab09-right.txt 2>&1; code=$?
+check "lab 09: the right answers pass" test "$code" = 0
+sed 's/^challenge_bytes = .*/challenge_bytes = 51/; s/^proof_bytes = .*/proof_bytes = 64/; s/^killed_client_sends = .*/killed_client_sends = "nothing"/' lab09-solution.toml > lab09-wrong.toml
+"$labcheck" 09 --capture "$lab09" --answers lab09-wrong.toml > lab09-wrong.txt 2>&1; code=$?
+check "lab 09: the whole hello, the proof in hex and a silent kill each get their hint" bash -c "
+  [[ $code == 1 ]] && grep -q 'banner and its NUL' lab09-wrong.txt && grep -q 'written in hex' lab09-wrong.txt && grep -q 'its kernel closes the socket' lab09-wrong.txt"
+
 if [[ $failed != 0 ]]; then for f in *.txt; do echo "--- $f"; head -20 "$f"; done; fi
 finish

@@ -35,8 +35,10 @@ public enum RemoteClient {
 
     /// Runs `arguments` on the server at `address`; returns how the program ended. Its output
     /// has been written to descriptors 1 and 2 by then.
+    /// `input`, `output`, `errors`: the descriptors the program's standard streams are copied
+    /// from and to (this process's own by default; nil input sends end of file at once).
     public static func run(_ arguments: [String], at address: SocketAddress, token: RemoteToken, timeout: UInt32,
-                           connectTimeout: Duration = .seconds(10)) throws -> RemoteFrame.Ending {
+                           connectTimeout: Duration = .seconds(10), input: Int32? = 0, output: Int32 = 1, errors: Int32 = 2) throws -> RemoteFrame.Ending {
         signal(SIGPIPE, SIG_IGN)
         let socket = try Socket.connected(to: address, timeout: connectTimeout)
         if address.family != .unix { try? socket.set(.noDelay, true) }
@@ -54,8 +56,8 @@ public enum RemoteClient {
         // program's output must not wait for it.
         Thread.detachNewThread {
             var chunk = [UInt8](repeating: 0, count: 65_536)
-            while true {
-                let got = chunk.withUnsafeMutableBytes { Glibc.read(0, $0.baseAddress, $0.count) }
+            while let input {
+                let got = chunk.withUnsafeMutableBytes { Glibc.read(input, $0.baseAddress, $0.count) }
                 if got < 0 && errno == EINTR { continue }
                 if got <= 0 { break }
                 if (try? socket.send(RemoteFrame(.stdin, Array(chunk[..<got])))) == nil { return }
@@ -64,8 +66,8 @@ public enum RemoteClient {
         }
         while let frame = try reader.next() {
             switch frame.channel {
-            case .stdout: writeAll(frame.payload, to: 1)
-            case .stderr: writeAll(frame.payload, to: 2)
+            case .stdout: writeAll(frame.payload, to: output)
+            case .stderr: writeAll(frame.payload, to: errors)
             case .exit:
                 guard let ending = frame.ending else { throw Problem.protocolError("an exit frame that says nothing") }
                 return ending
