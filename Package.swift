@@ -50,6 +50,7 @@ let package = Package(
         .executable(name: "ipc-compare", targets: ["ipc-compare"]),
         .executable(name: "socket-types", targets: ["socket-types"]),
         .executable(name: "remote", targets: ["remote"]),
+        .executable(name: "talk", targets: ["talk"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -135,6 +136,8 @@ let package = Package(
         tool("ipc-compare", ["LabEngines", "SocketCore"]),
         tool("socket-types", ["LabEngines", "SocketCore"]),
         // Lab 09: a command run on another machine, its output and exit status, behind a token.
+        // Lab 07: two machines, key by key.
+        tool("talk", ["LabEngines", "SocketCore", "TextOutput"]),
         tool("remote", ["LabEngines", "LabServers", "LabHost", "SocketCore", "Packets"]),
         // libFuzzer target over the decoder and the whole inspector (`make fuzz`); a plain build
         // replays saved inputs.

@@ -74,3 +74,4 @@ bash scripts/bench-transfer.sh
 bash scripts/bench-socks.sh
 bash scripts/bench-ipc.sh
 bash scripts/bench-pictures.sh
+bash scripts/bench-remote.sh

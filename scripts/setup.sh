@@ -41,6 +41,8 @@ if [[ $purpose == bench ]]; then
   need[taskset]=util-linux # pinned runs
   need[/usr/bin/time]=time # seconds of a whole command (bench-pictures)
   need[chromium]=chromium  # loads the long page (bench-pictures)
+  need[/usr/sbin/sshd]=openssh-server  # the reference for remote (bench-remote)
+  need[ssh]=openssh-client
 fi
 
 missing=()

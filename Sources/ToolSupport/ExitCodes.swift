@@ -3,6 +3,7 @@ import ArgumentParser
 import LabHost
 import PacketCapture
 import SocketCore
+import TextOutput
 
 #if canImport(Glibc)
 import Glibc
@@ -13,13 +14,7 @@ public struct StandardError: TextOutputStream {
     public init() {}
     public mutating func write(_ text: String) {
         // write(2) on descriptor 2: C's `stderr` global is not concurrency-safe in Swift 6.
-        var bytes = Array(text.utf8)[...]
-        while !bytes.isEmpty {
-            let written = bytes.withUnsafeBytes { Glibc.write(2, $0.baseAddress, $0.count) }
-            if written < 0 && errno == EINTR { continue }
-            guard written > 0 else { return }
-            bytes = bytes.dropFirst(written)
-        }
+        writeAll(text.utf8, to: 2)
     }
 }
 

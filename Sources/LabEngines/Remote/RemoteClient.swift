@@ -3,6 +3,7 @@ import Foundation
 import LabServers
 import Packets
 import SocketCore
+import TextOutput
 
 #if canImport(Glibc)
 import Glibc
@@ -76,15 +77,5 @@ public enum RemoteClient {
             }
         }
         throw Problem.protocolError("the connection ended before the program's exit status")
-    }
-
-    static func writeAll(_ bytes: [UInt8], to descriptor: Int32) {
-        var offset = 0
-        while offset < bytes.count {
-            let wrote = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress! + offset, $0.count - offset) }
-            if wrote < 0 && errno == EINTR { continue }
-            guard wrote > 0 else { return }
-            offset += wrote
-        }
     }
 }
