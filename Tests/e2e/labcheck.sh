@@ -395,5 +395,26 @@ sed 's/^challenge_bytes = .*/challenge_bytes = 51/; s/^proof_bytes = .*/proof_by
 check "lab 09: the whole hello, the proof in hex and a silent kill each get their hint" bash -c "
   [[ $code == 1 ]] && grep -q 'banner and its NUL' lab09-wrong.txt && grep -q 'written in hex' lab09-wrong.txt && grep -q 'its kernel closes the socket' lab09-wrong.txt"
 
+
+# Lab 07: labcheck makes the capture (25 keys with TCP_NODELAY, 25 with Nagle, each against an
+# echo peer); tshark is the oracle for the segment counts; the solution passes, mistakes get hints.
+"$labcheck" 07 --solution > lab07-solution.txt 2>&1; code=$?
+lab07=$(grep -oE "labcheck-07[-0-9]*\.pcap" lab07-solution.txt | head -1)
+grep -v '^labcheck:' lab07-solution.txt > lab07-solution.toml
+check "lab 07: --solution from the capture it made (exit 0)" bash -c "[[ $code == 0 && -s '$lab07' ]]"
+ports=($(tshark -r "$lab07" -Y 'tcp.flags.syn == 1 && tcp.flags.ack == 0' -T fields -e tcp.srcport 2>/dev/null))
+tshark_segments() { tshark -r "$lab07" -Y "tcp.srcport == $1 && tcp.len > 0" 2>/dev/null | wc -l; }
+check "lab 07: the segment counts are tshark's (${ports[*]})" bash -c "
+  grep -qx \"segments_nodelay = $(tshark_segments "${ports[0]}")\" lab07-solution.toml && grep -qx \"segments_nagle = $(tshark_segments "${ports[1]}")\" lab07-solution.toml"
+check "lab 07: Nagle merged keys and an ACK waited tens of ms" python3 -c "
+import re; t = open('lab07-solution.toml').read()
+assert int(re.search(r'segments_nagle = (\d+)', t).group(1)) < 25 and float(re.search(r'longest_ack_ms = ([\d.]+)', t).group(1)) > 20, t"
+"$labcheck" 07 --capture "$lab07" --answers lab07-solution.toml > lab07-right.txt 2>&1; code=$?
+check "lab 07: the right answers pass" test "$code" = 0
+sed 's/^segments_nagle = .*/segments_nagle = 25/; s/^shared_segments = .*/shared_segments = 0/' lab07-solution.toml > lab07-wrong.toml
+"$labcheck" 07 --capture "$lab07" --answers lab07-wrong.toml > lab07-wrong.txt 2>&1; code=$?
+check "lab 07: one segment a key with Nagle, and no shared segment, each get their hint" bash -c "
+  [[ $code == 1 ]] && grep -q 'the waiting keys leave together' lab07-wrong.txt && grep -q 'typed while the one before was unacknowledged' lab07-wrong.txt"
+
 if [[ $failed != 0 ]]; then for f in *.txt; do echo "--- $f"; head -20 "$f"; done; fi
 finish
