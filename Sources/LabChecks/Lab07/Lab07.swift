@@ -30,9 +30,7 @@ public enum Lab07 {
     }
 
     public static func truth(from path: String) throws -> Truth {
-        let capture = try CaptureFile(path: path)
         struct Open {
-            var client: String
             var conversation = Conversation()
             /// Client data segments not yet ACKed: (end sequence number, time).
             var unacked: [(end: UInt32, time: Timestamp)] = []
@@ -40,46 +38,36 @@ public enum Lab07 {
             var enters: [Timestamp] = []
             var echoes: [Double] = []
         }
-        var open: [String: Open] = [:]
-        var order: [String] = []
-        try capture.forEach { frame in
-            let packet = frame.decode(capture.linkType)
-            guard let tcp = packet.tcp, let from = packet.sourceAddress, let to = packet.destinationAddress else { return }
-            let source = "\(from) \(tcp.sourcePort)", destination = "\(to) \(tcp.destinationPort)"
-            let key = source < destination ? source + "|" + destination : destination + "|" + source
-            if open[key] == nil {
-                guard tcp.flags.contains(.syn) && !tcp.flags.contains(.ack) else { return }
-                open[key] = Open(client: source)
-                order.append(key)
-            }
-            var state = open[key]!
-            let payload = tcp.capturedPayloadLength > 0
-                ? Array(UnsafeRawBufferPointer(rebasing: frame.bytes[tcp.payloadOffset..<(tcp.payloadOffset + tcp.capturedPayloadLength)])) : []
-            if source == state.client {
+        var open: [Open] = []
+        try CapturedConnections.forEachSegment(in: path) { segment in
+            if segment.connection == open.count { open.append(Open()) }
+            var state = open[segment.connection]
+            let tcp = segment.tcp, payload = segment.payload
+            if segment.fromClient {
                 if !payload.isEmpty {
                     state.conversation.keys += payload.count
                     state.conversation.keySegments += 1
                     if payload.count > 1 { state.conversation.sharedSegments += 1 }
-                    state.unacked.append((tcp.sequenceNumber &+ UInt32(payload.count), frame.timestamp))
-                    for byte in payload where byte == UInt8(ascii: "\n") { state.enters.append(frame.timestamp) }
+                    state.unacked.append((tcp.sequenceNumber &+ UInt32(payload.count), segment.time))
+                    for byte in payload where byte == UInt8(ascii: "\n") { state.enters.append(segment.time) }
                 }
             } else {
                 if tcp.flags.contains(.ack) {
                     while let first = state.unacked.first, Int32(bitPattern: tcp.acknowledgementNumber &- first.end) >= 0 {
-                        state.ackGaps.append(frame.timestamp.seconds(since: first.time) * 1000)
+                        state.ackGaps.append(segment.time.seconds(since: first.time) * 1000)
                         state.unacked.removeFirst()
                     }
                 }
                 for byte in payload where byte == UInt8(ascii: "\n") {
                     if let enter = state.enters.first {
-                        state.echoes.append(frame.timestamp.seconds(since: enter) * 1000)
+                        state.echoes.append(segment.time.seconds(since: enter) * 1000)
                         state.enters.removeFirst()
                     }
                 }
             }
-            open[key] = state
+            open[segment.connection] = state
         }
-        let talks = order.compactMap { open[$0] }.filter { !$0.echoes.isEmpty }.map { state -> Conversation in
+        let talks = open.filter { !$0.echoes.isEmpty }.map { state -> Conversation in
             var conversation = state.conversation
             conversation.longestAckMilliseconds = state.ackGaps.max() ?? 0
             return conversation

@@ -51,7 +51,6 @@ public enum Lab09 {
     }
 
     struct Connection {
-        var client: String
         var up = Stream()
         var down = Stream()
         /// Closing flags in order: (from the client?, "FIN" or "RST").
@@ -59,29 +58,19 @@ public enum Lab09 {
     }
 
     public static func truth(from path: String) throws -> Truth {
-        let capture = try CaptureFile(path: path)
-        var connections: [String: Connection] = [:]
-        var order: [String] = []
-        try capture.forEach { frame in
-            let packet = frame.decode(capture.linkType)
-            guard let tcp = packet.tcp, let from = packet.sourceAddress, let to = packet.destinationAddress else { return }
-            let source = "\(from) \(tcp.sourcePort)", destination = "\(to) \(tcp.destinationPort)"
-            let key = source < destination ? source + "|" + destination : destination + "|" + source
-            if connections[key] == nil {
-                guard tcp.flags.contains(.syn) && !tcp.flags.contains(.ack) else { return }
-                connections[key] = Connection(client: source)
-                order.append(key)
+        var connections: [Connection] = []
+        try CapturedConnections.forEachSegment(in: path) { segment in
+            if segment.connection == connections.count { connections.append(Connection()) }
+            let tcp = segment.tcp, payload = segment.payload[...]
+            if !payload.isEmpty {
+                if segment.fromClient { connections[segment.connection].up.add(seq: tcp.sequenceNumber, payload: payload) }
+                else { connections[segment.connection].down.add(seq: tcp.sequenceNumber, payload: payload) }
             }
-            let fromClient = connections[key]!.client == source
-            if tcp.capturedPayloadLength > 0 {
-                let bytes = frame.bytes
-                let payload = Array(UnsafeRawBufferPointer(rebasing: bytes[tcp.payloadOffset..<(tcp.payloadOffset + tcp.capturedPayloadLength)]))[...]
-                if fromClient { connections[key]!.up.add(seq: tcp.sequenceNumber, payload: payload) } else { connections[key]!.down.add(seq: tcp.sequenceNumber, payload: payload) }
-            }
-            if tcp.flags.contains(.rst) { connections[key]!.closes.append((fromClient, "RST")) } else if tcp.flags.contains(.fin) { connections[key]!.closes.append((fromClient, "FIN")) }
+            if tcp.flags.contains(.rst) { connections[segment.connection].closes.append((segment.fromClient, "RST")) }
+            else if tcp.flags.contains(.fin) { connections[segment.connection].closes.append((segment.fromClient, "FIN")) }
         }
         // The conversations that speak this protocol: the server's first frame is its hello.
-        let remote = order.compactMap { connections[$0] }.filter { $0.down.frames.first?.challenge != nil }
+        let remote = connections.filter { $0.down.frames.first?.challenge != nil }
         func ended(_ connection: Connection) -> Bool { connection.down.frames.contains { $0.channel == RemoteFrame.Channel.exit } }
         func ran(_ connection: Connection) -> Bool { connection.up.frames.contains { $0.channel == RemoteFrame.Channel.run } }
         guard let finished = remote.first(where: ended) else {
