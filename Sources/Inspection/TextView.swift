@@ -99,7 +99,7 @@ extension TextView {
             return ConversationTable.row(row)
         case .close(let c):
             let how = ["fin": "FIN exchange", "rst": "reset (RST)", "half_close": "half-close, then FINs"][c.how.rawValue] ?? c.how.rawValue
-            return "── stream \(c.stream) close: \(how), \(c.first) first\(c.complete ? "" : " (not finished in this capture)"); frames \(c.frames.map(String.init).joined(separator: ", ")) ──"
+            return "── stream \(c.stream) close: \(how), \(c.first.rawValue) first\(c.complete ? "" : " (not finished in this capture)"); frames \(c.frames.map(String.init).joined(separator: ", ")) ──"
         }
     }
 }

@@ -41,6 +41,8 @@ struct Listen: ParsableCommand {
     var bind: String?
     @Flag(help: "Be an echo peer for --measure: send every line back when its newline arrives.")
     var echo = false
+    @Flag(help: "Under the conversation, each segment as the inspector's ladder draws it (needs root or CAP_NET_RAW to capture).")
+    var showPackets = false
     @Option(help: "Nagle's algorithm: on, or off (TCP_NODELAY, the default).")
     var nagle: NagleSetting = .off
     @OptionGroup var color: ColorOption
@@ -56,6 +58,7 @@ struct Listen: ParsableCommand {
             listener = try Socket.listening(on: .any(port), backlog: 1)
         }
         var standardError = StandardError()
+        let packets = showPackets ? try PacketLines(port: port, color: color.enabled) : nil
         print("talk: waiting on \(try listener.localAddress)" + (echo ? " (echo: each line is sent back)" : ""), to: &standardError)
         let (socket, peer) = try listener.accept()
         try listener.close()
@@ -64,7 +67,7 @@ struct Listen: ParsableCommand {
         options.color = color.enabled
         try Talk.prepare(socket, options: options)
         print("talk: \(peer) is here; Ctrl-D ends", to: &standardError)
-        try finish { echo ? try Talk.echoLines(over: socket) : try Talk.converse(over: socket, options: options) { var errors = StandardError(); print($0, to: &errors) } }
+        try finish { echo ? try Talk.echoLines(over: socket) : try Talk.converse(over: socket, options: options, packets: packets) { var errors = StandardError(); print($0, to: &errors) } }
     }
 }
 
@@ -75,6 +78,8 @@ struct Connect: ParsableCommand {
     var peer: String
     @Option(help: "Nagle's algorithm: on, or off (TCP_NODELAY, the default).")
     var nagle: NagleSetting = .off
+    @Flag(help: "Under the conversation, each segment as the inspector's ladder draws it (needs root or CAP_NET_RAW to capture).")
+    var showPackets = false
     @Option(help: "Type N keys (every fifth an Enter) against talk listen --echo and report each line's echo time.")
     var measure: Int?
     @Option(help: "With --measure: milliseconds between keys.")
@@ -90,6 +95,7 @@ struct Connect: ParsableCommand {
 
     func run() throws {
         let addresses = try SocketAddress.resolve(peer, type: .stream)
+        let packets = showPackets && measure == nil ? try PacketLines(port: addresses.first?.port ?? 0, color: color.enabled) : nil
         var lastError: (any Error)?
         var connected: Socket?
         for address in addresses {
@@ -112,7 +118,7 @@ struct Connect: ParsableCommand {
             return
         }
         print("talk: connected to \(try socket.peerAddress); Ctrl-D ends", to: &standardError)
-        try finish { try Talk.converse(over: socket, options: options) { var errors = StandardError(); print($0, to: &errors) } }
+        try finish { try Talk.converse(over: socket, options: options, packets: packets) { var errors = StandardError(); print($0, to: &errors) } }
     }
 }
 

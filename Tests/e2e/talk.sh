@@ -140,4 +140,34 @@ print('    (p50: %.0f µs without Nagle, %.1f ms with)' % (off, on / 1000))
 assert off < 5000 and on > 10000, (off, on)"
 "$talk" connect 127.0.0.1:1 > /dev/null 2> "$dir/refused.err" < /dev/null; status=$?
 check "connection refused: one clear line, exit 1" bash -c "[[ $status == 1 ]] && grep -q 'ECONNREFUSED' '$dir/refused.err'"
+if [[ $(id -u) == 0 ]]; then
+  port=$((20000 + RANDOM % 20000))
+  "$talk" listen --port $port --echo > /dev/null 2>&1 & pid3=$!
+  sleep 0.3
+  python3 - "$talk" "$port" > "$dir/show.txt" 2>&1 <<'PY'
+import os, pty, re, select, sys, time
+talk, port = sys.argv[1], sys.argv[2]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execvp(talk, [talk, "connect", "127.0.0.1:" + port, "--show-packets", "--no-color"])
+out = b""
+def read(t):
+    global out
+    end = time.time() + t
+    while time.time() < end:
+        r, _, _ = select.select([fd], [], [], 0.05)
+        if r:
+            try: out += os.read(fd, 65536)
+            except OSError: return
+read(1.0)
+for ch in b"abc":
+    os.write(fd, bytes([ch])); time.sleep(0.2)
+read(1.0)
+os.write(fd, b"\x04"); read(1.5)
+print(re.sub(rb"\x1b\[[0-9;]*m", b"", out).decode(errors="replace"))
+PY
+  kill $pid3 2>/dev/null
+  check "--show-packets: the handshake and each key's own segment of len 1, drawn as the ladder" bash -c "
+    grep -q '── SYN seq=0' '$dir/show.txt' && [[ \$(grep -c 'ACK,PSH seq=[123] ack=1 len=1' '$dir/show.txt') == 3 ]]"
+fi
 finish

@@ -39,7 +39,9 @@ public enum Talk {
     /// The conversation: keys (or lines, when standard input is not a terminal) go out as
     /// they come; the peer's bytes are shown as they arrive. Returns when either side ends:
     /// end of input here (Ctrl-D), or the peer closing — which is an error the caller reports.
-    public static func converse(over socket: Socket, options: Options, say: @escaping @Sendable (String) -> Void) throws {
+    /// `packets`: the capture that shows the segments under the conversation (--show-packets).
+    public static func converse(over socket: Socket, options: Options, packets: PacketLines? = nil, say: @escaping @Sendable (String) -> Void) throws {
+        defer { packets?.stop() }
         let raw = RawTerminal.enter()
         defer { RawTerminal.restore() }
         if !raw { say("talk: standard input is not a terminal: sending it line by line") }
