@@ -92,4 +92,23 @@ for _ in $(seq 100); do allowed=$(grep -oE "127.0.0.1:[0-9]+" "$dir/allow.log");
 "$remote" run "$allowed" --token-file "$dir/token" -- cat /etc/hostname > /dev/null 2> "$dir/denied.err"; status=$?
 check "--allow echo: echo runs, cat does not (126, the reason)" bash -c "grep -qx allowed '$dir/allowed.out' && [[ $status == 126 ]] && grep -q 'not allowed' '$dir/denied.err'"
 check "every run is logged: who, what, status, duration" grep -qE "run sh -c .*exited 2 in [0-9.]+ s" "$dir/serve.log"
+
+# Between two hosts (network namespaces of a private two-hosts topology): remote across the
+# link, and talk's measurement.
+if [[ $(id -u) == 0 ]]; then
+  bin=$(cd "$(dirname "$remote")" && pwd)
+  "$bin/topology" hold two-hosts --prefix slrm > "$dir/hold.log" 2>&1 & holder=$!
+  pids+=($holder)
+  for _ in $(seq 200); do grep -q "is up" "$dir/hold.log" 2>/dev/null && break; sleep 0.05; done
+  a=$(ip netns list | grep -oE "^slrm[0-9]+-a" | head -1) b=$(ip netns list | grep -oE "^slrm[0-9]+-b" | head -1)
+  ip netns exec "$b" "$remote" serve --port 7009 --bind 10.99.0.2 --token-file "$dir/token" > "$dir/b.log" 2>&1 & pids+=($!)
+  for _ in $(seq 100); do grep -q serving "$dir/b.log" && break; sleep 0.05; done
+  ip netns exec "$a" "$remote" run 10.99.0.2:7009 --token-file "$dir/token" -- sh -c 'ip -4 -o addr show | grep -o "10.99.0.[0-9]*"; exit 7' > "$dir/across.out" 2>&1; status=$?
+  check "between two hosts: A runs a command on B (it sees B's address), status 7" bash -c "[[ $status == 7 ]] && grep -qx 10.99.0.2 '$dir/across.out'"
+  ip netns exec "$b" "$bin/talk" listen --port 7007 --echo > /dev/null 2>&1 & pids+=($!)
+  sleep 0.3
+  ip netns exec "$a" "$bin/talk" connect 10.99.0.2:7007 --measure 10 --json > "$dir/talk-across.json" 2>&1
+  check "between two hosts: talk --measure across the link" grep -q '"lines":2' "$dir/talk-across.json"
+  kill $holder; wait $holder 2>/dev/null
+fi
 finish
