@@ -28,7 +28,7 @@ struct LabCheckCommand: ParsableCommand {
     var capture: String?
     @Option(help: "Your answers file (default: answers.toml here).")
     var answers = "answers.toml"
-    @Option(help: "For lab 03: your `udp-vs-tcp --json` results; for lab 11: your `ipc-compare --json` results.")
+    @Option(help: "For lab 03: your `udp-vs-tcp --json` results; lab 07: `talk connect --measure N --nagle on --json`; lab 11: `ipc-compare --json`.")
     var results: String?
     @Option(help: "For lab 11: your `socket-types --json` results.")
     var types: String?

@@ -122,9 +122,13 @@ if command -v chromium > /dev/null; then
   shot() { chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --screenshot="$2" --window-size="$3" "file://$1" > /dev/null 2>&1; }
   for size in 1280,800 1920,1080; do
     shot "$dir/web.html" "$dir/page-$size.png" "$size"
-    shot "$dir/ladder-projector.svg" "$dir/ladder-$size.png" "$size"
-    check "page and projector ladder render at ${size/,/×}, not blank" bash -c "
-      [[ \$(stat -c %s '$dir/page-$size.png') -gt 30000 && \$(stat -c %s '$dir/ladder-$size.png') -gt 20000 ]]"
+    check "the page renders at ${size/,/×}, not blank" bash -c "[[ \$(stat -c %s '$dir/page-$size.png') -gt 30000 ]]"
+    small=()
+    for svg in "$dir"/*-screen.svg "$dir"/*-projector.svg "$dir"/*-print.svg; do
+      shot "$svg" "${svg%.svg}-$size.png" "$size"
+      (( $(stat -c %s "${svg%.svg}-$size.png") > 10000 )) || small+=("$(basename "$svg")")
+    done
+    check "each of the 12 SVGs (4 graphs × 3 styles) renders at ${size/,/×}, not blank${small:+ (blank: ${small[*]})}" test "${#small[@]}" = 0
   done
   dom=$(chromium --headless --no-sandbox --disable-gpu --dump-dom "file://$dir/web.html" 2> /dev/null | grep -o 'class="arrow ' | wc -l)
   check "the page's DOM holds an arrow per TCP segment ($dom of $segments)" test "$dom" = "$segments"

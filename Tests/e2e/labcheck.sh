@@ -411,6 +411,13 @@ import re; t = open('lab07-solution.toml').read()
 assert int(re.search(r'segments_nagle = (\d+)', t).group(1)) < 25 and float(re.search(r'longest_ack_ms = ([\d.]+)', t).group(1)) > 20, t"
 "$labcheck" 07 --capture "$lab07" --answers lab07-solution.toml > lab07-right.txt 2>&1; code=$?
 check "lab 07: the right answers pass" test "$code" = 0
+talk=$(dirname "$labcheck")/talk
+"$talk" listen --port 7777 --echo --nagle on > /dev/null 2>&1 & talker=$!
+sleep 0.3
+"$talk" connect 127.0.0.1:7777 --measure 10 --nagle on --json > nagle.json; kill $talker 2>/dev/null
+"$labcheck" 07 --capture "$lab07" --results nagle.json --solution > lab07-results.toml 2>&1
+p50=$(python3 -c "import json; print('%.1f' % (json.load(open('nagle.json'))['enter_to_echo_us']['p50'] / 1000))")
+check "lab 07: with --results, Q7 is talk --measure's own p50 ($p50 ms)" grep -qx "measure_nagle_ms = $p50" lab07-results.toml
 sed 's/^segments_nagle = .*/segments_nagle = 25/; s/^shared_segments = .*/shared_segments = 0/' lab07-solution.toml > lab07-wrong.toml
 "$labcheck" 07 --capture "$lab07" --answers lab07-wrong.toml > lab07-wrong.txt 2>&1; code=$?
 check "lab 07: one segment a key with Nagle, and no shared segment, each get their hint" bash -c "

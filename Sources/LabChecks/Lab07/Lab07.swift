@@ -23,6 +23,9 @@ public enum Lab07 {
     public struct Truth: Sendable {
         public var first: Conversation
         public var second: Conversation
+        /// From the student's `talk connect --measure … --nagle on --json` (given with
+        /// `--results`): the median Enter-to-echo time, in ms.
+        public var measuredNagleMilliseconds: Double?
     }
 
     struct Problem: LabBadInput {
@@ -103,6 +106,12 @@ public enum Lab07 {
             answer == 0 ? "look at tcp.len in the second conversation: some segments carry 2 or more keys — those typed while the one before was unacknowledged"
                 : "count the client's segments with tcp.len > 1 in the second conversation"
         }
+        if let measured = truth.measuredNagleMilliseconds {
+            near("Q7 Enter to echo with Nagle, as talk --measure printed it (ms)", "measure_nagle_ms", measured,
+                 hint: "the p50 of enter_to_echo_us in your talk --measure --nagle on --json results, in ms (÷ 1000)")
+        } else {
+            results.append(.skipped("Q7 Enter to echo with Nagle", "give your talk connect --measure 25 --nagle on --json output with --results to check it"))
+        }
         if let answer = answers.text("nodelay_changes") {
             results.append(answer.lowercased() == "b" ? .pass("Q6 what TCP_NODELAY changes", answer)
                 : .fail("Q6 what TCP_NODELAY changes", answer, hint: "it is a sender's option: the receiver's ACKs, the MSS and the window are what they were"))
@@ -115,7 +124,8 @@ public enum Lab07 {
     public static func answersFile(for truth: Truth) -> String {
         ["keys = \(truth.first.keys)", "segments_nodelay = \(truth.first.keySegments)", "segments_nagle = \(truth.second.keySegments)",
          "longest_ack_ms = " + String(format: "%.1f", truth.second.longestAckMilliseconds),
-         "shared_segments = \(truth.second.sharedSegments)", "nodelay_changes = \"b\""].joined(separator: "\n") + "\n"
+         "shared_segments = \(truth.second.sharedSegments)", "nodelay_changes = \"b\"",
+         truth.measuredNagleMilliseconds.map { "measure_nagle_ms = " + String(format: "%.1f", $0) } ?? "# measure_nagle_ms: not known without --results"].joined(separator: "\n") + "\n"
     }
 
     /// `labcheck 07` without `--capture`: the handout's two measurements on loopback, an echo
@@ -147,6 +157,18 @@ extension Lab07: QuestionLab {
     public static let slug = "07-key-by-key"
     public static let title = "Two machines, key by key"
     public static let topics = "one key, one segment; Nagle's algorithm and delayed ACKs; TCP_NODELAY"
+    public static let checkCommand = "labcheck 07 --capture lab07.pcap --results nagle.json --answers answers.toml"
 
-    public static func truth(from path: String, request: LabRequest) throws -> Truth { try truth(from: path) }
+    public static func truth(from path: String, request: LabRequest) throws -> Truth {
+        var truth = try truth(from: path)
+        if let results = request.results {
+            guard let data = FileManager.default.contents(atPath: results),
+                  let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any], object["tool"] as? String == "talk",
+                  let p50 = ((object["enter_to_echo_us"] as? [String: Any])?["p50"] as? NSNumber)?.doubleValue else {
+                throw Problem(description: "\(results) is not the output of talk connect --measure N --json")
+            }
+            truth.measuredNagleMilliseconds = p50 / 1000
+        }
+        return truth
+    }
 }
