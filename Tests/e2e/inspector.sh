@@ -123,10 +123,14 @@ if command -v chromium > /dev/null; then
   for size in 1280,800 1920,1080; do
     shot "$dir/web.html" "$dir/page-$size.png" "$size"
     check "the page renders at ${size/,/×}, not blank" bash -c "[[ \$(stat -c %s '$dir/page-$size.png') -gt 30000 ]]"
+    # Not blank: larger than a screenshot of an empty SVG at the same size by half.
+    echo '<svg xmlns="http://www.w3.org/2000/svg" width="100" height="100"></svg>' > "$dir/empty.svg"
+    shot "$dir/empty.svg" "$dir/empty-$size.png" "$size"
+    blank=$(stat -c %s "$dir/empty-$size.png")
     small=()
     for svg in "$dir"/*-screen.svg "$dir"/*-projector.svg "$dir"/*-print.svg; do
       shot "$svg" "${svg%.svg}-$size.png" "$size"
-      (( $(stat -c %s "${svg%.svg}-$size.png") > 10000 )) || small+=("$(basename "$svg")")
+      (( $(stat -c %s "${svg%.svg}-$size.png") > blank * 3 / 2 )) || small+=("$(basename "$svg")")
     done
     check "each of the 12 SVGs (4 graphs × 3 styles) renders at ${size/,/×}, not blank${small:+ (blank: ${small[*]})}" test "${#small[@]}" = 0
   done
