@@ -58,14 +58,15 @@ check "a token file others can read: refused, exit 2" bash -c "[[ $status == 2 ]
 
 # Nothing left running.
 marker="socketlab-remote-test-$$"
-run --timeout 1 -- sh -c "sleep 30 & sleep 31; : $marker" > /dev/null 2>&1; status=$?
+# (Durations no other test uses, so that pgrep finds only these.)
+run --timeout 1 -- sh -c "sleep 37 & sleep 38; : $marker" > /dev/null 2>&1; status=$?
 sleep 0.5
-check "a timeout: exit 124, the whole process group killed (no sleep left)" bash -c "[[ $status == 124 ]] && ! pgrep -f 'sleep 3[01]' > /dev/null"
-"$remote" run "$address" --token-file "$dir/token" -- sh -c "sleep 40; : $marker" > /dev/null 2>&1 & client=$!
+check "a timeout: exit 124, the whole process group killed (no sleep left)" bash -c "[[ $status == 124 ]] && ! pgrep -f 'sleep 3[78]' > /dev/null"
+"$remote" run "$address" --token-file "$dir/token" -- sh -c "sleep 41; : $marker" > /dev/null 2>&1 & client=$!
 sleep 0.7
 kill -9 $client; wait $client 2>/dev/null
-for _ in $(seq 40); do pgrep -f 'sleep 40' > /dev/null || break; sleep 0.1; done
-check "the client killed mid-run: the program is killed too" bash -c "! pgrep -f 'sleep 4[0]' > /dev/null"
+for _ in $(seq 40); do pgrep -f 'sleep 41' > /dev/null || break; sleep 0.1; done
+check "the client killed mid-run: the program is killed too" bash -c "! pgrep -f 'sleep 4[1]' > /dev/null"
 check "... and the server says so" grep -q "the client went away" "$dir/serve.log"
 
 # A hostile client, then the server still serves.

@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import LabEngines
 import LabHost
@@ -155,6 +156,10 @@ public enum Lab09 {
         _ = FileManager.default.createFile(atPath: tokenPath, contents: Data(String(token).utf8), attributes: [.posixPermissions: 0o600])
         var configuration = RemoteServerConfiguration(token: try RemoteToken(file: tokenPath))
         configuration.listen = .loopback(0)
+        // The server says when it has killed the program of the client that went away: labcheck
+        // waits for that, so that no `sleep` outlives it.
+        let cleanedUp = DispatchSemaphore(value: 0)
+        configuration.log = { line in if line.contains("the client went away") { cleanedUp.signal() } }
         let server = try RemoteServer(configuration)
         Thread.detachNewThread { server.run() }
         defer { server.stop() }
@@ -170,7 +175,8 @@ public enum Lab09 {
                 usleep(700_000)
                 kill(client.pid, SIGKILL)
                 _ = client.exitStatus
-                usleep(500_000)
+                _ = cleanedUp.wait(timeout: .now() + 5)
+                usleep(200_000)
             }
         }
     }
