@@ -69,3 +69,9 @@ public final class ClientThreads: Sendable {
         try? listener.close()
     }
 }
+
+/// "0.123 s" since `start`: how long a client's connection or command took, in log lines.
+func secondsText(since start: ContinuousClock.Instant) -> String {
+    let elapsed = ContinuousClock.now - start
+    return String(format: "%.3f s", Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+}

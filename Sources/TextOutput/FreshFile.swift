@@ -65,6 +65,14 @@ public enum FreshFile {
         return used
     }
 
+    /// `mkdtemp(/tmp/PREFIX-XXXXXX)`: a new folder of this user's for a tool's scratch files
+    /// (FIFOs, socket files, a token); nil when /tmp refuses.
+    public static func temporaryFolder(_ prefix: String) -> String? {
+        var template = Array("/tmp/\(prefix)-XXXXXX".utf8CString)
+        guard let made = mkdtemp(&template) else { return nil }
+        return String(cString: made)
+    }
+
     /// `capture.pcap` → `capture-2.pcap`; `log` → `log-2`.
     static func numbered(_ path: String, _ n: Int) -> String {
         let slash = path.lastIndex(of: "/").map { path.index(after: $0) } ?? path.startIndex

@@ -55,34 +55,7 @@ struct InspectorAnalysisTests {
     /// A bulk transfer from here to a host behind a link that drops `loss`% of the packets
     /// arriving there; captured on this side of the link.
     func lossyBulkTransfer() throws -> String {
-        let port = 5001
-        let host = try Topology.farHost(
-            prefix: "slabl", subnet: 1,
-            nftRules: "add table inet loss; add chain inet loss input { type filter hook input priority 0; }; add rule inet loss input tcp dport \(port) numgen random mod 100 < 2 drop",
-            segmentationOffload: false)
-        let sink = try background(host.onFar(["python3", "-c", """
-            import socket
-            s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            s.bind(("0.0.0.0", \(port))); s.listen(5)
-            c, _ = s.accept()
-            n = 0
-            while True:
-                b = c.recv(65536)
-                if not b: break
-                n += len(b)
-            c.sendall(str(n).encode()); c.close()
-            """]))
-        defer { sink.stop(); host.teardown() }
-        let target = try SocketAddress("\(host.farAddress):\(port)")
-        _ = eventually(timeout: .seconds(10)) { (try? run(host.onFar(["ss", "-ltn", "sport = :\(port)"])).output.contains("LISTEN")) ?? false }
-        let capture = try captureWhile("lossy", in: directory, interface: host.hereInterface, filter: "tcp port \(port)") {
-            let socket = try Socket.connected(to: target, timeout: .seconds(5))
-            try socket.send(pattern(3_000_000))
-            try socket.shutdown(.write)
-            let reply = try socket.receiveUntilEOF()
-            #expect(String(decoding: reply, as: UTF8.self) == "3000000", "every byte arrived despite the loss")
-        }
-        return capture.path
+        try InspectionTests.lossyBulkTransfer(in: directory, prefix: "slabl", subnet: 1, port: 5001, lossPercent: 2, bytes: 3_000_000)
     }
 
     /// A receiver that stops reading: its window closes to 0, the sender probes, and when it

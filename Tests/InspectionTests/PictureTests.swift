@@ -41,34 +41,7 @@ struct PictureTests {
     /// 1 MB to a host behind a link that drops 3% of what arrives there: retransmissions,
     /// duplicate ACKs, SACK blocks.
     func lossyTransfer() throws -> String {
-        let port = 5002
-        let host = try Topology.farHost(
-            prefix: "slabp", subnet: 4,
-            nftRules: "add table inet loss; add chain inet loss input { type filter hook input priority 0; }; add rule inet loss input tcp dport \(port) numgen random mod 100 < 3 drop",
-            segmentationOffload: false)
-        let sink = try background(host.onFar(["python3", "-c", """
-            import socket
-            s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            s.bind(("0.0.0.0", \(port))); s.listen(5)
-            c, _ = s.accept()
-            n = 0
-            while True:
-                b = c.recv(65536)
-                if not b: break
-                n += len(b)
-            c.sendall(str(n).encode()); c.close()
-            """]))
-        defer { sink.stop(); host.teardown() }
-        let target = try SocketAddress("\(host.farAddress):\(port)")
-        _ = eventually(timeout: .seconds(10)) { (try? run(host.onFar(["ss", "-ltn", "sport = :\(port)"])).output.contains("LISTEN")) ?? false }
-        let capture = try captureWhile("lossy", in: directory, interface: host.hereInterface, filter: "tcp port \(port)") {
-            let socket = try Socket.connected(to: target, timeout: .seconds(5))
-            try socket.send(pattern(1_000_000))
-            try socket.shutdown(.write)
-            _ = try socket.receiveUntilEOF()
-            usleep(200_000)
-        }
-        return capture.path
+        try lossyBulkTransfer(in: directory, prefix: "slabp", subnet: 4, port: 5002, lossPercent: 3, bytes: 1_000_000)
     }
 
     /// What the inspector draws for `file` with `options` (the page, or one SVG).

@@ -86,3 +86,37 @@ func expectAgreement(_ file: String, minimumFrames: Int, sourceLocation: SourceL
     #expect(result.differences.isEmpty, "\(result.differences.count) disagreements with tshark in \(file):\n\(report)", sourceLocation: sourceLocation)
     print("tshark agreement: \(file): \(result.frames) frames, \(result.fields) field values, \(result.differences.count) differences")
 }
+
+/// `bytes` sent from here to a host behind a link that drops `lossPercent`% of the packets
+/// arriving there (a Python sink that answers with the count), captured on this side of the
+/// link: retransmissions, duplicate ACKs, SACK blocks. Returns the capture's path.
+func lossyBulkTransfer(in directory: String, prefix: String, subnet: Int, port: Int, lossPercent: Int, bytes: Int) throws -> String {
+    let host = try Topology.farHost(
+        prefix: prefix, subnet: subnet,
+        nftRules: "add table inet loss; add chain inet loss input { type filter hook input priority 0; }; add rule inet loss input tcp dport \(port) numgen random mod 100 < \(lossPercent) drop",
+        segmentationOffload: false)
+    let sink = try background(host.onFar(["python3", "-c", """
+        import socket
+        s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("0.0.0.0", \(port))); s.listen(5)
+        c, _ = s.accept()
+        n = 0
+        while True:
+            b = c.recv(65536)
+            if not b: break
+            n += len(b)
+        c.sendall(str(n).encode()); c.close()
+        """]))
+    defer { sink.stop(); host.teardown() }
+    let target = try SocketAddress("\(host.farAddress):\(port)")
+    _ = eventually(timeout: .seconds(10)) { (try? run(host.onFar(["ss", "-ltn", "sport = :\(port)"])).output.contains("LISTEN")) ?? false }
+    let capture = try captureWhile("lossy", in: directory, interface: host.hereInterface, filter: "tcp port \(port)") {
+        let socket = try Socket.connected(to: target, timeout: .seconds(5))
+        try socket.send(pattern(bytes))
+        try socket.shutdown(.write)
+        let reply = try socket.receiveUntilEOF()
+        #expect(String(decoding: reply, as: UTF8.self) == "\(bytes)", "every byte arrived despite the loss")
+        usleep(200_000)  // the last ACKs, before the capture stops
+    }
+    return capture.path
+}

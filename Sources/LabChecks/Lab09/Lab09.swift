@@ -6,6 +6,7 @@ import LabServers
 import PacketCapture
 import Packets
 import SocketCore
+import TextOutput
 
 /// Lab 09, a remote command: one `remote run` in the student's capture, frame by frame (the
 /// challenge, the proof, the command, the program's output on its two channels, the exit
@@ -148,7 +149,7 @@ public enum Lab09 {
     /// `labcheck 09` without `--capture`: a server on loopback, one run of the handout's
     /// command, one run whose client (a `remote run` beside this program) is killed mid-run.
     public static func makeCapture(to path: String) throws -> String {
-        let directory = try temporaryFolder()
+        guard let directory = FreshFile.temporaryFolder("labcheck-09") else { throw Problem(description: "cannot make a temporary folder in /tmp") }
         defer { _ = try? FileManager.default.removeItem(atPath: directory) }
         let tokenPath = directory + "/token"
         var random = SystemRandomNumberGenerator()
@@ -179,12 +180,6 @@ public enum Lab09 {
                 usleep(200_000)
             }
         }
-    }
-
-    static func temporaryFolder() throws -> String {
-        var template = Array("/tmp/labcheck-09-XXXXXX".utf8CString)
-        guard let made = mkdtemp(&template) else { throw Problem(description: "cannot make a temporary folder in /tmp") }
-        return String(cString: made)
     }
 }
 

@@ -4,6 +4,7 @@ import Glibc
 import Histogram
 import LabHost
 import SocketCore
+import TextOutput
 
 /// ipc-compare: the same workload through every local IPC mechanism, between two real
 /// processes — this one and a child it starts (`ipc-compare peer`, the same program) — so the
@@ -50,7 +51,9 @@ public struct IPCCompare {
         signal(SIGPIPE, SIG_IGN)  // a pipe's write() to a vanished reader: EPIPE, not death
         if let cpus = options.cpus { try pinToCPU(cpus.parent) }
         let ownDirectory = options.directory == nil
-        let directory = try options.directory ?? Self.makeTemporaryDirectory()
+        guard let directory = options.directory ?? FreshFile.temporaryFolder("socketlab-ipc") else {
+            throw SocketError.system(call: .open, errno: .current, address: nil)
+        }
         defer {
             if ownDirectory {
                 for name in ["ipc-to-peer", "ipc-from-peer", "ipc-stream.sock", "ipc-parent.sock", "ipc-peer.sock"] { unlink(directory + "/" + name) }
@@ -153,12 +156,6 @@ public struct IPCCompare {
         }
         let said = String(decoding: text, as: UTF8.self).split(separator: "\n").last.map { ": \($0)" } ?? ""
         return "ended with \(status)\(said)"
-    }
-
-    static func makeTemporaryDirectory() throws -> String {
-        var template = Array("/tmp/socketlab-ipc-XXXXXX".utf8CString)
-        guard let made = mkdtemp(&template) else { throw SocketError.system(call: .open, errno: .current, address: nil) }
-        return String(cString: made)
     }
 
     static var kernelRelease: String {

@@ -62,8 +62,7 @@ final class RemoteSession {
         let line = arguments.map { $0.contains(" ") || $0.isEmpty ? "'\($0)'" : $0 }.joined(separator: " ")
         func finish(_ ending: RemoteFrame.Ending, output: Int = 0, errors: Int = 0) {
             try? client.send(.exit(ending))
-            let took = ContinuousClock.now - started
-            server.log("\(peer) run \(line): \(Self.describe(ending)) in \(JSONSeconds.text(took)), \(output) bytes out, \(errors) bytes err")
+            server.log("\(peer) run \(line): \(Self.describe(ending)) in \(secondsText(since: started)), \(output) bytes out, \(errors) bytes err")
         }
         guard server.allows(program) else { return finish(.notStarted(code: 126, reason: "\(program) is not allowed here (the server's --allow list)")) }
         guard ChildProcess.locate(program) != nil else { return finish(.notStarted(code: 127, reason: "no such program: \(program)")) }
@@ -185,15 +184,5 @@ final class RemoteSession {
         case .notStarted(let code, let reason): "not started (\(code): \(reason))"
         case .timedOut(let seconds): "timed out after \(seconds) s, process group killed"
         }
-    }
-}
-
-/// A duration as "0.123 s".
-enum JSONSeconds {
-    static func text(_ duration: Duration) -> String {
-        let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-        let millis = Int((seconds * 1000).rounded())
-        let fraction = String(millis % 1000)
-        return "\(millis / 1000)." + String(repeating: "0", count: 3 - fraction.count) + fraction + " s"
     }
 }

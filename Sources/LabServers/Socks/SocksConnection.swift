@@ -177,7 +177,7 @@ final class SocksConnection: Sendable {
         // What the client sent right behind its request goes first.
         if !leftover.isEmpty { try target.send(leftover) }
         let (up, down, end) = Relay(a: client, b: target, pipes: pipes, idle: configuration.idleTimeout).run(already: leftover.count)
-        proxy.log("\(peer) CONNECT \(request.address.text(port: request.port)) (\(targetText)): \(up) bytes up, \(down) down, \(Self.seconds(since: started)), \(end)")
+        proxy.log("\(peer) CONNECT \(request.address.text(port: request.port)) (\(targetText)): \(up) bytes up, \(down) down, \(secondsText(since: started)), \(end)")
     }
 
     /// The relay's pipes, or REP 1 and the reason (out of descriptors, most likely).
@@ -188,11 +188,6 @@ final class SocksConnection: Sendable {
             try? client.send(SOCKS5.ReplyMessage(.generalFailure).encoded)
             throw Outcome.closed("no pipe for the relay (\(error)); answered 1 (general failure)")
         }
-    }
-
-    static func seconds(since start: ContinuousClock.Instant) -> String {
-        let elapsed = ContinuousClock.now - start
-        return String(format: "%.3f s", Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
     }
 
     func open(_ request: SOCKS5.Request) throws(ReplyFailure) -> Socket {
