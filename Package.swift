@@ -12,7 +12,7 @@
 //   Inspection            tracker → analysis → views
 //   PacketCapture         libpcap: live capture, files, the background recorder
 //   Packets  SocketCore   pure decoding / typed BSD sockets (know nothing of each other)
-//   ExitStatus TextOutput FrameBuilder NetworkAddresses CPcap CLinux
+//   ExitStatus TextOutput FrameBuilder NetworkAddresses CPcap CZlib CLinux
 import PackageDescription
 
 let strict: [SwiftSetting] = [
@@ -70,6 +70,8 @@ let package = Package(
     targets: [
         // libpcap, found with pkg-config; PacketCapture builds on it.
         .systemLibrary(name: "CPcap", pkgConfig: "libpcap", providers: [.apt(["libpcap-dev"])]),
+        // zlib: capture files stored gzip-compressed are read as tshark reads them.
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // The GNU-only Linux calls and constants Swift's Glibc module leaves out (setns…).
         .target(name: "CLinux"),
         // The exit-code contract (0 success, 1 failure, 2 bad input, 3 missing privilege), once.
@@ -85,7 +87,7 @@ let package = Package(
         // Frames built byte by byte with an independent checksum: test data and fuzz seeds.
         .target(name: "FrameBuilder", swiftSettings: strict),
         // libpcap: live capture, pcap/pcapng files, statistics, interfaces, the recorder.
-        .target(name: "PacketCapture", dependencies: ["CPcap", "Packets", "SocketCore", "ExitStatus", "TextOutput"], swiftSettings: strict),
+        .target(name: "PacketCapture", dependencies: ["CPcap", "CZlib", "Packets", "SocketCore", "ExitStatus", "TextOutput"], swiftSettings: strict),
         // Follows TCP conversations in decoded packets and explains them; never opens a device.
         // Release builds skip the run-time exclusivity checks here: the tracker updates each
         // connection's state (a class) on every segment, and the checks were 15% of the

@@ -10,6 +10,7 @@ purpose=${1:-build}
 declare -A need=(
   [pkg-config]=pkg-config
   [/usr/include/pcap/pcap.h]=libpcap-dev
+  [/usr/include/zlib.h]=zlib1g-dev  # gzip-compressed capture files
   [cc]=gcc
 )
 if [[ $purpose == test || $purpose == bench ]]; then
@@ -32,6 +33,9 @@ if [[ $purpose == test || $purpose == bench ]]; then
   need[proxychains4]=proxychains4  # runs a program unmodified through a SOCKS5 proxy
   need[/usr/lib/python3/dist-packages/socks.py]=python3-socks  # PySocks, Python's SOCKS client
   need[chromium]=chromium  # renders the pages the tools write (ipc-compare --html), headless
+  need[tar]=tar            # unpacks the other tools' test captures (make foreign)
+  need[bzip2]=bzip2        # (Wireshark's source is a .tar.bz2)
+  need[xz]=xz-utils
 fi
 if [[ $purpose == bench ]]; then
   need[microsocks]=microsocks  # the reference SOCKS5 proxy

@@ -54,6 +54,13 @@ SOCKETLAB_TOPOLOGY=$bin/topology bash Tests/e2e/twohosts.sh scripts/twohosts | t
 e2e_passed=$((e2e_passed + $(tail -1 "$log" | grep -oE "^[0-9]+" || echo 0)))
 e2e_failed=$((e2e_failed + $(tail -1 "$log" | grep -oE "[0-9]+ failed" | grep -oE "[0-9]+" || echo 1)))
 
+echo "== the inspector on other tools' test captures (tcpdump, Wireshark, gopacket, libpcap)"
+if BIN=$bin bash scripts/foreign-corpus.sh | tee "$log"; then
+  grep -q "skipped" "$log" || e2e_passed=$((e2e_passed + 1))
+else
+  e2e_failed=$((e2e_failed + 1))
+fi
+
 echo "== fuzz: the packet decoder under libFuzzer and AddressSanitizer (${FUZZ_SECONDS:-30} s)"
 if bash scripts/fuzz.sh "${FUZZ_SECONDS:-30}"; then e2e_passed=$((e2e_passed + 1)); else e2e_failed=$((e2e_failed + 1)); fi
 

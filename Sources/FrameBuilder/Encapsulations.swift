@@ -58,6 +58,35 @@ extension FrameBuilder {
         return ethernet(type: 0x8847, stack + ip)
     }
 
+    /// PPP (DLT_PPP, HDLC-like framing FF 03) with an MPLS label stack: protocol 0x0281.
+    public static func pppMPLS(labels: [Int], _ ip: [UInt8]) -> [UInt8] {
+        var stack: [UInt8] = []
+        for (index, label) in labels.enumerated() {
+            stack += be32(UInt32(label) << 12 | (index == labels.count - 1 ? 0x100 : 0) | 64)
+        }
+        return [0xFF, 0x03] + be16(0x0281) + stack + ip
+    }
+
+    /// DLT_PPP_ETHER: the PPPoE session header and PPP protocol, no Ethernet header.
+    public static func pppOverEthernet(session: Int = 0x2345, _ ip: [UInt8]) -> [UInt8] {
+        [0x11, 0] + be16(session) + be16(ip.count + 2) + be16(etherType(of: ip) == 0x86DD ? 0x0057 : 0x0021) + ip
+    }
+
+    /// DLT_JUNIPER_ETHER: "MGC", flags (0x80: a TLV extension follows, 0x01: inbound), the
+    /// extension's length and TLVs (an interface index), then the Ethernet frame.
+    public static func juniperEthernet(inbound: Bool = true, _ ip: [UInt8]) -> [UInt8] {
+        let extensions: [UInt8] = [4, 4, 0, 0, 0x01, 0x4C]  // TLV 4 (ifd index), length 4
+        return [0x4D, 0x47, 0x43, 0x80 | (inbound ? 1 : 0)] + be16(extensions.count) + extensions + ethernet(carrying: ip)
+    }
+
+    /// DLT_IPOIB: 20 bytes of source and 20 of destination hardware address (queue pair
+    /// number and GID), the EtherType and 2 reserved bytes.
+    public static func ipOverInfiniBand(_ ip: [UInt8]) -> [UInt8] {
+        let source = [UInt8](repeating: 0, count: 20)
+        let destination: [UInt8] = [0x80, 0, 0x05, 0x50, 0xFE, 0x80, 0, 0, 0, 0, 0, 0, 0, 0x10, 0xE0, 0, 0x66, 0x4A, 0xB4, 0x51]
+        return source + destination + be16(etherType(of: ip)) + [0, 0] + ip
+    }
+
     /// An IPv4 header from `source` to `destination` (the outer header of a tunnel).
     public static func ipv4(protocol proto: UInt8, from source: [UInt8], to destination: [UInt8], id: Int = 0x4321,
                             flagsFragment: Int = 0x4000, _ payload: [UInt8]) -> [UInt8] {
@@ -208,23 +237,29 @@ extension FrameBuilder {
 public struct PcapBytes {
     public var bytes: [UInt8]
     private let nanoseconds: Bool
+    /// Written as a big-endian host writes it (SPARC, PowerPC, old MIPS routers).
+    private let bigEndian: Bool
 
-    public init(linkType: Int32, nanoseconds: Bool = false, snapshotLength: UInt32 = 262_144) {
+    public init(linkType: Int32, nanoseconds: Bool = false, snapshotLength: UInt32 = 262_144, bigEndian: Bool = false) {
         self.nanoseconds = nanoseconds
-        bytes = Self.le32(nanoseconds ? 0xA1B2_3C4D : 0xA1B2_C3D4) + [2, 0, 4, 0] + Self.le32(0) + Self.le32(0)
-            + Self.le32(snapshotLength) + Self.le32(UInt32(bitPattern: linkType))
+        self.bigEndian = bigEndian
+        bytes = []
+        bytes = u32(nanoseconds ? 0xA1B2_3C4D : 0xA1B2_C3D4) + (bigEndian ? [0, 2, 0, 4] : [2, 0, 4, 0]) + u32(0) + u32(0)
+            + u32(snapshotLength) + u32(UInt32(bitPattern: linkType))
     }
 
     /// One record; `fraction` in the file's unit (µs or ns), unchecked.
     public mutating func add(_ frame: [UInt8], seconds: UInt32, fraction: UInt32, originalLength: Int? = nil, captured: Int? = nil) {
         let kept = Array(frame.prefix(captured ?? frame.count))
-        bytes += Self.le32(seconds) + Self.le32(fraction) + Self.le32(UInt32(kept.count)) + Self.le32(UInt32(originalLength ?? frame.count))
+        bytes += u32(seconds) + u32(fraction) + u32(UInt32(kept.count)) + u32(UInt32(originalLength ?? frame.count))
         bytes += kept
     }
 
+    private func u32(_ value: UInt32) -> [UInt8] { bigEndian ? Self.le32(value).reversed() : Self.le32(value) }
+
     /// Frames a millisecond apart from 1,700,000,000 s.
-    public static func file(linkType: Int32, _ frames: [[UInt8]]) -> PcapBytes {
-        var file = PcapBytes(linkType: linkType)
+    public static func file(linkType: Int32, bigEndian: Bool = false, _ frames: [[UInt8]]) -> PcapBytes {
+        var file = PcapBytes(linkType: linkType, bigEndian: bigEndian)
         for (index, frame) in frames.enumerated() { file.add(frame, seconds: 1_700_000_000, fraction: UInt32(index) * 1000) }
         return file
     }

@@ -111,8 +111,12 @@ public struct ConnectionTracker {
 
     /// The same for a segment already taken apart: a caller that keeps its `Packet` in a
     /// stored property passes these few fields rather than a copy of the whole packet.
+    ///
+    /// `inFragment`: the segment is in a first IP fragment that could not be reassembled. As
+    /// in tshark (packet-tcp.c without `th_have_seglen`), it belongs to its stream but is not
+    /// analysed: raw numbers, no length, the window as sent, and no change to the connection.
     public mutating func add(frame: Int, time: Timestamp, tcp: TCPHeader, source: Endpoint, destination: Endpoint,
-                             wireLength: Int) -> SegmentReport {
+                             wireLength: Int, inFragment: Bool = false) -> SegmentReport {
         let key = ConversationKey(source, destination)
         let isFirstSYN = tcp.flags.contains(.syn) && !tcp.flags.contains(.ack)
 
@@ -141,6 +145,7 @@ public struct ConnectionTracker {
         lastLookup = (key, slot!)
         let conversation = slots[slot!]!
         var finishedNow: Int?
+        if inFragment { return conversation.unanalysed(frame: frame, time: time, tcp: tcp, source: source, destination: destination, wireLength: wireLength) }
         let report = conversation.add(
             frame: frame, time: time, tcp: tcp, source: source, destination: destination,
             wireLength: wireLength, detail: detail, pending: &pending, finished: &finishedNow)
@@ -257,8 +262,9 @@ extension ConnectionTracker.Conversation {
 
         // Handshake RTT as tshark takes it: from the latest SYN to the first segment after it
         // with ACK and without SYN, whichever side sends it (a FIN/ACK or a RST/ACK counts);
-        // while that is zero (both stamped alike), the next such segment tries again.
-        if isFirstSYN { lastSYNTime = time }
+        // while that is zero (both stamped alike), the next such segment tries again. A SYN
+        // stamped 0 (1970-01-01 00:00:00, a hand-made file) is tshark's "no SYN time yet".
+        if isFirstSYN { lastSYNTime = time.seconds == 0 && time.nanoseconds == 0 ? nil : time }
         if tcp.flags.contains(.ack), !tcp.flags.contains(.syn), initialRTT == nil || initialRTT == 0, let start = lastSYNTime {
             initialRTT = time.seconds(since: start)
         }
@@ -286,6 +292,20 @@ extension ConnectionTracker.Conversation {
             finished = true
             finishedStream = stream
         }
+        return report
+    }
+
+    /// A segment tshark places in this stream without analysing it (see `add(inFragment:)`).
+    func unanalysed(frame: Int, time: Timestamp, tcp: TCPHeader, source: Endpoint, destination: Endpoint, wireLength: Int) -> SegmentReport {
+        let forward = first == source ? 0 : 1
+        summary.count(forward: forward == 0, wireLength: wireLength, payload: 0, retransmission: false, time: time)
+        var report = SegmentReport(
+            frame: frame, time: time, stream: stream, source: source, destination: destination,
+            flags: tcp.flags, seq: tcp.sequenceNumber, ack: tcp.acknowledgementNumber, seqRaw: tcp.sequenceNumber,
+            ackRaw: tcp.acknowledgementNumber, length: tcp.capturedPayloadLength, window: Int(tcp.window), tcp: tcp,
+            analysis: [], facts: [], initialRTT: initialRTT, events: [])
+        report.inFragment = true
+        report.fromClient = lifecycle.handshake.map { $0.client == source } ?? (forward == 0)
         return report
     }
 

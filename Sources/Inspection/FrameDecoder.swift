@@ -31,13 +31,21 @@ struct FrameDecoder {
         // summing every payload.
         packet.decode(frame.bytes, linkType: frame.linkType ?? linkType, verifyChecksums: false, originalLength: frame.originalLength)
         if packet.isFragment {
-            guard let bytes = reassembler.add(&packet, bytes: frame.bytes, frame: frame.number) else {
-                return .other  // held for the rest, or unusable: shown as the fragment it is
+            switch reassembler.add(&packet, bytes: frame.bytes, frame: frame.number) {
+            case .held:
+                return .other  // shown as the fragment it is
+            case .completed(let bytes):
+                datagramBytes = bytes
+                bytes.withUnsafeBytes { datagram.decode($0, linkType: .raw, verifyChecksums: false) }
+                if let segment = ReadPipeline.Segment(&datagram, frame: frame) { return .segment(segment) }
+                return .reassembledOther
+            case .notWhole:
+                // tshark dissects a first fragment it cannot reassemble as it stands; a later
+                // one is only a fragment.
+                guard packet.firstFragmentOffset == 0, var segment = ReadPipeline.Segment(&packet, frame: frame) else { return .other }
+                segment.inFragment = true
+                return .segment(segment)
             }
-            datagramBytes = bytes
-            bytes.withUnsafeBytes { datagram.decode($0, linkType: .raw, verifyChecksums: false) }
-            if let segment = ReadPipeline.Segment(&datagram, frame: frame) { return .segment(segment) }
-            return .reassembledOther
         }
         if var segment = ReadPipeline.Segment(&packet, frame: frame) {
             let tcp = segment.tcp

@@ -37,7 +37,7 @@ public enum JSONLines {
         out.append(",\"ack_raw\":")
         out.number(report.ackRaw)
         out.append(",\"len\":")
-        out.number(report.length)
+        if report.inFragment { out.append("null") } else { out.number(report.length) }
         out.append(",\"win\":")
         out.number(report.window)
         out.append(",\"analysis\":[")

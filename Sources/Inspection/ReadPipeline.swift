@@ -20,6 +20,8 @@ public enum ReadPipeline {
         var wireLength: Int
         /// SOCKS5 messages the segment completes, found by the decoding step.
         var socks: [SocksStep] = []
+        /// In a first fragment that could not be reassembled (tracked, not analysed).
+        var inFragment = false
 
         /// The TCP segment in `packet`, if it holds one. `inout` so that the 800-byte packet
         /// is not copied to call its accessors (it was, once per frame, as a stored property).

@@ -52,12 +52,22 @@ struct FragmentReassembler {
     static let maximumDatagrams = 4096
     static let maximumBytes = 64 << 20
 
-    /// Takes the fragment `packet` holds (decoded from `bytes`, frame `frame`); returns the
-    /// whole datagram (its raw IP bytes, header and payload) when this fragment completes it.
-    /// A fragment a snaplen cut, or one that ends past the largest IP datagram, is not kept.
-    mutating func add(_ packet: inout Packet, bytes: UnsafeRawBufferPointer, frame: Int) -> [UInt8]? {
-        guard let (key, fragment, header, payload) = Self.fragment(&packet, bytes: bytes),
-              let payload, fragment.end <= 65535 + 40 else { return nil }
+    /// What became of a fragment.
+    enum Outcome {
+        /// Kept until the rest arrive.
+        case held
+        /// It completed its datagram: the raw IP bytes, header and payload.
+        case completed([UInt8])
+        /// Not all of its payload is in the frame (a snaplen cut, or an IP length past the
+        /// frame's end), so tshark does not reassemble it; a first fragment is then dissected
+        /// as it is (packet-ip.c: `tvb_bytes_exist` before `fragment_add_check`).
+        case notWhole
+    }
+
+    /// Takes the fragment `packet` holds (decoded from `bytes`, frame `frame`).
+    mutating func add(_ packet: inout Packet, bytes: UnsafeRawBufferPointer, frame: Int) -> Outcome {
+        guard let (key, fragment, header, payload) = Self.fragment(&packet, bytes: bytes), let payload else { return .notWhole }
+        guard fragment.end <= 65535 + 40 else { return .held }  // past the largest datagram: never completes
         arrivals += 1
         var entry = waiting[key] ?? Waiting(version: fragment.version, arrival: arrivals)
         entry.pieces.append(Piece(offset: fragment.start, bytes: payload, last: !fragment.more))
@@ -68,11 +78,11 @@ struct FragmentReassembler {
         if let datagram = Self.assemble(entry) {
             heldBytes -= entry.bytes
             waiting[key] = nil
-            return datagram
+            return .completed(datagram)
         }
         waiting[key] = entry
         evictIfNeeded()
-        return nil
+        return .held
     }
 
     private mutating func evictIfNeeded() {
@@ -94,7 +104,8 @@ struct FragmentReassembler {
             let fragment = Fragment(version: 4, start: ip.fragmentOffset,
                                     end: ip.fragmentOffset + max(0, end - start), more: ip.moreFragments)
             let key = Key(source: .v4(ip.source), destination: .v4(ip.destination), identification: UInt32(ip.identification), proto: ip.protocol.rawValue)
-            guard end <= bytes.count, start <= end else { return (key, fragment, nil, nil) }
+            // All of it must be in the frame, by the header's length (tshark's rule).
+            guard ip.offset + ip.totalLength <= bytes.count, end <= bytes.count, start <= end else { return (key, fragment, nil, nil) }
             let header = ip.fragmentOffset == 0 ? Array(bytes[ip.offset..<start]) : nil
             return (key, fragment, header, Array(bytes[start..<end]))
         }
@@ -103,7 +114,10 @@ struct FragmentReassembler {
             let fragment = Fragment(version: 6, start: ext.fragmentOffset,
                                     end: ext.fragmentOffset + max(0, end - start), more: ext.moreFragments)
             let key = Key(source: .v6(ip.source), destination: .v6(ip.destination), identification: ext.fragmentIdentification, proto: 0)
-            guard end <= bytes.count, start <= end, ext.offset + 8 <= bytes.count else { return (key, fragment, nil, nil) }
+            let claimed = ip.payloadLength == 0 ? ip.datagramPayloadLength : ip.payloadLength
+            guard ip.offset + 40 + claimed <= bytes.count, end <= bytes.count, start <= end, ext.offset + 8 <= bytes.count else {
+                return (key, fragment, nil, nil)
+            }
             var header: [UInt8]?
             if ext.fragmentOffset == 0 {
                 // The fixed header, its next header now the fragment header's.

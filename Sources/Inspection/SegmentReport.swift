@@ -39,4 +39,7 @@ public struct SegmentReport: Sendable {
     public var fromClient = true
     /// SOCKS5 messages this segment completes (empty unless the connection speaks SOCKS).
     public var socks: [SocksStep] = []
+    /// In a first IP fragment never reassembled: raw numbers, `length` only what the fragment
+    /// holds (the segment's own length is unknown), not analysed.
+    public var inFragment = false
 }

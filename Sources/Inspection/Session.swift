@@ -111,7 +111,7 @@ public struct Session {
     /// One TCP segment, already decoded: follow it, then draw what it says.
     mutating func write(segment: ReadPipeline.Segment, to out: inout OutputBuffer) {
         var report = tracker.add(frame: segment.frame, time: segment.time, tcp: segment.tcp, source: segment.source,
-                                 destination: segment.destination, wireLength: segment.wireLength)
+                                 destination: segment.destination, wireLength: segment.wireLength, inFragment: segment.inFragment)
         report.socks = segment.socks
         if shows(report) { view.segment(report, to: &out) }
         let records = tracker.takeRecords()

@@ -63,7 +63,10 @@ struct CaptureFormatReader {
     }
 
     private mutating func readHeaders() throws(Failure) {
-        guard let magic = try input.peek(4) else { throw .notACapture("the file is empty") }
+        if let magic = try input.peek(2), magic.count == 2, magic[0] == 0x1F, magic[1] == 0x8B {
+            try input.inflate()
+        }
+        guard let magic = try input.peek(4) else { throw .notACapture(input.isCompressed ? "the gzip file holds nothing" : "the file is empty") }
         guard magic.count == 4 else { throw .notACapture("it holds only \(magic.count) byte\(magic.count == 1 ? "" : "s"), less than any capture header") }
         let value = magic.load(as: UInt32.self)
         switch value {
@@ -97,8 +100,11 @@ struct CaptureFormatReader {
 
     private mutating func readPcapHeader(nanoseconds: Bool, modified: Bool) throws(Failure) {
         guard let header = try input.take(24), header.count == 24 else { throw .notACapture("the pcap file header is cut short") }
-        bigEndian = header.load(as: UInt32.self) == 0xA1B2_C3D4.byteSwapped || header.load(as: UInt32.self) == 0xA1B2_3C4D.byteSwapped
-            || header.load(as: UInt32.self) == 0xA1B2_CD34.byteSwapped
+        // The magic as written by a big-endian host reads byte-swapped here. (Spelled as
+        // UInt32 on purpose: `0xA1B2_C3D4.byteSwapped` alone is an Int, and comparing a UInt32
+        // with it is never true, which once made every big-endian file unreadable.)
+        let swappedMagics: [UInt32] = [0xD4C3_B2A1, 0x4D3C_B2A1, 0x34CD_B2A1]
+        bigEndian = swappedMagics.contains(header.load(as: UInt32.self))
         format = .pcap(nanoseconds: nanoseconds, modified: modified)
         // The top bits of the link type field carry FCS information (LT_LINKTYPE masks them).
         let network = Int32(bitPattern: u32(header, 20) & 0x03FF_FFFF)
@@ -243,12 +249,15 @@ struct CaptureFormatReader {
 
 /// A file read in large chunks, handing out byte ranges that stay valid until the next call.
 /// Memory stays at one buffer (grown only for a record larger than it), whatever the file's size.
+/// A gzip-compressed file (magic 1f 8b: `.pcap.gz`, as Wireshark stores its test captures and
+/// tshark reads them) is inflated on the way in, through a second fixed buffer.
 struct BufferedInput {
     let descriptor: Int32
     private var buffer: UnsafeMutableRawBufferPointer
     private var start = 0
     private var end = 0
     private var atEnd = false
+    private var gzip: GzipStream?
     static let chunk = 1 << 20
 
     init(descriptor: Int32) {
@@ -256,7 +265,22 @@ struct BufferedInput {
         buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.chunk, alignment: 16)
     }
 
-    func release() { buffer.deallocate() }
+    func release() {
+        buffer.deallocate()
+        gzip?.release()
+    }
+
+    var isCompressed: Bool { gzip != nil }
+
+    /// From here on, reads inflate: the bytes already read are the start of the gzip stream.
+    mutating func inflate() throws(CaptureFormatReader.Failure) {
+        guard gzip == nil else { return }
+        let stream = try GzipStream(descriptor: descriptor, alreadyRead: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(buffer)[start..<end]))
+        gzip = stream
+        start = 0
+        end = 0
+        atEnd = false
+    }
 
     /// Makes `count` bytes available from the current position, reading more as needed; false
     /// at the end of the file with fewer (then `end - start` bytes remain).
@@ -275,10 +299,16 @@ struct BufferedInput {
             buffer = bigger
         }
         while end < count && !atEnd {
-            let got = Glibc.read(descriptor, buffer.baseAddress! + end, buffer.count - end)
-            if got < 0 {
-                if errno == EINTR { continue }
-                throw .damaged("read() failed: \(String(cString: strerror(errno)))")
+            let room = UnsafeMutableRawBufferPointer(rebasing: buffer[end...])
+            let got: Int
+            if let gzip {
+                got = try gzip.read(into: room)
+            } else {
+                got = Glibc.read(descriptor, room.baseAddress!, room.count)
+                if got < 0 {
+                    if errno == EINTR { continue }
+                    throw .damaged("read() failed: \(String(cString: strerror(errno)))")
+                }
             }
             if got == 0 { atEnd = true } else { end += got }
         }

@@ -56,7 +56,7 @@ public struct DecodeError: Error, Hashable, Sendable, BitwiseCopyable, CustomStr
         case .badLength(let field, let value, let limit):
             what = Self.explain(field, value: value, limit: limit)
         case .unsupportedLinkType(let dlt):
-            what = "link type \(LinkType(dlt)) (\(dlt)) is not one SocketLab decodes (it reads Ethernet, Linux cooked SLL and SLL2, BSD loopback, raw IP, PPP, Cisco HDLC, pflog and NFLOG)"
+            what = "link type \(LinkType(dlt)) (\(dlt)) is not one SocketLab decodes (it reads Ethernet, Linux cooked SLL and SLL2, BSD loopback, raw IP, PPP and PPPoE, Cisco HDLC, pflog, NFLOG, Juniper Ethernet and IP over InfiniBand)"
         }
         return "\(layer.rawValue) at byte \(offset): \(what)"
     }

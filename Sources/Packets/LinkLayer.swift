@@ -141,23 +141,43 @@ extension EthernetHeader {
             }
         }
         if header.etherType == .mplsUnicast || header.etherType == .mplsMulticast {
-            // Labels until the bottom-of-stack bit; then, as tshark guesses, IP by its version.
-            while true {
-                try view.require(4, at: header.length, .mpls)
-                let entry = view.u32(header.length)
-                header.storedLabels &+= 1
-                header.mplsBottomLabel = entry >> 12
-                header.length += 4
-                if entry & 0x100 != 0 { break }
-            }
-            try view.require(1, at: header.length, .mpls)
-            switch view.u8(header.length) >> 4 {
-            case 4: return (header, .ipv4)
-            case 6: return (header, .ipv6)
-            default: return (header, .other(header.etherType))
-            }
+            let stack = try MPLSStack.decode(view, at: header.length, type: header.etherType)
+            header.storedLabels = UInt8(truncatingIfNeeded: min(stack.labels, 255))
+            header.mplsBottomLabel = stack.bottomLabel
+            header.length = stack.end
+            return (header, stack.next)
         }
         return (header, NetworkProtocol(header.etherType))
+    }
+}
+
+/// An MPLS label stack (RFC 3032), after Ethernet, PPP (protocol 0x0281) or Cisco HDLC.
+struct MPLSStack {
+    var labels: Int
+    var bottomLabel: UInt32
+    /// Where the payload starts.
+    var end: Int
+    var next: NetworkProtocol
+
+    /// Labels until the bottom-of-stack bit; then, as tshark guesses, IP by its version.
+    @inline(__always)
+    static func decode(_ view: ByteView, at start: Int, type: EtherType) throws(DecodeError) -> MPLSStack {
+        var stack = MPLSStack(labels: 0, bottomLabel: 0, end: start, next: .other(type))
+        while true {
+            try view.require(4, at: stack.end, .mpls)
+            let entry = view.u32(stack.end)
+            stack.labels += 1
+            stack.bottomLabel = entry >> 12
+            stack.end += 4
+            if entry & 0x100 != 0 { break }
+        }
+        try view.require(1, at: stack.end, .mpls)
+        switch view.u8(stack.end) >> 4 {
+        case 4: stack.next = .ipv4
+        case 6: stack.next = .ipv6
+        default: break
+        }
+        return stack
     }
 }
 
@@ -209,8 +229,9 @@ public enum LinkHeader: Hashable, Sendable, BitwiseCopyable {
     }
 }
 
-/// PPP (DLT_PPP, DLT_PPP_SERIAL), Cisco HDLC (DLT_C_HDLC), pflog (DLT_PFLOG) and NFLOG
-/// (DLT_NFLOG): only what finding the IP header needs.
+/// PPP (DLT_PPP, DLT_PPP_SERIAL, DLT_PPP_ETHER), Cisco HDLC (DLT_C_HDLC), pflog (DLT_PFLOG),
+/// NFLOG (DLT_NFLOG), Juniper without layer 2 and IP over InfiniBand: only what finding the
+/// IP header needs.
 public struct OtherLinkHeader: Hashable, Sendable, BitwiseCopyable {
     public var linkType: LinkType
     /// The PPP protocol, the HDLC EtherType, or the address family, as the header gives it.
@@ -263,16 +284,27 @@ extension LinkHeader {
             } else {
                 offset += 1
             }
-            let header = OtherLinkHeader(linkType: linkType, protocolNumber: UInt32(proto), length: offset)
+            var header = OtherLinkHeader(linkType: linkType, protocolNumber: UInt32(proto), length: offset)
             switch proto {
             case 0x21: return (.other(header), .ipv4)
             case 0x57: return (.other(header), .ipv6)
+            case 0x281, 0x283:
+                // MPLS unicast and multicast (RFC 3032 §4.3): the labels belong to the link.
+                let stack = try MPLSStack.decode(view, at: offset, type: proto == 0x281 ? .mplsUnicast : .mplsMulticast)
+                header.length = stack.end
+                return (.other(header), stack.next)
             default: return (.other(header), .other(EtherType(0)))
             }
         case .ciscoHDLC:
             try view.require(4, at: 0, .link)
-            let type = view.u16(2)
-            return (.other(OtherLinkHeader(linkType: linkType, protocolNumber: UInt32(type), length: 4)), NetworkProtocol(EtherType(type)))
+            let type = EtherType(view.u16(2))
+            var header = OtherLinkHeader(linkType: linkType, protocolNumber: UInt32(type.rawValue), length: 4)
+            if type == .mplsUnicast || type == .mplsMulticast {
+                let stack = try MPLSStack.decode(view, at: 4, type: type)
+                header.length = stack.end
+                return (.other(header), stack.next)
+            }
+            return (.other(header), NetworkProtocol(type))
         case .pflog:
             // OpenBSD's pfloghdr: its length (padded to 4 bytes) first, the address family second.
             try view.require(2, at: 0, .link)
@@ -296,6 +328,49 @@ extension LinkHeader {
                 offset += (length + 3) & ~3
             }
             throw DecodeError(.link, at: min(offset, view.count), .truncated(needed: 4, available: max(0, view.count - offset)))
+        case .pppOverEthernet:
+            // The PPPoE session header (RFC 2516: version and type, code, session, length),
+            // then the PPP protocol.
+            try view.require(8, at: 0, .pppoe)
+            let proto = view.u16(6)
+            let header = OtherLinkHeader(linkType: linkType, protocolNumber: UInt32(proto), length: 8)
+            switch proto {
+            case 0x21: return (.other(header), .ipv4)
+            case 0x57: return (.other(header), .ipv6)
+            default: return (.other(header), .other(.pppoeSession))
+            }
+        case .juniperEthernet:
+            // "MGC", a flags byte; with the extension flag (0x80) a 16-bit length of TLVs
+            // follows. Then the Ethernet frame, or with "no layer 2" (0x02) a 4-byte family
+            // and IP, told by its version as tcpdump and tshark do.
+            try view.require(4, at: 0, .link)
+            guard view.u16(0) == 0x4D47, view.u8(2) == 0x43 else {
+                throw DecodeError(.link, at: 0, .unsupportedLinkType(linkType.rawValue))
+            }
+            let flags = view.u8(3)
+            var offset = 4
+            if flags & 0x80 != 0 {
+                try view.require(2, at: 4, .link)
+                offset = 6 + Int(view.u16(4))
+            }
+            if flags & 0x02 != 0 {
+                offset += 4
+                try view.require(1, at: offset, .link)
+                let header = OtherLinkHeader(linkType: linkType, protocolNumber: UInt32(flags), length: offset)
+                switch view.u8(offset) >> 4 {
+                case 4: return (.other(header), .ipv4)
+                case 6: return (.other(header), .ipv6)
+                default: return (.other(header), .other(EtherType(0)))
+                }
+            }
+            let (header, next) = try EthernetHeader.decode(view, at: offset)
+            return (.ethernet(header), next)
+        case .ipOverInfiniBand:
+            // 20 bytes of source and 20 of destination hardware address (queue pair and
+            // GID), then RFC 4391's type and 2 reserved bytes.
+            try view.require(44, at: 0, .link)
+            let type = EtherType(view.u16(40))
+            return (.other(OtherLinkHeader(linkType: linkType, protocolNumber: UInt32(type.rawValue), length: 44)), NetworkProtocol(type))
         case .ipv4:
             return (.raw, .ipv4)
         case .ipv6:

@@ -28,6 +28,12 @@ public struct LinkType: Hashable, Sendable, BitwiseCopyable, CustomStringConvert
     public static let pflog = LinkType(117)
     /// DLT_NFLOG: Linux netfilter's log (`-i nflog`).
     public static let nflog = LinkType(239)
+    /// DLT_PPP_ETHER: PPPoE session frames without their Ethernet header (BSD's pppoe).
+    public static let pppOverEthernet = LinkType(51)
+    /// DLT_JUNIPER_ETHER: a Juniper router's capture of an Ethernet port ("MGC" header first).
+    public static let juniperEthernet = LinkType(178)
+    /// DLT_IPOIB: IP over InfiniBand (RFC 4391), with the 44-byte pseudo-header Linux writes.
+    public static let ipOverInfiniBand = LinkType(242)
 
     public var isRawIP: Bool { [12, 14, 101].contains(rawValue) }
 
@@ -47,6 +53,9 @@ public struct LinkType: Hashable, Sendable, BitwiseCopyable, CustomStringConvert
         case 104: "C_HDLC"
         case 117: "PFLOG"
         case 239: "NFLOG"
+        case 51: "PPP_ETHER"
+        case 178: "JUNIPER_ETHER"
+        case 242: "IPOIB"
         case 6: "IEEE802 (Token Ring)"
         case 10: "FDDI"
         case 105: "IEEE802_11 (Wi-Fi)"

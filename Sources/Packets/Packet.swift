@@ -364,4 +364,10 @@ extension Packet {
         if present.contains(.ipv6) { return ipv6Slot.isFragment }
         return false
     }
+
+    /// The fragment offset of the network header (0 for a first fragment or a whole datagram).
+    public var firstFragmentOffset: Int {
+        if let ip = ipv4 { return ip.fragmentOffset }
+        return ipv6?.fragment?.fragmentOffset ?? 0
+    }
 }

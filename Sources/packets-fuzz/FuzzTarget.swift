@@ -11,7 +11,8 @@ import Glibc
 
 /// The link types the first input byte selects between.
 let linkTypes: [LinkType] = [.ethernet, .linuxCooked, .linuxCooked2, .null, .loop, .raw, .ipv4, .ipv6, LinkType(101),
-                             .ppp, .pppSerial, .ciscoHDLC, .pflog, .nflog, LinkType(105)]
+                             .ppp, .pppSerial, .ciscoHDLC, .pflog, .nflog, LinkType(105),
+                             .pppOverEthernet, .juniperEthernet, .ipOverInfiniBand]
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
@@ -102,7 +103,14 @@ func inspect(_ frames: [RecordedFrame], linkType: LinkType) {
     text.detail = .everySegment
     text.color = true
     views.append(text)
-    for view in [Session.View.ladder, .jsonLines, .summaryTable, .summaryJSON] {
+    var graphs: [PictureOptions] = [PictureOptions()]
+    for graph in PictureOptions.Graph.allCases {
+        var svg = PictureOptions()
+        svg.format = .svg
+        svg.graph = graph
+        graphs.append(svg)
+    }
+    for view in [Session.View.ladder, .jsonLines, .summaryTable, .summaryJSON] + graphs.map(Session.View.picture) {
         var options = Session.Options()
         options.view = view
         views.append(options)

@@ -68,6 +68,11 @@ struct Replay {
             // pcapng with two interfaces of different link types.
             (0xFE, PcapBytes.file(linkType: 1, F.conversation().map(F.ethernet(carrying:))).bytes),
             (0xFE, pcapngWithTwoInterfaces()),
+            (0xFE, PcapBytes.file(linkType: 1, bigEndian: true, F.conversation().map(F.ethernet(carrying:))).bytes),
+            (9, Array(F.conversation().map { F.pppMPLS(labels: [16, 17], $0) }.joined(separator: frameSeparator))),
+            (15, Array(F.conversation().map { F.pppOverEthernet($0) }.joined(separator: frameSeparator))),
+            (16, Array(F.conversation().map { F.juniperEthernet($0) }.joined(separator: frameSeparator))),
+            (17, Array(F.conversation(ipv6: true).map { F.ipOverInfiniBand($0) }.joined(separator: frameSeparator))),
         ]
         for (index, seed) in seeds.enumerated() {
             let path = "\(directory)/seed-\(index)"

@@ -74,6 +74,87 @@ import Testing
         try expectTsharkAgrees(try write("mpls", Self.conversations(2).flatMap { $0.map { F.mpls(labels: [100, 200], $0) } }), segments: 16)
     }
 
+    /// Links from routers and clusters (a Juniper port's capture, IP over InfiniBand, PPP
+    /// carrying MPLS, BSD's PPPoE without Ethernet): the inner TCP as tshark numbers it.
+    @Test func routerAndClusterLinkTypes() throws {
+        try expectTsharkAgrees(try write("juniper", linkType: .juniperEthernet, Self.conversations(2).flatMap { $0.map { F.juniperEthernet($0) } }), segments: 16)
+        try expectTsharkAgrees(try write("ipoib", linkType: .ipOverInfiniBand, Self.conversations(2).flatMap { $0.map { F.ipOverInfiniBand($0) } }), segments: 16)
+        try expectTsharkAgrees(try write("ppp-mpls", linkType: .ppp, Self.conversations(2).flatMap { $0.map { F.pppMPLS(labels: [100656, 17], $0) } }), segments: 16)
+        try expectTsharkAgrees(try write("ppp-ether", linkType: .pppOverEthernet, Self.conversations(2).flatMap { $0.map { F.pppOverEthernet($0) } }), segments: 16)
+    }
+
+    /// A pcap written on a big-endian host (both resolutions), and captures stored
+    /// gzip-compressed (Wireshark keeps its own test files so; tshark reads them as they are).
+    @Test func bigEndianAndCompressedFiles() throws {
+        for nanoseconds in [false, true] {
+            var file = PcapBytes(linkType: 1, nanoseconds: nanoseconds, bigEndian: true)
+            for (index, packet) in Self.conversations(2).joined().enumerated() {
+                file.add(F.ethernet(carrying: packet), seconds: 1_700_000_000, fraction: UInt32(index) * 1000 + 7)
+            }
+            let path = "\(directory)/big-endian-\(nanoseconds ? "ns" : "us").pcap"
+            try Data(file.bytes).write(to: URL(fileURLWithPath: path))
+            try expectTsharkAgrees(path, segments: 16)
+        }
+        let plain = try write("to-compress", Self.conversations(3).flatMap { $0.map(F.ethernet(carrying:)) })
+        let pcapng = "\(directory)/to-compress.pcapng"
+        #expect(try run(["editcap", "-F", "pcapng", plain, pcapng]).status == 0)
+        for source in [plain, pcapng] {
+            // Two gzip members one after the other, as `cat a.gz b.gz` makes: gzip -d reads both.
+            let half = try Data(contentsOf: URL(fileURLWithPath: source))
+            let first = "\(directory)/part1", second = "\(directory)/part2"
+            try half.prefix(100).write(to: URL(fileURLWithPath: first))
+            try half.dropFirst(100).write(to: URL(fileURLWithPath: second))
+            let (status, output) = try run(["sh", "-c", "gzip -c \(first) > \(source).gz && gzip -c \(second) >> \(source).gz"])
+            try #require(status == 0, "\(output)")
+            try expectTsharkAgrees("\(source).gz", segments: 24)
+            // Cut inside the compressed data: the whole frames before it, then exit 2's error.
+            let compressed = try Data(contentsOf: URL(fileURLWithPath: "\(source).gz"))
+            let cut = "\(directory)/cut.gz"
+            try compressed.prefix(compressed.count - 40).write(to: URL(fileURLWithPath: cut))
+            let capture = try CaptureFile(path: cut)
+            var frames = 0
+            #expect(throws: CaptureError.self) { try capture.forEach { _ in frames += 1 } }
+            #expect(frames > 0 && frames < 24)
+        }
+    }
+
+    /// A fragment the frame does not hold whole (cut by the snaplen, or an IP length past the
+    /// frame) is not reassembled, by tshark's rule: a first one is dissected as it stands and
+    /// its TCP followed; the note says why it was not put back together.
+    @Test func aFragmentNotHeldWholeIsDissectedAsItStands() throws {
+        let conversation = F.conversation()
+        let data = F.ipv4(protocol: 6, F.tcpBetween(fromClient: true, ipv6: false, sourcePort: 40000, destinationPort: 80, seq: 1012, ack: 5013,
+                                                     flags: 0x18, payload: [UInt8](repeating: 0x41, count: 2000)))
+        let pieces = F.fragments(ofIPv4: data, sizes: [1480, 520], id: 0x55)
+        var file = PcapBytes(linkType: 1, snapshotLength: 200)
+        for (index, packet) in (Array(conversation[0..<3]) + pieces + Array(conversation[5...])).enumerated() {
+            let frame = F.ethernet(carrying: packet)
+            file.add(frame, seconds: 1_700_000_000, fraction: UInt32(index) * 1000, originalLength: frame.count, captured: min(frame.count, 200))
+        }
+        let path = "\(directory)/fragment-cut.pcap"
+        try Data(file.bytes).write(to: URL(fileURLWithPath: path))
+        try expectTsharkAgrees(path, segments: 7)
+        let lines = try InspectorAgreementTests.jsonLines(path)
+        let second = try #require(lines.first { $0.contains("\"frame\":5,") })
+        #expect(second.contains("cannot be put back") && !second.contains("shown in the frame that completes it"), "\(second)")
+    }
+
+    /// tshark takes a SYN stamped 0 (1970-01-01, a hand-made file) as no SYN time at all, so
+    /// such a handshake has no RTT; one a microsecond later has.
+    @Test func aSYNStampedAtTheEpochGivesNoRTT() throws {
+        for start: UInt32 in [0, 1] {
+            var file = PcapBytes(linkType: 1)
+            for (index, packet) in F.conversation().enumerated() {
+                file.add(F.ethernet(carrying: packet), seconds: start, fraction: UInt32(index))
+            }
+            let path = "\(directory)/epoch-\(start).pcap"
+            try Data(file.bytes).write(to: URL(fileURLWithPath: path))
+            try expectTsharkAgrees(path, segments: 8)
+            let rtts = try InspectorAgreementTests.records(path).compactMap { if case .handshake(let h) = $0 { h.rtt } else { nil } }
+            #expect(start == 0 ? rtts.isEmpty : rtts == [0.000002], "\(rtts)")
+        }
+    }
+
     @Test func greCarriesIPAndEthernet() throws {
         let conversations = Self.conversations(3)
         var frames = conversations[0].map { F.gre($0) }

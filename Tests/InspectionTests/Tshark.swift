@@ -99,7 +99,7 @@ enum Tshark {
             set("ip.flags.rb", flag(ip.reservedFlag))
             set("ip.flags.df", flag(ip.dontFragment))
             set("ip.flags.mf", flag(ip.moreFragments))
-            set("ip.frag_offset", ip.fragmentOffset)
+            set("ip.frag_offset", ip.fragmentOffset / 8)  // tshark 4.0 prints the field in 8-byte units
             set("ip.ttl", ip.ttl)
             set("ip.proto", ip.protocol.rawValue)
             set("ip.checksum", ip.checksum)
@@ -133,7 +133,8 @@ enum Tshark {
                 set("tcp.checksum.status", status(tcp.checksumStatus))
             }
             if held >= 20 { set("tcp.urgent_pointer", tcp.urgentPointer) }
-            set("tcp.len", tcp.payloadLength)
+            // In a first fragment tshark dissects without reassembling, the length is unknown.
+            if !packet.isFragment { set("tcp.len", tcp.payloadLength) }
             set("tcp.options.mss_val", tcp.options.mss)
             set("tcp.options.wscale.shift", tcp.options.windowScale)
             if tcp.options.sackPermitted { row["tcp.options.sack_perm"] = "present" }
@@ -230,8 +231,9 @@ enum Tshark {
             let packet = frame.decode(capture.linkType)
             let isError = (packet.icmp.map { [3, 11].contains($0.type) } ?? false) || (packet.icmpv6.map { $0.type < 128 } ?? false)
             // tshark holds the first fragment of a datagram for reassembly and does not
-            // dissect its transport header; SocketLab decodes it, as tcpdump does.
-            if let ip = packet.ipv4, ip.moreFragments, ip.fragmentOffset == 0 {
+            // dissect its transport header; SocketLab decodes it, as tcpdump does. (One the
+            // frame does not hold whole is not reassembled, so tshark dissects it too.)
+            if let ip = packet.ipv4, ip.moreFragments, ip.fragmentOffset == 0, ip.offset + ip.totalLength <= frame.bytes.count {
                 for name in mine.keys where name.hasPrefix("udp.") || name.hasPrefix("tcp.") { mine[name] = nil }
             }
             for name in Set(mine.keys).union(expected.keys) where !ignored.contains(name) && !(isError && quotedOnly.contains(name)) {
