@@ -55,7 +55,8 @@ e2e_passed=$((e2e_passed + $(tail -1 "$log" | grep -oE "^[0-9]+" || echo 0)))
 e2e_failed=$((e2e_failed + $(tail -1 "$log" | grep -oE "[0-9]+ failed" | grep -oE "[0-9]+" || echo 1)))
 
 echo "== the inspector on other tools' test captures (tcpdump, Wireshark, gopacket, libpcap)"
-if BIN=$bin bash scripts/foreign-corpus.sh | tee "$log"; then
+# A release inspector: the debug one takes 418 s over the 846 files, the release one 130 s.
+if bash scripts/foreign-corpus.sh | tee "$log"; then
   grep -q "skipped" "$log" || e2e_passed=$((e2e_passed + 1))
 else
   e2e_failed=$((e2e_failed + 1))
