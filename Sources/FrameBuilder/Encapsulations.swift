@@ -51,20 +51,19 @@ extension FrameBuilder {
 
     /// An MPLS label stack (RFC 3032), the last entry with the bottom-of-stack bit.
     public static func mpls(labels: [Int], _ ip: [UInt8]) -> [UInt8] {
-        var stack: [UInt8] = []
-        for (index, label) in labels.enumerated() {
-            stack += be32(UInt32(label) << 12 | (index == labels.count - 1 ? 0x100 : 0) | 64)
-        }
-        return ethernet(type: 0x8847, stack + ip)
+        ethernet(type: 0x8847, labelStack(labels) + ip)
     }
 
     /// PPP (DLT_PPP, HDLC-like framing FF 03) with an MPLS label stack: protocol 0x0281.
     public static func pppMPLS(labels: [Int], _ ip: [UInt8]) -> [UInt8] {
-        var stack: [UInt8] = []
-        for (index, label) in labels.enumerated() {
-            stack += be32(UInt32(label) << 12 | (index == labels.count - 1 ? 0x100 : 0) | 64)
+        [0xFF, 0x03] + be16(0x0281) + labelStack(labels) + ip
+    }
+
+    /// The label entries, TTL 64, the last with the bottom-of-stack bit.
+    static func labelStack(_ labels: [Int]) -> [UInt8] {
+        labels.enumerated().flatMap { index, label in
+            be32(UInt32(label) << 12 | (index == labels.count - 1 ? 0x100 : 0) | 64)
         }
-        return [0xFF, 0x03] + be16(0x0281) + stack + ip
     }
 
     /// DLT_PPP_ETHER: the PPPoE session header and PPP protocol, no Ethernet header.
@@ -243,7 +242,7 @@ public struct PcapBytes {
     public init(linkType: Int32, nanoseconds: Bool = false, snapshotLength: UInt32 = 262_144, bigEndian: Bool = false) {
         self.nanoseconds = nanoseconds
         self.bigEndian = bigEndian
-        bytes = []
+        let u32 = { (value: UInt32) in Self.u32(value, bigEndian: bigEndian) }
         bytes = u32(nanoseconds ? 0xA1B2_3C4D : 0xA1B2_C3D4) + (bigEndian ? [0, 2, 0, 4] : [2, 0, 4, 0]) + u32(0) + u32(0)
             + u32(snapshotLength) + u32(UInt32(bitPattern: linkType))
     }
@@ -251,11 +250,13 @@ public struct PcapBytes {
     /// One record; `fraction` in the file's unit (µs or ns), unchecked.
     public mutating func add(_ frame: [UInt8], seconds: UInt32, fraction: UInt32, originalLength: Int? = nil, captured: Int? = nil) {
         let kept = Array(frame.prefix(captured ?? frame.count))
+        let bigEndian = self.bigEndian
+        let u32 = { (value: UInt32) in Self.u32(value, bigEndian: bigEndian) }
         bytes += u32(seconds) + u32(fraction) + u32(UInt32(kept.count)) + u32(UInt32(originalLength ?? frame.count))
         bytes += kept
     }
 
-    private func u32(_ value: UInt32) -> [UInt8] { bigEndian ? Self.le32(value).reversed() : Self.le32(value) }
+    static func u32(_ value: UInt32, bigEndian: Bool) -> [UInt8] { bigEndian ? le32(value).reversed() : le32(value) }
 
     /// Frames a millisecond apart from 1,700,000,000 s.
     public static func file(linkType: Int32, bigEndian: Bool = false, _ frames: [[UInt8]]) -> PcapBytes {

@@ -144,8 +144,8 @@ public struct ConnectionTracker {
         }
         lastLookup = (key, slot!)
         let conversation = slots[slot!]!
-        var finishedNow: Int?
         if inFragment { return conversation.unanalysed(frame: frame, time: time, tcp: tcp, source: source, destination: destination, wireLength: wireLength) }
+        var finishedNow: Int?
         let report = conversation.add(
             frame: frame, time: time, tcp: tcp, source: source, destination: destination,
             wireLength: wireLength, detail: detail, pending: &pending, finished: &finishedNow)

@@ -99,13 +99,14 @@ struct FragmentReassembler {
     static func fragment(_ packet: inout Packet, bytes: UnsafeRawBufferPointer)
         -> (Key, Fragment, [UInt8]?, [UInt8]?)?
     {
+        // All of it must be in the frame, by the header's length (tshark's rule).
+        let heldWhole = (packet.claimedDatagramEnd ?? 0) <= bytes.count
         if let ip = packet.ipv4, ip.isFragment {
             let start = ip.offset + ip.headerLength, end = ip.offset + ip.datagramLength
             let fragment = Fragment(version: 4, start: ip.fragmentOffset,
                                     end: ip.fragmentOffset + max(0, end - start), more: ip.moreFragments)
             let key = Key(source: .v4(ip.source), destination: .v4(ip.destination), identification: UInt32(ip.identification), proto: ip.protocol.rawValue)
-            // All of it must be in the frame, by the header's length (tshark's rule).
-            guard ip.offset + ip.totalLength <= bytes.count, end <= bytes.count, start <= end else { return (key, fragment, nil, nil) }
+            guard heldWhole, end <= bytes.count, start <= end else { return (key, fragment, nil, nil) }
             let header = ip.fragmentOffset == 0 ? Array(bytes[ip.offset..<start]) : nil
             return (key, fragment, header, Array(bytes[start..<end]))
         }
@@ -114,10 +115,7 @@ struct FragmentReassembler {
             let fragment = Fragment(version: 6, start: ext.fragmentOffset,
                                     end: ext.fragmentOffset + max(0, end - start), more: ext.moreFragments)
             let key = Key(source: .v6(ip.source), destination: .v6(ip.destination), identification: ext.fragmentIdentification, proto: 0)
-            let claimed = ip.payloadLength == 0 ? ip.datagramPayloadLength : ip.payloadLength
-            guard ip.offset + 40 + claimed <= bytes.count, end <= bytes.count, start <= end, ext.offset + 8 <= bytes.count else {
-                return (key, fragment, nil, nil)
-            }
+            guard heldWhole, end <= bytes.count, start <= end, ext.offset + 8 <= bytes.count else { return (key, fragment, nil, nil) }
             var header: [UInt8]?
             if ext.fragmentOffset == 0 {
                 // The fixed header, its next header now the fragment header's.

@@ -53,24 +53,22 @@ public enum TextView {
     /// A fragment on its own: which bytes of which datagram it holds, and where the datagram's
     /// transport header will be shown.
     static func fragmentNote(_ packet: Packet) -> String {
-        var version = "IPv4", identification = 0, start = 0, length = 0, more = false, claimedEnd = 0
+        var version = "IPv4", identification = 0, start = 0, length = 0, more = false
         if let ip = packet.ipv4 {
             identification = Int(ip.identification)
             start = ip.fragmentOffset
             length = ip.payloadLength
             more = ip.moreFragments
-            claimedEnd = ip.offset + ip.totalLength
         } else if let ip = packet.ipv6, let fragment = ip.fragment {
             version = "IPv6"
             identification = Int(fragment.fragmentIdentification)
             start = fragment.fragmentOffset
             length = max(0, ip.offset + 40 + ip.datagramPayloadLength - fragment.offset - 8)
             more = fragment.moreFragments
-            claimedEnd = ip.offset + 40 + (ip.payloadLength == 0 ? ip.datagramPayloadLength : ip.payloadLength)
         }
         let range = length > 0 ? "bytes \(start)–\(start + length - 1)" : "no bytes"
         let piece = "\(version) fragment: \(range) of datagram id 0x\(String(identification, radix: 16))\(more ? ", more follow" : ", the last piece")."
-        if claimedEnd > packet.capturedLength {
+        if let claimedEnd = packet.claimedDatagramEnd, claimedEnd > packet.capturedLength {
             // FragmentReassembler's rule, which is tshark's: only a fragment held whole is kept.
             return piece + " Its header claims \(claimedEnd) bytes but the frame holds \(packet.capturedLength), so it cannot be put back"
                 + " with the others (tshark does not try either)\(start == 0 ? "; what it holds is shown as it stands" : "")."

@@ -304,11 +304,7 @@ struct BufferedInput {
             if let gzip {
                 got = try gzip.read(into: room)
             } else {
-                got = Glibc.read(descriptor, room.baseAddress!, room.count)
-                if got < 0 {
-                    if errno == EINTR { continue }
-                    throw .damaged("read() failed: \(String(cString: strerror(errno)))")
-                }
+                got = try readRetryingEINTR(descriptor, into: room)
             }
             if got == 0 { atEnd = true } else { end += got }
         }
@@ -332,6 +328,17 @@ struct BufferedInput {
         let range = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(buffer)[start..<(start + taken)])
         start += taken
         return range
+    }
+}
+
+/// One read(2) into `room`, made again when a signal interrupts it; bytes read, 0 at the end.
+/// The capture reader's only door to the file, plain or compressed.
+func readRetryingEINTR(_ descriptor: Int32, into room: UnsafeMutableRawBufferPointer) throws(CaptureFormatReader.Failure) -> Int {
+    while true {
+        let got = Glibc.read(descriptor, room.baseAddress!, room.count)
+        if got >= 0 { return got }
+        if errno == EINTR { continue }
+        throw .damaged("read() failed: \(String(cString: strerror(errno)))")
     }
 }
 

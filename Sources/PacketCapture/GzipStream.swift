@@ -1,7 +1,4 @@
 import CZlib
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// A gzip-compressed file inflated as it is read (zlib's inflate, gzip and zlib headers both,
 /// members one after another as `cat a.gz b.gz` makes them). Why zlib and not a Swift
@@ -78,16 +75,9 @@ final class GzipStream {
     private func produced(_ room: UnsafeMutableRawBufferPointer) -> Int { room.count - Int(stream.pointee.avail_out) }
 
     private func refill() throws(CaptureFormatReader.Failure) {
-        while true {
-            let got = Glibc.read(descriptor, input.baseAddress!, input.count)
-            if got < 0 {
-                if errno == EINTR { continue }
-                throw .damaged("read() failed: \(String(cString: strerror(errno)))")
-            }
-            if got == 0 { inputEnded = true }
-            stream.pointee.next_in = input.baseAddress!.assumingMemoryBound(to: Bytef.self)
-            stream.pointee.avail_in = uInt(got)
-            return
-        }
+        let got = try readRetryingEINTR(descriptor, into: input)
+        if got == 0 { inputEnded = true }
+        stream.pointee.next_in = input.baseAddress!.assumingMemoryBound(to: Bytef.self)
+        stream.pointee.avail_in = uInt(got)
     }
 }

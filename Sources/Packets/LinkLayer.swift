@@ -134,11 +134,7 @@ extension EthernetHeader {
             let ppp = view.u16(header.length + 6)
             header.pppoe = PPPoEHeader(sessionID: view.u16(header.length + 2), payloadLength: view.u16(header.length + 4), pppProtocol: ppp)
             header.length += 8
-            switch ppp {
-            case 0x0021: return (header, .ipv4)
-            case 0x0057: return (header, .ipv6)
-            default: return (header, .other(.pppoeSession))
-            }
+            return (header, NetworkProtocol(pppProtocol: ppp, otherwise: .pppoeSession))
         }
         if header.etherType == .mplsUnicast || header.etherType == .mplsMulticast {
             let stack = try MPLSStack.decode(view, at: header.length, type: header.etherType)
@@ -172,11 +168,7 @@ struct MPLSStack {
             if entry & 0x100 != 0 { break }
         }
         try view.require(1, at: stack.end, .mpls)
-        switch view.u8(stack.end) >> 4 {
-        case 4: stack.next = .ipv4
-        case 6: stack.next = .ipv6
-        default: break
-        }
+        stack.next = NetworkProtocol(ipVersion: view.u8(stack.end) >> 4, otherwise: type)
         return stack
     }
 }
@@ -285,16 +277,13 @@ extension LinkHeader {
                 offset += 1
             }
             var header = OtherLinkHeader(linkType: linkType, protocolNumber: UInt32(proto), length: offset)
-            switch proto {
-            case 0x21: return (.other(header), .ipv4)
-            case 0x57: return (.other(header), .ipv6)
-            case 0x281, 0x283:
+            if proto == 0x281 || proto == 0x283 {
                 // MPLS unicast and multicast (RFC 3032 §4.3): the labels belong to the link.
                 let stack = try MPLSStack.decode(view, at: offset, type: proto == 0x281 ? .mplsUnicast : .mplsMulticast)
                 header.length = stack.end
                 return (.other(header), stack.next)
-            default: return (.other(header), .other(EtherType(0)))
             }
+            return (.other(header), NetworkProtocol(pppProtocol: proto, otherwise: EtherType(0)))
         case .ciscoHDLC:
             try view.require(4, at: 0, .link)
             let type = EtherType(view.u16(2))
@@ -334,11 +323,7 @@ extension LinkHeader {
             try view.require(8, at: 0, .pppoe)
             let proto = view.u16(6)
             let header = OtherLinkHeader(linkType: linkType, protocolNumber: UInt32(proto), length: 8)
-            switch proto {
-            case 0x21: return (.other(header), .ipv4)
-            case 0x57: return (.other(header), .ipv6)
-            default: return (.other(header), .other(.pppoeSession))
-            }
+            return (.other(header), NetworkProtocol(pppProtocol: proto, otherwise: .pppoeSession))
         case .juniperEthernet:
             // "MGC", a flags byte; with the extension flag (0x80) a 16-bit length of TLVs
             // follows. Then the Ethernet frame, or with "no layer 2" (0x02) a 4-byte family
@@ -357,11 +342,7 @@ extension LinkHeader {
                 offset += 4
                 try view.require(1, at: offset, .link)
                 let header = OtherLinkHeader(linkType: linkType, protocolNumber: UInt32(flags), length: offset)
-                switch view.u8(offset) >> 4 {
-                case 4: return (.other(header), .ipv4)
-                case 6: return (.other(header), .ipv6)
-                default: return (.other(header), .other(EtherType(0)))
-                }
+                return (.other(header), NetworkProtocol(ipVersion: view.u8(offset) >> 4, otherwise: EtherType(0)))
             }
             let (header, next) = try EthernetHeader.decode(view, at: offset)
             return (.ethernet(header), next)
@@ -394,6 +375,26 @@ enum NetworkProtocol {
         case .ipv4: self = .ipv4
         case .ipv6: self = .ipv6
         default: self = .other(type)
+        }
+    }
+
+    /// PPP's protocol field (RFC 1332: 0x0021 IPv4; RFC 5072: 0x0057 IPv6).
+    @inline(__always)
+    init(pppProtocol: UInt16, otherwise: EtherType) {
+        switch pppProtocol {
+        case 0x0021: self = .ipv4
+        case 0x0057: self = .ipv6
+        default: self = .other(otherwise)
+        }
+    }
+
+    /// IP told by its version nibble, as tshark guesses after MPLS or a header without a type.
+    @inline(__always)
+    init(ipVersion: UInt8, otherwise: EtherType) {
+        switch ipVersion {
+        case 4: self = .ipv4
+        case 6: self = .ipv6
+        default: self = .other(otherwise)
         }
     }
 

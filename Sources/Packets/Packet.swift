@@ -365,6 +365,15 @@ extension Packet {
         return false
     }
 
+    /// Where the network header says its datagram ends in the frame: the IPv4 total length,
+    /// the IPv6 payload length after the fixed header (0 in either: the bytes there). A
+    /// fragment is whole only when the frame holds this much (tshark's rule for reassembly).
+    public var claimedDatagramEnd: Int? {
+        if let ip = ipv4 { return ip.offset + ip.totalLength }
+        if let ip = ipv6 { return ip.offset + 40 + (ip.payloadLength == 0 ? ip.datagramPayloadLength : ip.payloadLength) }
+        return nil
+    }
+
     /// The fragment offset of the network header (0 for a first fragment or a whole datagram).
     public var firstFragmentOffset: Int {
         if let ip = ipv4 { return ip.fragmentOffset }

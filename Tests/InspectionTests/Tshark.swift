@@ -233,7 +233,7 @@ enum Tshark {
             // tshark holds the first fragment of a datagram for reassembly and does not
             // dissect its transport header; SocketLab decodes it, as tcpdump does. (One the
             // frame does not hold whole is not reassembled, so tshark dissects it too.)
-            if let ip = packet.ipv4, ip.moreFragments, ip.fragmentOffset == 0, ip.offset + ip.totalLength <= frame.bytes.count {
+            if let ip = packet.ipv4, ip.moreFragments, ip.fragmentOffset == 0, (packet.claimedDatagramEnd ?? 0) <= frame.bytes.count {
                 for name in mine.keys where name.hasPrefix("udp.") || name.hasPrefix("tcp.") { mine[name] = nil }
             }
             for name in Set(mine.keys).union(expected.keys) where !ignored.contains(name) && !(isError && quotedOnly.contains(name)) {

@@ -76,10 +76,10 @@ struct RateGraphs {
                 continue
             }
             let highest = (samples.map(\.seconds).max() ?? 0.001) * 1000
+            // Times that run backwards (a capture merged out of order) must not invert the range.
+            let times = samples.map(\.time)
             let area = PlotArea(left: style.font * 7, top: top + style.font * 1.6, width: style.width - style.font * 9, height: panelHeight - style.font * 5,
-                                // Times that run backwards (a capture merged out of order) must not invert the range.
-                                x: (samples.map(\.time).min() ?? first.time)...(samples.map(\.time).max() ?? first.time),
-                                y: 0...max(highest * 1.1, 0.001))
+                                x: (times.min() ?? first.time)...(times.max() ?? first.time), y: 0...max(highest * 1.1, 0.001))
             out += area.axes(xLabel: "time since the first frame (s)", yLabel: "RTT (ms)", style: style) { JSON.fixed($0, places: $0 < 1 ? 3 : 1) }
             // One dot per sample; past `limit` samples, one per 2×2 pixels they fall on (a dot
             // hides the others there anyway), with how many it stands for.
