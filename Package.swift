@@ -51,6 +51,7 @@ let package = Package(
         .executable(name: "socket-types", targets: ["socket-types"]),
         .executable(name: "remote", targets: ["remote"]),
         .executable(name: "talk", targets: ["talk"]),
+        .executable(name: "standby", targets: ["standby"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -140,6 +141,8 @@ let package = Package(
         // Lab 09: a command run on another machine, its output and exit status, behind a token.
         // Lab 07: two machines, key by key.
         tool("talk", ["LabEngines", "SocketCore", "TextOutput"]),
+        // Lab 10: hot-standby failover by heartbeat, its service, its client and its failures.
+        tool("standby", ["LabEngines", "LabServers", "LabHost", "SocketCore", "Packets", "TextOutput"]),
         tool("remote", ["LabEngines", "LabServers", "LabHost", "SocketCore", "Packets"]),
         // libFuzzer target over the decoder and the whole inspector (`make fuzz`); a plain build
         // replays saved inputs.

@@ -47,6 +47,7 @@ if [[ $purpose == bench ]]; then
   need[chromium]=chromium  # loads the long page (bench-pictures)
   need[/usr/sbin/sshd]=openssh-server  # the reference for remote (bench-remote)
   need[ssh]=openssh-client
+  need[keepalived]=keepalived  # the reference for standby (bench-standby): VRRP with unicast peers
 fi
 
 missing=()

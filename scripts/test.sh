@@ -32,7 +32,7 @@ fi
 echo "== end-to-end: tools against real clients"
 bin=$(swift build --show-bin-path)
 e2e_passed=0 e2e_failed=0
-for script in tcp-echo capture inspector raw-ping handshake-demo udp-vs-tcp labcheck transfer socks-proxy ipc-compare remote talk; do
+for script in tcp-echo capture inspector raw-ping handshake-demo udp-vs-tcp labcheck transfer socks-proxy ipc-compare remote talk standby; do
   echo "-- $script"
   bash "Tests/e2e/$script.sh" "$bin/$script" | tee "$log" || true
   e2e_passed=$((e2e_passed + $(tail -1 "$log" | grep -oE "^[0-9]+" || echo 0)))

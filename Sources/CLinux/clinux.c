@@ -7,6 +7,7 @@
 #include <sys/ioctl.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <string.h>
@@ -152,4 +153,13 @@ long socketlab_packet_send(int fd, int ifindex, const void *frame, unsigned long
     address.sll_ifindex = ifindex;
     address.sll_halen = 6;
     return sendto(fd, frame, length, 0, (struct sockaddr *)&address, sizeof address);
+}
+
+int socketlab_interface_hardware_address(int fd, const char *name, unsigned char out[6]) {
+    struct ifreq request;
+    memset(&request, 0, sizeof request);
+    strncpy(request.ifr_name, name, IFNAMSIZ - 1);
+    if (ioctl(fd, SIOCGIFHWADDR, &request) != 0) return -1;
+    memcpy(out, request.ifr_hwaddr.sa_data, 6);
+    return 0;
 }

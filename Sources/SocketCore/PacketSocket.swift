@@ -53,6 +53,15 @@ public final class PacketSocket: Sendable {
         }
     }
 
+    /// `ioctl(fd, SIOCGIFHWADDR, interface)`: the MAC address of the interface this socket is
+    /// bound to, the sender of every frame it builds (a gratuitous ARP names it twice).
+    public func hardwareAddress(of interface: String) throws(SocketError) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: 6)
+        let descriptor = descriptor
+        _ = try syscall(.ioctl("SIOCGIFHWADDR")) { socketlab_interface_hardware_address(descriptor, interface, &bytes) }
+        return bytes
+    }
+
     public func close() {
         let descriptor = fd.exchange(-1, ordering: .acquiringAndReleasing)
         if descriptor >= 0 { _ = Glibc.close(descriptor) }

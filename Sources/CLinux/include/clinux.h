@@ -83,4 +83,8 @@ int socketlab_packet_bind(int fd, int ifindex);
 
 /// sendto(fd, frame, length, 0, {AF_PACKET, ifindex}): one frame as given, header and all.
 long socketlab_packet_send(int fd, int ifindex, const void *frame, unsigned long length);
+/// ioctl(fd, SIOCGIFHWADDR, {name}): the interface's MAC address, six bytes into `out`, read in
+/// the namespace `fd` was made in (sysfs shows the namespace it was mounted in, which under
+/// setns is not the thread's); -1 with errno when there is no such interface.
+int socketlab_interface_hardware_address(int fd, const char *name, unsigned char out[6]);
 #endif

@@ -10,14 +10,15 @@ import Glibc
 #endif
 
 /// A shared secret in a file only its owner can read: what the remote service and its client
-/// prove to each other, never sent. The same rule as ssh's private keys, for the same reason:
-/// a token others can read is a remote shell for them too.
+/// prove to each other, and what signs the standby pair's heartbeats; never sent. The same
+/// rule as ssh's private keys, for the same reason: a token others can read is a remote shell
+/// (or a takeover of the virtual address) for them too.
 public struct RemoteToken: Sendable {
     let bytes: [UInt8]
 
     public enum Problem: ExitStatusError, Sendable {
         case unreadable(String, String)
-        case readableByOthers(String, mode: UInt32)
+        case readableByOthers(String, mode: UInt32, grants: String)
         case notOwned(String, owner: UInt32)
         case badLength(String, Int)
 
@@ -25,8 +26,8 @@ public struct RemoteToken: Sendable {
         public var description: String {
             switch self {
             case .unreadable(let path, let why): "cannot read the token file \(path): \(why) — make one with: head -c 32 /dev/urandom | base64 > \(path); chmod 600 \(path)"
-            case .readableByOthers(let path, let mode):
-                "the token file \(path) can be read by others (mode \(String(mode & 0o777, radix: 8))): anyone who can read it can run commands here. chmod 600 \(path)"
+            case .readableByOthers(let path, let mode, let grants):
+                "the token file \(path) can be read by others (mode \(String(mode & 0o777, radix: 8))): anyone who can read it can \(grants). chmod 600 \(path)"
             case .notOwned(let path, let owner): "the token file \(path) belongs to uid \(owner), not to you (uid \(geteuid())): use a token file of your own"
             case .badLength(let path, let count): "the token in \(path) is \(count) bytes; use 16 to 4096 (head -c 32 /dev/urandom | base64 > \(path))"
             }
@@ -34,13 +35,14 @@ public struct RemoteToken: Sendable {
     }
 
     /// Reads and checks `path`: a regular file, owned by this user, readable by no one else,
-    /// holding 16 to 4,096 bytes (surrounding white space ignored).
-    public init(file path: String) throws(Problem) {
+    /// holding 16 to 4,096 bytes (surrounding white space ignored). `grants`: what a reader of
+    /// the file could do, for the refusal ("run commands here").
+    public init(file path: String, grants: String = "run commands here") throws(Problem) {
         var info = stat()
         guard stat(path, &info) == 0 else { throw .unreadable(path, String(cString: strerror(errno))) }
         guard info.st_mode & S_IFMT == S_IFREG else { throw .unreadable(path, "it is not a regular file") }
         guard info.st_uid == geteuid() else { throw .notOwned(path, owner: info.st_uid) }
-        guard info.st_mode & 0o077 == 0 else { throw .readableByOthers(path, mode: UInt32(info.st_mode)) }
+        guard info.st_mode & 0o077 == 0 else { throw .readableByOthers(path, mode: UInt32(info.st_mode), grants: grants) }
         guard let data = FileManager.default.contents(atPath: path) else { throw .unreadable(path, "read failed") }
         var bytes = Array(data)[...]
         while let last = bytes.last, last == 0x0A || last == 0x0D || last == 0x20 || last == 0x09 { bytes.removeLast() }
@@ -55,7 +57,7 @@ public struct RemoteToken: Sendable {
     }
 
     /// Whether `proof` answers `challenge`, compared in constant time.
-    func accepts(_ proof: [UInt8], for challenge: [UInt8]) -> Bool {
+    public func accepts(_ proof: [UInt8], for challenge: [UInt8]) -> Bool {
         HMAC<SHA256>.isValidAuthenticationCode(proof, authenticating: challenge, using: SymmetricKey(data: bytes))
     }
 }
