@@ -140,7 +140,7 @@ extension ServerLab {
 
 /// Every lab labcheck knows, in order.
 public enum LabRegistry {
-    public static let all: [any Lab.Type] = [Lab01.self, Lab02.self, Lab03.self, Lab04.self, Lab05.self, Lab06.self, Lab07.self, Lab08.self, Lab09.self, Lab11.self, Lab12.self]
+    public static let all: [any Lab.Type] = [Lab01.self, Lab02.self, Lab03.self, Lab04.self, Lab05.self, Lab06.self, Lab07.self, Lab08.self, Lab09.self, Lab10.self, Lab11.self, Lab12.self]
 
     /// The lab numbered `number` ("1", "01").
     public static func lab(_ number: String) -> (any Lab.Type)? {

@@ -39,7 +39,7 @@ struct StandbyCommand: ParsableCommand {
             machine, a virtual address another host holds); 3 not root (the virtual address \
             and the ARP need it).
             """,
-        subcommands: [Run.self, Serve.self, Probe.self, Fail.self, Keygen.self])
+        subcommands: [Run.self, Serve.self, Probe.self, Fail.self, Timeline.self, Scenario.self, Keygen.self])
 
     static func main() { runAsSocketLabTool() }
 }
@@ -201,6 +201,21 @@ struct Fail: ParsableCommand {
 }
 
 extension FailureInjection.Action: ExpressibleByArgument {}
+
+struct Timeline: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Read a capture of the pair: the interval, the priorities, who was master when, each takeover against VRRP's prediction, each split brain.",
+        discussion: "It reads standby's heartbeats and VRRP's advertisements (keepalived) alike, and the gratuitous ARPs.")
+    @Argument(help: "A pcap or pcapng file (capture on a server's interface: it sees both machines' advertisements).")
+    var file: String
+    @Flag(help: "One JSON object.")
+    var json = false
+
+    func run() throws {
+        let timeline = try FailoverTimeline(capture: file)
+        output(json ? timeline.json.text : timeline.text)
+    }
+}
 
 struct Keygen: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Write a new shared key (32 random bytes, base64) to FILE, readable by you only.")
