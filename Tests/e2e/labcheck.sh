@@ -396,6 +396,46 @@ check "lab 09: the whole hello, the proof in hex and a silent kill each get thei
   [[ $code == 1 ]] && grep -q 'banner and its NUL' lab09-wrong.txt && grep -q 'written in hex' lab09-wrong.txt && grep -q 'its kernel closes the socket' lab09-wrong.txt"
 
 
+# Lab 10: labcheck runs the whole lab on hosts of its own (kill, clean stop, freeze and thaw),
+# with the standby program beside it; tshark is the oracle for the frames and times it names.
+"$labcheck" 10 --solution > lab10-solution.txt 2>&1; code=$?
+lab10=$(grep -oE "labcheck-10[-0-9]*\.pcap" lab10-solution.txt | head -1)
+grep -v '^labcheck:' lab10-solution.txt > lab10-solution.toml
+check "lab 10: --solution from the capture it made (exit 0), with the client's log beside it" bash -c "
+  [[ $code == 0 && -s '$lab10' && -s '${lab10%.pcap}-client.jsonl' ]]"
+check "lab 10: interval 100, priorities 200 and 100, S1 first, S2 yields after the thaw" bash -c "
+  grep -qx 'interval_ms = 100' lab10-solution.toml && grep -qx 'priority_s1 = 200' lab10-solution.toml &&
+  grep -qx 'priority_s2 = 100' lab10-solution.toml && grep -qx 'first_master = \"S1\"' lab10-solution.toml &&
+  grep -qx 'split_brain_yielder = \"S2\"' lab10-solution.toml && grep -qx 'kill_predicted_ms = 360.9' lab10-solution.toml"
+"$(dirname "$labcheck")/standby" timeline "$lab10" --json > lab10-timeline.json
+check "lab 10: the timeline's gratuitous ARPs and heartbeats are tshark's, frame for frame" python3 -c "
+import json, subprocess
+t = json.load(open('lab10-timeline.json'))
+def frames(f):
+    out = subprocess.run(['tshark', '-r', '$lab10', '-Y', f, '-T', 'fields', '-e', 'frame.number'], capture_output=True, text=True).stdout
+    return [int(x) for x in out.split()]
+arps = frames('arp.isgratuitous')
+beats = frames('udp.port == 1985 && udp.payload[0:4] == 53:4c:48:42')
+assert t['gratuitous_arps'] == len(arps) and t['advertisements'] == len(beats), (t, len(arps), len(beats))
+for k in t['takeovers']:
+    assert k['arp_frame'] in arps, k
+    assert k['last_advert_frame'] is None or k['last_advert_frame'] in beats, k"
+check "lab 10: the takeover after the kill is tshark's frame time difference" python3 -c "
+import json, subprocess
+t = json.load(open('lab10-timeline.json'))
+k = next(k for k in t['takeovers'] if k['kind'] == 'failure')
+def time(n):
+    return float(subprocess.run(['tshark', '-r', '$lab10', '-Y', 'frame.number == %d' % n, '-T', 'fields', '-e', 'frame.time_epoch'], capture_output=True, text=True).stdout)
+ms = (time(k['arp_frame']) - time(k['last_advert_frame'])) * 1000
+assert abs(ms - k['measured_ms']) < 0.01, (ms, k)
+assert ms >= 360.9, ms"
+"$labcheck" 10 --capture "$lab10" --answers lab10-solution.toml > lab10-right.txt 2>&1; code=$?
+check "lab 10: the right answers pass" test "$code" = 0
+sed 's/^kill_predicted_ms = .*/kill_predicted_ms = 300/; s/^first_master = .*/first_master = "S2"/; s/^arp_address = .*/arp_address = "10.99.1.2"/' lab10-solution.toml > lab10-wrong.toml
+"$labcheck" 10 --capture "$lab10" --answers lab10-wrong.toml > lab10-wrong.txt 2>&1; code=$?
+check "lab 10: three intervals without the skew, the wrong master and the wrong address each get their hint" bash -c "
+  [[ $code == 1 ]] && grep -q 'add the skew' lab10-wrong.txt && grep -q 'only the master sends heartbeats' lab10-wrong.txt && grep -q 'the virtual address the clients use' lab10-wrong.txt"
+
 # Lab 07: labcheck makes the capture (25 keys with TCP_NODELAY, 25 with Nagle, each against an
 # echo peer); tshark is the oracle for the segment counts; the solution passes, mistakes get hints.
 "$labcheck" 07 --solution > lab07-solution.txt 2>&1; code=$?
