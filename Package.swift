@@ -3,7 +3,7 @@
 // The folder list is the layer diagram (Docs/architecture.md); dependencies point down:
 //
 //   executables (thin)    tcp-echo capture inspector raw-ping handshake-demo udp-vs-tcp chat-server
-//                         labcheck topology transfer socks-proxy socketcore-bench packets-fuzz
+//                         labcheck topology transfer socks-proxy standby socketcore-bench packets-fuzz
 //   ToolSupport           exit codes, error printing, the colour flag      (ArgumentParser)
 //   LabChecks             the Lab protocol, the registry, one folder per lab, result formats
 //   LabEngines            what a lab tool does, with its text and JSON report

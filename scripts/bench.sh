@@ -75,3 +75,4 @@ bash scripts/bench-socks.sh
 bash scripts/bench-ipc.sh
 bash scripts/bench-pictures.sh
 bash scripts/bench-remote.sh
+bash scripts/bench-standby.sh

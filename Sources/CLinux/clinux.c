@@ -7,6 +7,9 @@
 #include <sys/ioctl.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/if_addr.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -162,4 +165,53 @@ int socketlab_interface_hardware_address(int fd, const char *name, unsigned char
     if (ioctl(fd, SIOCGIFHWADDR, &request) != 0) return -1;
     memcpy(out, request.ifr_hwaddr.sa_data, 6);
     return 0;
+}
+
+int socketlab_ipv4_address_change(int add, int ifindex, unsigned int address_network_order, int prefix_length) {
+    int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+    if (fd < 0) return -errno;
+    struct {
+        struct nlmsghdr header;
+        struct ifaddrmsg message;
+        char attributes[64];
+    } request;
+    memset(&request, 0, sizeof request);
+    request.header.nlmsg_len = NLMSG_LENGTH(sizeof(struct ifaddrmsg));
+    request.header.nlmsg_type = add ? RTM_NEWADDR : RTM_DELADDR;
+    request.header.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | (add ? NLM_F_CREATE | NLM_F_EXCL : 0);
+    request.header.nlmsg_seq = 1;
+    request.message.ifa_family = AF_INET;
+    request.message.ifa_prefixlen = (unsigned char)prefix_length;
+    request.message.ifa_scope = RT_SCOPE_UNIVERSE;
+    request.message.ifa_index = (unsigned int)ifindex;
+    // IFA_LOCAL and IFA_ADDRESS, both the address itself, as `ip addr add` sends them.
+    unsigned short types[2] = {IFA_LOCAL, IFA_ADDRESS};
+    for (int i = 0; i < 2; i++) {
+        struct rtattr *attribute = (struct rtattr *)((char *)&request + NLMSG_ALIGN(request.header.nlmsg_len));
+        attribute->rta_type = types[i];
+        attribute->rta_len = RTA_LENGTH(4);
+        memcpy(RTA_DATA(attribute), &address_network_order, 4);
+        request.header.nlmsg_len = NLMSG_ALIGN(request.header.nlmsg_len) + RTA_ALIGN(attribute->rta_len);
+    }
+    struct sockaddr_nl kernel;
+    memset(&kernel, 0, sizeof kernel);
+    kernel.nl_family = AF_NETLINK;
+    if (sendto(fd, &request, request.header.nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof kernel) < 0) {
+        int error = errno;
+        close(fd);
+        return -error;
+    }
+    char reply[4096];
+    for (;;) {
+        ssize_t length = recv(fd, reply, sizeof reply, 0);
+        if (length < 0 && errno == EINTR) continue;
+        if (length < 0) { int error = errno; close(fd); return -error; }
+        for (struct nlmsghdr *message = (struct nlmsghdr *)reply; NLMSG_OK(message, (unsigned int)length); message = NLMSG_NEXT(message, length)) {
+            if (message->nlmsg_type == NLMSG_ERROR) {
+                struct nlmsgerr *answer = (struct nlmsgerr *)NLMSG_DATA(message);
+                close(fd);
+                return answer->error;  // 0: done; -EEXIST, -EADDRNOTAVAIL, -EPERM…
+            }
+        }
+    }
 }

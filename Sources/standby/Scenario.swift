@@ -25,7 +25,7 @@ struct Scenario: ParsableCommand {
         try OptionRange.check(`repeat`, 1...100, "--repeat")
         try OptionRange.check(interval, 10...10_000, "--interval", unit: "ms")
         for name in failures.split(separator: ",") where FailoverScenario.Failure(rawValue: String(name)) == nil {
-            throw ValidationError("--failures: \(name) is not one of kill, stop, freeze, cut")
+            throw ValidationError("--failures: \(name) is not a failure the lab knows: use kill, stop, freeze or cut")
         }
     }
 

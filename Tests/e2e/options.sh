@@ -66,6 +66,18 @@ port=$(grep -oE '[0-9]+ \(Ctrl' "$dir/chat6" | grep -oE '^[0-9]+')
 check "chat-server on a port in use: exit 1 with EADDRINUSE, as its help says" bash -c "[[ $code == 1 ]] && grep -q EADDRINUSE '$dir/err' && '$bin/chat-server' --help | grep -q '1 the port is in use'"
 kill $chat 2>/dev/null; wait $chat 2>/dev/null
 
+# standby: every numeric option out of range or not a number is bad usage, never a trap.
+for option in "probe 127.0.0.1:9 --duration nan" "probe 127.0.0.1:9 --duration inf" "probe 127.0.0.1:9 --every 0" \
+              "probe 127.0.0.1:9 --timeout 60001" "scenario --repeat 0" "scenario --interval 9" "scenario --failures explode" \
+              "fail loss S1 101" "fail loss S1 nan" "fail loss S1 --every 0"; do
+  # shellcheck disable=SC2086
+  check "standby $option is refused" refused "$bin/standby" $option
+done
+for option in "--interval 9" "--interval nan" "--priority 0" "--priority 255" "--interval 40951"; do
+  # shellcheck disable=SC2086
+  check "standby run $option: exit 2" bash -c "'$bin/standby' run --name A --peer 10.99.1.2:1985 --priority 100 --interval 100 --key-file /nonexistent $option > /dev/null 2>&1; [[ \$? == 2 ]]"
+done
+
 # labcheck in a folder it cannot write: it says so, and does not blame a missing privilege.
 mkdir -p "$dir/readonly" && chmod 555 "$dir/readonly"
 (cd "$dir/readonly" && setpriv --reuid=65534 --regid=65534 --clear-groups "$bin/labcheck" 05 --server "sleep 5" --port 9390 > "$dir/ro.txt" 2>&1); code=$?

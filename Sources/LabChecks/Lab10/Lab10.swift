@@ -27,7 +27,7 @@ public enum Lab10 {
 
     public static func truth(capture path: String, clientLog: String?) throws -> Truth {
         let timeline = try FailoverTimeline(capture: path)
-        guard let interval = timeline.advertisedIntervalMilliseconds, let first = timeline.takeovers.first else {
+        guard let interval = timeline.advertisedIntervalMilliseconds, let first = timeline.firstMaster else {
             throw Problem(description: "\(path) holds no heartbeat and gratuitous ARP of the pair: capture on S2's interface while both run (see the handout's step 3)")
         }
         guard let failure = timeline.takeovers.first(where: { $0.kind == .failure && $0.measuredMilliseconds != nil }) else {
@@ -45,7 +45,7 @@ public enum Lab10 {
             }
         }
         return Truth(timeline: timeline, intervalMilliseconds: Int(interval.rounded()), priorities: timeline.priorities,
-                     firstMaster: first.newMaster, failure: failure, cleanStop: timeline.takeovers.first { $0.kind == .cleanStop },
+                     firstMaster: first, failure: failure, cleanStop: timeline.takeovers.first { $0.kind == .cleanStop },
                      longestOutageMilliseconds: outage, announced: "\(failure.announcement.address)",
                      yielder: timeline.splitBrains.first?.yielded)
     }

@@ -79,14 +79,20 @@ public final class FailoverScenario {
     func start(_ name: String) throws {
         let peer = name == "S1" ? "10.99.1.2" : "10.99.1.1"
         let priority = name == "S1" ? "200" : "100"
+        // Events to NAME.jsonl, and apart from them what the node and its service say on
+        // standard error, so that the log stays JSON Lines.
         let fd = open(log(name), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
-        defer { if fd >= 0 { close(fd) } }
+        let errors = open(options.folder + "/\(name).err", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        defer {
+            if fd >= 0 { close(fd) }
+            if errors >= 0 { close(errors) }
+        }
         nodes[name] = try ChildProcess(topology.inside(name, [
             options.standby, "run", "--name", name, "--peer", "\(peer):\(StandbyHeartbeat.defaultPort)", "--priority", priority,
             "--interval", "\(options.intervalMilliseconds)", "--vip", "\(Self.virtualAddress)/24", "--dev", device(name),
             "--on-master", "\(options.standby) serve --bind \(Self.virtualAddress):\(Self.servicePort) --name \(name)",
             "--key-file", keyFile, "--json",
-        ]), output: fd >= 0 ? fd : nil)
+        ]), standardInput: nil, standardOutput: fd >= 0 ? fd : nil, standardError: errors >= 0 ? errors : nil)
     }
 
     /// The state `name` last logged a transition to.
@@ -131,6 +137,9 @@ public final class FailoverScenario {
         usleep(500_000)
         let s1 = try FailureInjection(host: namespace("S1"))
         for failure in options.failures {
+            // At a random point of the master's heartbeat interval, as a real failure comes:
+            // what the client sees depends on how long before it the last heartbeat went.
+            usleep(UInt32.random(in: 0..<UInt32(options.intervalMilliseconds * 1000)))
             switch failure {
             case .kill:
                 say(try s1.apply(.kill))

@@ -83,6 +83,9 @@ public struct FailoverTimeline: Sendable {
     public private(set) var takeovers: [Takeover] = []
     public private(set) var splitBrains: [SplitBrain] = []
     public private(set) var frames = 0
+    /// The master when the capture starts: the first to announce itself, or the sender of
+    /// the first master heartbeat when the capture began after its announcement.
+    public private(set) var firstMaster: String?
 
     /// Reads `path` (pcap or pcapng).
     public init(capture path: String) throws(CaptureError) {
@@ -130,7 +133,13 @@ public struct FailoverTimeline: Sendable {
         var ai = 0
         for announcement in announcements {
             while ai < adverts.count, adverts[ai].time <= announcement.time {
-                noteAdvert(adverts[ai], master: master, masterSince: masterSince, lastSeen: &lastSeen, splitOpen: &splitOpen)
+                let advert = adverts[ai]
+                // A capture started after the master announced itself: its heartbeats say who it is.
+                if master == nil, advert.state == .master, advert.priority > 0 {
+                    master = advert.sender
+                    firstMaster = advert.sender
+                }
+                noteAdvert(advert, master: master, masterSince: masterSince, lastSeen: &lastSeen, splitOpen: &splitOpen)
                 ai += 1
             }
             guard let sender = announcement.sender else { continue }
@@ -142,6 +151,7 @@ public struct FailoverTimeline: Sendable {
             let kind: Takeover.Kind
             if old == nil {
                 kind = .first
+                firstMaster = sender
             } else if let last, last.priority == 0 {
                 kind = .cleanStop
             } else if let last, let interval, (announcement.time - last.time) * 1000 < interval * 1.5 {
@@ -158,6 +168,7 @@ public struct FailoverTimeline: Sendable {
             splitOpen = false
         }
         while ai < adverts.count {
+            if master == nil, adverts[ai].state == .master, adverts[ai].priority > 0 { firstMaster = adverts[ai].sender; master = firstMaster }
             noteAdvert(adverts[ai], master: master, masterSince: masterSince, lastSeen: &lastSeen, splitOpen: &splitOpen)
             ai += 1
         }
@@ -203,6 +214,7 @@ public struct FailoverTimeline: Sendable {
         if let advertised = advertisedIntervalMilliseconds {
             lines.append("interval: \(JSON.fixed(advertised, places: 0)) ms advertised, \(measuredIntervalMilliseconds.map { JSON.fixed($0, places: 1) } ?? "?") ms measured (median gap)")
         }
+        if let firstMaster { lines.append("master when the capture starts: \(firstMaster)") }
         lines.append("priorities: " + priorities.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
         for takeover in takeovers {
             let at = StandbyEvent.clock(takeover.announcement.time)
@@ -230,6 +242,7 @@ public struct FailoverTimeline: Sendable {
             ("kind", "failover_timeline"), ("frames", .integer(frames)), ("advertisements", .integer(adverts.count)),
             ("gratuitous_arps", .integer(announcements.count)),
             ("interval_ms", .optional(advertisedIntervalMilliseconds, places: 3)), ("measured_interval_ms", .optional(measuredIntervalMilliseconds, places: 3)),
+            ("first_master", .optional(firstMaster)),
             ("priorities", .object(priorities.sorted { $0.key < $1.key }.map { ($0.key, .integer(Int($0.value))) })),
             ("takeovers", .array(takeovers.map { takeover in
                 .object([("kind", .string(takeover.kind.rawValue)), ("new_master", .string(takeover.newMaster)), ("old_master", .optional(takeover.oldMaster)),

@@ -42,15 +42,16 @@ public struct VirtualAddress: Sendable, Equatable {
         return output.contains(" \(address)/")
     }
 
-    /// `ip addr add ADDRESS/PREFIX dev DEVICE`.
+    private var interfaceAddress: InterfaceAddress { InterfaceAddress(address: address.value, prefixLength: prefixLength, interface: device) }
+
+    /// `ip addr add ADDRESS/PREFIX dev DEVICE`, as one netlink request.
     public func add() throws(StandbyProblem) {
-        let (status, output) = (try? ChildProcess.run(["ip", "addr", "add", cidr, "dev", device])) ?? (-1, "ip could not be started")
-        guard status == 0 || output.contains("File exists") else { throw .failed("ip addr add \(cidr) dev \(device): \(output.trimmingWhitespace)") }
+        do { try interfaceAddress.add() } catch { throw .failed(error.description) }
     }
 
     /// `ip addr del ADDRESS/PREFIX dev DEVICE`; nothing when it is not there.
     public func remove() {
-        _ = try? ChildProcess.run(["ip", "addr", "del", cidr, "dev", device])
+        try? interfaceAddress.remove()
     }
 }
 
