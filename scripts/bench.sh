@@ -68,6 +68,7 @@ out=bench/out/socketcore.txt
 # Decoding: Packets beside tcpdump and a C libpcap walker (bench/out/decode.txt); then the
 # inspector beside tcpdump and tshark, with its memory and a live storm (bench/out/inspector.txt).
 bash scripts/bench-decode.sh
+bash scripts/bench-decoders.sh
 bash scripts/bench-inspector.sh
 bash scripts/bench-labtools.sh
 bash scripts/bench-transfer.sh
