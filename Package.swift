@@ -98,7 +98,7 @@ let package = Package(
             swiftSettings: strict + [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]),
         // The machines a lab runs on: topologies of network namespaces, child processes,
         // threads, the kernel's TCP table. No libpcap, so SocketCore's tests stay small.
-        .target(name: "LabHost", dependencies: ["SocketCore", "CLinux", "ExitStatus", "TextOutput"], swiftSettings: strict),
+        .target(name: "LabHost", dependencies: ["SocketCore", "NetworkAddresses", "CLinux", "ExitStatus", "TextOutput"], swiftSettings: strict),
         // Reference servers a student's own is measured against, on one poll loop.
         .target(name: "LabServers", dependencies: ["SocketCore", "Packets", "ExitStatus", "LabHost", crypto], swiftSettings: strict),
         // What the lab tools do: the handshake demo, the UDP/TCP comparison, ping, file transfer

@@ -167,7 +167,8 @@ int socketlab_interface_hardware_address(int fd, const char *name, unsigned char
     return 0;
 }
 
-int socketlab_ipv4_address_change(int add, int ifindex, unsigned int address_network_order, int prefix_length) {
+int socketlab_address_change(int add, int family, int ifindex, const void *address, int prefix_length) {
+    int size = family == AF_INET6 ? 16 : 4;
     int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
     if (fd < 0) return -errno;
     struct {
@@ -180,8 +181,11 @@ int socketlab_ipv4_address_change(int add, int ifindex, unsigned int address_net
     request.header.nlmsg_type = add ? RTM_NEWADDR : RTM_DELADDR;
     request.header.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | (add ? NLM_F_CREATE | NLM_F_EXCL : 0);
     request.header.nlmsg_seq = 1;
-    request.message.ifa_family = AF_INET;
+    request.message.ifa_family = (unsigned char)family;
     request.message.ifa_prefixlen = (unsigned char)prefix_length;
+    // IPv6: no duplicate address detection, or the address would stay tentative (unusable)
+    // for a second while the kernel asks whether anyone else has it.
+    if (family == AF_INET6) request.message.ifa_flags = IFA_F_NODAD;
     request.message.ifa_scope = RT_SCOPE_UNIVERSE;
     request.message.ifa_index = (unsigned int)ifindex;
     // IFA_LOCAL and IFA_ADDRESS, both the address itself, as `ip addr add` sends them.
@@ -189,8 +193,8 @@ int socketlab_ipv4_address_change(int add, int ifindex, unsigned int address_net
     for (int i = 0; i < 2; i++) {
         struct rtattr *attribute = (struct rtattr *)((char *)&request + NLMSG_ALIGN(request.header.nlmsg_len));
         attribute->rta_type = types[i];
-        attribute->rta_len = RTA_LENGTH(4);
-        memcpy(RTA_DATA(attribute), &address_network_order, 4);
+        attribute->rta_len = RTA_LENGTH(size);
+        memcpy(RTA_DATA(attribute), address, size);
         request.header.nlmsg_len = NLMSG_ALIGN(request.header.nlmsg_len) + RTA_ALIGN(attribute->rta_len);
     }
     struct sockaddr_nl kernel;

@@ -1,29 +1,27 @@
 import CLinux
+import NetworkAddresses
 import SocketCore
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// An IPv4 address on an interface, added or removed the way `ip addr add|del` does it: one
+/// An address on an interface, added or removed the way `ip addr add|del` does it: one
 /// RTM_NEWADDR or RTM_DELADDR request on a netlink socket, in the calling thread's network
 /// namespace. Without `ip` in between, because a failover's takeover waits for it: starting
 /// `ip` cost 3 to 4 ms, the netlink request takes tens of microseconds.
 public struct InterfaceAddress: Sendable, Equatable, CustomStringConvertible {
-    /// The address in network byte order's value as host order: 10.99.1.100 is 0x0A63_0164.
-    public var address: UInt32
+    public var address: IPAddress
     public var prefixLength: Int
     public var interface: String
 
-    public init(address: UInt32, prefixLength: Int, interface: String) {
+    public init(address: IPAddress, prefixLength: Int, interface: String) {
         self.address = address
         self.prefixLength = prefixLength
         self.interface = interface
     }
 
-    public var description: String {
-        "\(address >> 24).\(address >> 16 & 0xFF).\(address >> 8 & 0xFF).\(address & 0xFF)/\(prefixLength) dev \(interface)"
-    }
+    public var description: String { "\(address)/\(prefixLength) dev \(interface)" }
 
     public enum Problem: Error, Sendable, CustomStringConvertible {
         case noInterface(String)
@@ -44,7 +42,11 @@ public struct InterfaceAddress: Sendable, Equatable, CustomStringConvertible {
     private func change(add: Bool, ignoring harmless: Int32) throws(Problem) {
         let index = Int32(if_nametoindex(interface))
         guard index > 0 else { throw .noInterface(interface) }
-        let result = socketlab_ipv4_address_change(add ? 1 : 0, index, address.bigEndian, Int32(prefixLength))
+        let (family, bytes): (Int32, [UInt8]) = switch address {
+        case .v4(let v4): (AF_INET, v4.bytes)
+        case .v6(let v6): (AF_INET6, v6.bytes)
+        }
+        let result = bytes.withUnsafeBytes { socketlab_address_change(add ? 1 : 0, family, index, $0.baseAddress, Int32(prefixLength)) }
         guard result == 0 || -result == harmless else {
             throw .refused(what: "\(add ? "adding" : "removing") \(self)", errno: Errno(rawValue: -result))
         }

@@ -86,3 +86,29 @@ extension MACAddress {
         self.init(bytes.prefix(6).reduce(UInt64(0)) { $0 << 8 | UInt64($1) })
     }
 }
+
+/// IPv6's gratuitous ARP: an unsolicited neighbour advertisement (RFC 4861 §7.2.6) to all nodes
+/// (ff02::1), with the Override flag set so that every neighbour cache replaces the address's
+/// old link-layer address with this one, and the target link-layer address option carrying it.
+/// The source is the address itself, which the interface holds by then.
+public enum UnsolicitedNeighborAdvertisement {
+    public static let allNodes = IPv6Address("ff02::1")!
+
+    /// The whole Ethernet frame: to 33:33:00:00:00:01 (all nodes' multicast MAC), EtherType
+    /// 0x86DD, IPv6 with hop limit 255 (RFC 4861 makes receivers drop anything less), ICMPv6
+    /// type 136 with its checksum over the pseudo-header.
+    public static func frame(announcing address: IPv6Address, from mac: MACAddress) -> [UInt8] {
+        var icmp: [UInt8] = [136, 0, 0, 0, 0x20, 0, 0, 0] + address.bytes + [2, 1] + mac.bytes
+        var sum = InternetChecksum()
+        sum.add(address.bytes)
+        sum.add(allNodes.bytes)
+        sum.add(word32: UInt32(icmp.count))
+        sum.add(word32: 58)
+        sum.add(icmp)
+        let checksum = sum.value
+        icmp[2] = UInt8(checksum >> 8)
+        icmp[3] = UInt8(checksum & 0xFF)
+        let ipv6: [UInt8] = [0x60, 0, 0, 0, UInt8(icmp.count >> 8), UInt8(icmp.count & 0xFF), 58, 255] + address.bytes + allNodes.bytes
+        return [0x33, 0x33, 0, 0, 0, 1] + mac.bytes + [0x86, 0xDD] + ipv6 + icmp
+    }
+}

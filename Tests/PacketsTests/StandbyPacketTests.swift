@@ -55,4 +55,18 @@ import Testing
         #expect(!probe.isGratuitous && probe.senderAddress.value == 0)
         #expect([UInt8](repeating: 0, count: 27).withUnsafeBytes { ARPPacket(decoding: $0) } == nil)
     }
+
+    @Test func anUnsolicitedNeighbourAdvertisementOverridesEveryCacheAndItsChecksumIsRight() throws {
+        let mac = try #require(MACAddress("02:00:0a:63:01:02"))
+        let vip = try #require(IPv6Address("fd00:99:1::100"))
+        let frame = UnsolicitedNeighborAdvertisement.frame(announcing: vip, from: mac)
+        #expect(Array(frame[0..<6]) == [0x33, 0x33, 0, 0, 0, 1])
+        let packet = Packet(decoding: frame, linkType: .ethernet)
+        #expect(packet.problem == nil)
+        let ip = try #require(packet.ipv6)
+        #expect(ip.hopLimit == 255 && ip.source == vip && ip.destination == UnsolicitedNeighborAdvertisement.allNodes)
+        let icmp = try #require(packet.icmpv6)
+        #expect(icmp.checksumStatus == .good)
+        #expect(icmp.message == .neighborAdvertisement(target: vip, router: false, solicited: false, override: true, targetLinkAddress: mac))
+    }
 }

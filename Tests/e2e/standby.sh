@@ -19,6 +19,7 @@ cleanup() {
   rm -rf "$dir"
 }
 trap cleanup EXIT
+[[ -n ${STANDBY_KEEP:-} ]] && trap - EXIT
 export PATH=$PATH:/usr/sbin:/sbin
 
 "$bin/topology" hold failover --prefix sbt > "$dir/hold.log" 2>&1 & hold=$!
@@ -28,14 +29,14 @@ first=$(grep -oE "sbt[0-9]+-s1" "$dir/hold.log" | head -1); tag=${first#sbt}; ta
 s1=sbt$tag-s1 s2=sbt$tag-s2 c=sbt$tag-c
 namespaces=("$s1" "$s2" "$c")
 if1=sbt${tag}s1-eth if2=sbt${tag}s2-eth ifc=sbt${tag}c-eth
-vip=10.99.1.100
+vip=10.99.1.100 prefix=24 service=10.99.1.100:8080
 "$standby" keygen "$dir/key" > /dev/null
 
 # node NAME NAMESPACE PEER PRIORITY DEVICE INTERVAL [EXTRA…]: starts standby run, JSON log in $dir/NAME.jsonl.
 node() {
   local name=$1 ns=$2 peer=$3 priority=$4 device=$5 interval=$6; shift 6
   ip netns exec "$ns" "$standby" run --name "$name" --peer "$peer:1985" --priority "$priority" --interval "$interval" \
-    --vip "$vip/24" --dev "$device" --on-master "$standby serve --bind $vip:8080 --name $name" \
+    --vip "$vip/$prefix" --dev "$device" --on-master "$standby serve --bind $service --name $name" \
     --key-file "$dir/key" --json "$@" >> "$dir/$name.jsonl" 2>> "$dir/$name.err" &
   pids+=($!)
   disown $!  # killed on purpose: no "Killed" line from bash
@@ -57,7 +58,7 @@ vip_only_on() {
   for _ in $(seq 100); do
     local count=0 where=
     for ns in "$s1" "$s2" "$c"; do
-      ip -n "$ns" -4 -o addr 2>/dev/null | grep -q " $vip/" && { count=$((count + 1)); where=$ns; }
+      ip -n "$ns" -o addr 2>/dev/null | grep -q " $vip/" && { count=$((count + 1)); where=$ns; }
     done
     [[ $count == 1 && $where == "$1" ]] && return 0
     sleep 0.02
@@ -67,7 +68,7 @@ vip_only_on() {
 # serves NAME: the service on the virtual address answers with NAME (from C).
 serves() {
   for _ in $(seq 100); do
-    [[ $(ip netns exec "$c" curl -s -m 1 "http://$vip:8080/") == "$1" ]] && return 0
+    [[ $(ip netns exec "$c" curl -s -m 1 "http://$service/") == "$1" ]] && return 0
     sleep 0.03
   done
   return 1
@@ -173,6 +174,27 @@ check "the client logged its requests, outages and a summary" bash -c "
 check "every JSON line of every log parses" bash -c "cat '$dir/S1.jsonl' '$dir/S2.jsonl' '$dir/client.jsonl' | python3 -c '
 import json, sys
 for line in sys.stdin: json.loads(line)'"
+
+# An IPv6 virtual address: announced with an unsolicited neighbour advertisement (Override set),
+# which moves the client's neighbour cache to the new master as the gratuitous ARP does.
+kill -TERM "${pids[@]}" 2>/dev/null; sleep 0.3
+: > "$dir/S1.jsonl"; : > "$dir/S2.jsonl"
+vip=fd00:99:1::100 prefix=64 service="[fd00:99:1::100]:8080"
+ip -n "$c" addr add fd00:99:1::10/64 dev "$ifc" nodad
+ip netns exec "$c" tcpdump -i "$ifc" -U --immediate-mode -w "$dir/na.pcap" icmp6 > /dev/null 2>&1 & dump=$!
+sleep 0.5
+start_s1; start_s2
+check "IPv6 address: S1 becomes master, the address on S1 only" bash -c "$(declare -f state_of master_is vip_only_on); dir='$dir' s1='$s1' s2='$s2' c='$c' vip='$vip'; master_is S1 && vip_only_on '$s1'"
+check "  the service answers over IPv6: S1" serves S1
+"$standby" fail kill "$s1" > /dev/null
+mv "$dir/S1.jsonl" "$dir/S1-killed6.jsonl"
+check "  S1 killed: S2 takes the IPv6 address and serves (the dead S1 still holds it, unheard)" bash -c "$(declare -f state_of master_is vip_only_on serves); dir='$dir' s1='$s1' s2='$s2' c='$c' vip='$vip' service='$service'; master_is S2 && serves S2 && ip -n '$s2' -o addr | grep -q ' $vip/'"
+sleep 0.3; kill "$dump"; wait "$dump" 2>/dev/null
+mac2=$(ip -n "$s2" link show "$if2" | grep -oE "link/ether [0-9a-f:]+" | cut -d' ' -f2)
+check "  tshark: S2's unsolicited neighbour advertisement for fd00:99:1::100, Override set, hop limit 255, to ff02::1" bash -c "
+  tshark -r '$dir/na.pcap' -Y 'icmpv6.type == 136 && icmpv6.nd.na.flag.o == 1 && icmpv6.nd.na.flag.s == 0 && icmpv6.nd.na.target_address == fd00:99:1::100 && ipv6.hlim == 255 && ipv6.dst == ff02::1 && eth.src == $mac2 && icmpv6.checksum.status == 1' 2>/dev/null | grep -q ."
+check "  and the timeline reads it as the takeover" bash -c "'$standby' timeline '$dir/na.pcap' --json | grep -q '\"gratuitous_arps\":[1-9]'"
+vip=10.99.1.100 prefix=24 service=10.99.1.100:8080
 
 # A tenth of the heartbeats lost, at interval 100 ms, for 60 s: no flap (it takes 3 in a row).
 kill -TERM "${pids[@]}" 2>/dev/null; sleep 0.3

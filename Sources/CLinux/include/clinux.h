@@ -87,10 +87,12 @@ long socketlab_packet_send(int fd, int ifindex, const void *frame, unsigned long
 /// the namespace `fd` was made in (sysfs shows the namespace it was mounted in, which under
 /// setns is not the thread's); -1 with errno when there is no such interface.
 int socketlab_interface_hardware_address(int fd, const char *name, unsigned char out[6]);
-/// An RTM_NEWADDR (add) or RTM_DELADDR request on a NETLINK_ROUTE socket for an IPv4 address
-/// with its prefix length on interface `ifindex`, as `ip addr add|del` sends it, and the
+/// An RTM_NEWADDR (add) or RTM_DELADDR request on a NETLINK_ROUTE socket for an address of
+/// `family` (AF_INET: 4 bytes, AF_INET6: 16, in network order; IPv6 without duplicate
+/// address detection, `nodad`) with its prefix length on interface `ifindex`, as
+/// `ip addr add|del` sends it, and the
 /// kernel's answer: 0 done, or -errno (-EEXIST already there, -EADDRNOTAVAIL not there,
 /// -EPERM without CAP_NET_ADMIN). The failover lab adds its virtual address this way because
 /// starting `ip` costs milliseconds on the takeover's path.
-int socketlab_ipv4_address_change(int add, int ifindex, unsigned int address_network_order, int prefix_length);
+int socketlab_address_change(int add, int family, int ifindex, const void *address, int prefix_length);
 #endif

@@ -26,10 +26,12 @@ public struct FailoverTimeline: Sendable {
         public var source: Source
     }
 
+    /// A gratuitous ARP, or for IPv6 an unsolicited neighbour advertisement with the
+    /// Override flag to all nodes: "this address is at this MAC now".
     public struct Announcement: Sendable, Equatable {
         public var frame: Int
         public var time: Double
-        public var address: IPv4Address
+        public var address: IPAddress
         public var mac: MACAddress
         /// The machine whose advertisements come from this MAC.
         public var sender: String?
@@ -115,7 +117,10 @@ public struct FailoverTimeline: Sendable {
                                       state: .master, priority: priority, intervalMilliseconds: interval, epoch: 0, source: .vrrp))
             } else if case .ethernet(let ethernet)? = packet.link, ethernet.etherType == .arp, ethernet.length + ARPPacket.length <= frame.bytes.count,
                       let arp = ARPPacket(decoding: UnsafeRawBufferPointer(rebasing: frame.bytes[ethernet.length...])), arp.isGratuitous {
-                announcements.append(Announcement(frame: frame.number, time: time, address: arp.senderAddress, mac: arp.senderMAC, sender: nil))
+                announcements.append(Announcement(frame: frame.number, time: time, address: .v4(arp.senderAddress), mac: arp.senderMAC, sender: nil))
+            } else if let icmp = packet.icmpv6, let ip = packet.ipv6, ip.destination == UnsolicitedNeighborAdvertisement.allNodes,
+                      case .neighborAdvertisement(let target, _, false, true, let link) = icmp.message, let announcer = link ?? mac {
+                announcements.append(Announcement(frame: frame.number, time: time, address: .v6(target), mac: announcer, sender: nil))
             }
         }
         decide()

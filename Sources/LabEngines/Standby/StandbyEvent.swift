@@ -101,7 +101,8 @@ public struct StandbyEvent: Sendable {
         case let .leftoverRemoved(address, device):
             return "\(head) \(address) was still on \(device) from an earlier run: removed (this machine starts as backup)"
         case let .announced(address, mac):
-            return "\(head) gratuitous ARP: \(address) is at \(mac)"
+            return address.contains(":") ? "\(head) unsolicited neighbour advertisement: \(address) is at \(mac)"
+                : "\(head) gratuitous ARP: \(address) is at \(mac)"
         case let .hookStarted(role, command, pid):
             return "\(head) on-\(role): started `\(command)` (pid \(pid))"
         case let .hookStopped(role, command):
@@ -148,7 +149,7 @@ public struct StandbyEvent: Sendable {
             add("address", .string(address))
             add("device", .string(device))
         case let .announced(address, mac):
-            name = "gratuitous_arp"
+            name = address.contains(":") ? "neighbor_advertisement" : "gratuitous_arp"
             add("address", .string(address))
             add("mac", .string(mac))
         case let .hookStarted(role, command, pid):

@@ -66,12 +66,14 @@ public final class StandbyNode {
     }
 
     private func checkAddressIsFree(_ vip: VirtualAddress) throws(StandbyProblem) {
-        guard let arp else { return }
-        var asked = [vip.address]
+        // IPv4 only: asking whether an IPv6 address is taken is duplicate address detection,
+        // which the kernel does itself when an address is added without `nodad`.
+        guard let arp, case .v4(let v4) = vip.address else { return }
+        var asked = [v4]
         if case .ipv4(let peer, _) = settings.peer { asked.append(peer) }
         let answers: [IPv4Address: MACAddress]
         do { answers = try arp.probe(asked, wait: .milliseconds(200)) } catch { throw .failed("ARP probe on \(vip.device): \(error.description)") }
-        guard let holder = answers[vip.address] else { return }
+        guard let holder = answers[v4] else { return }
         // The peer holding it is the pair working: it is master.
         if asked.count > 1, answers[asked[1]] == holder { return }
         throw .badOption("\(vip.address) is already in use on \(vip.device): \(holder) answers ARP for it, and that is not the peer \(settings.peer.host). Pick a free virtual address")

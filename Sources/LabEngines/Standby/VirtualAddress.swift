@@ -8,24 +8,29 @@ import Glibc
 #endif
 
 /// The address clients use, which belongs to whichever machine is master: added to its
-/// interface when it takes over (`ip addr add`), announced with a gratuitous ARP so that every
-/// host's ARP cache moves to the new master's MAC at once, removed when it gives up the role.
+/// interface when it takes over, announced — a gratuitous ARP for IPv4, an unsolicited
+/// neighbour advertisement for IPv6 — so that every host's cache moves to the new master's
+/// MAC at once, removed when it gives up the role.
 public struct VirtualAddress: Sendable, Equatable {
-    public var address: IPv4Address
+    public var address: IPAddress
     public var prefixLength: Int
     public var device: String
 
-    /// "10.99.1.100/24" on `device`.
+    /// "10.99.1.100/24" or "fd00:99:1::100/64" on `device`.
     public init(parsing text: String, device: String) throws(StandbyProblem) {
         let parts = text.split(separator: "/", omittingEmptySubsequences: false)
-        if parts.count <= 2, IPv6Address(String(parts[0])) != nil {
-            throw .badOption("--vip \(text): an IPv6 virtual address needs an unsolicited neighbour advertisement, which standby does not send yet; use an IPv4 address")
+        let host = String(parts.first ?? "")
+        let address: IPAddress
+        if let v4 = IPv4Address(host), parts.count <= 2 {
+            address = .v4(v4)
+        } else if let v6 = IPv6Address(host), parts.count <= 2 {
+            address = .v6(v6)
+        } else {
+            throw .badOption("--vip \(text) is not an address with a prefix length, such as 10.99.1.100/24 or fd00:99:1::100/64")
         }
-        guard parts.count <= 2, let address = IPv4Address(String(parts[0])) else {
-            throw .badOption("--vip \(text) is not an IPv4 address with a prefix length, such as 10.99.1.100/24")
-        }
-        let prefix = parts.count == 2 ? Int(parts[1]) : 32
-        guard let prefix, (1...32).contains(prefix) else { throw .badOption("--vip \(text): the prefix length is 1 to 32") }
+        let longest = if case .v6 = address { 128 } else { 32 }
+        let prefix = parts.count == 2 ? Int(parts[1]) : longest
+        guard let prefix, (1...longest).contains(prefix) else { throw .badOption("--vip \(text): the prefix length is 1 to \(longest)") }
         guard !device.isEmpty, if_nametoindex(device) > 0 else {
             throw .badOption("--dev \(device.isEmpty ? "(none)" : device): no network interface of that name here (see `ip link`)")
         }
@@ -36,13 +41,13 @@ public struct VirtualAddress: Sendable, Equatable {
 
     public var cidr: String { "\(address)/\(prefixLength)" }
 
-    /// Whether the address is on the interface now (`ip -4 -o addr show dev DEVICE`).
+    /// Whether the address is on the interface now (`ip -o addr show dev DEVICE`).
     public var isAssignedHere: Bool {
-        guard let (status, output) = try? ChildProcess.run(["ip", "-4", "-o", "addr", "show", "dev", device]), status == 0 else { return false }
+        guard let (status, output) = try? ChildProcess.run(["ip", "-o", "addr", "show", "dev", device]), status == 0 else { return false }
         return output.contains(" \(address)/")
     }
 
-    private var interfaceAddress: InterfaceAddress { InterfaceAddress(address: address.value, prefixLength: prefixLength, interface: device) }
+    private var interfaceAddress: InterfaceAddress { InterfaceAddress(address: address, prefixLength: prefixLength, interface: device) }
 
     /// `ip addr add ADDRESS/PREFIX dev DEVICE`, as one netlink request.
     public func add() throws(StandbyProblem) {
@@ -69,9 +74,13 @@ public final class ARPSpeaker: @unchecked Sendable {
         self.device = device
     }
 
-    /// RFC 5227 §3's announcement of `address` at this interface's MAC, broadcast.
-    public func announce(_ address: IPv4Address) throws(SocketError) {
-        let frame = ARPPacket.announcement(of: address, from: mac).broadcastFrame()
+    /// RFC 5227 §3's announcement of an IPv4 address at this interface's MAC, broadcast; for
+    /// IPv6, RFC 4861 §7.2.6's unsolicited neighbour advertisement to all nodes.
+    public func announce(_ address: IPAddress) throws(SocketError) {
+        let frame = switch address {
+        case .v4(let v4): ARPPacket.announcement(of: v4, from: mac).broadcastFrame()
+        case .v6(let v6): UnsolicitedNeighborAdvertisement.frame(announcing: v6, from: mac)
+        }
         _ = try frame.withBytes { (buffer) throws(SocketError) in try socket.send(frame: buffer) }
     }
 
