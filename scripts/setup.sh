@@ -22,6 +22,7 @@ if [[ $purpose == test || $purpose == bench ]]; then
   need[ping]=iputils-ping  # real ICMP echo for captures (and the raw-ping oracle)
   need[tcpdump]=tcpdump    # writes the SLL2 files the tests decode; its output is an oracle
   need[tshark]=tshark      # the oracle for every decoded field
+  need[tcptrace]=tcptrace  # the oracle for the time-sequence graph (PictureTests)
   need[editcap]=tshark     # (wireshark-common) converts captures to pcapng
   need[dumpcap]=tshark     # writes pcapng live
   need[setpriv]=util-linux # drops capabilities to test the missing-privilege path
@@ -48,6 +49,7 @@ if [[ $purpose == bench ]]; then
   need[/usr/sbin/sshd]=openssh-server  # the reference for remote (bench-remote)
   need[ssh]=openssh-client
   need[keepalived]=keepalived  # the reference for standby (bench-standby): VRRP with unicast peers
+  need[valgrind]=valgrind  # instructions per frame (bench-decoders)
 fi
 
 missing=()
