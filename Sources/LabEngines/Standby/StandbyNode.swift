@@ -111,10 +111,36 @@ public final class StandbyNode {
             }
             reapHooks()
         }
-        perform(machine.stop(at: now))
+        var stopping = machine.stop(at: now)
+        if stopping.first == .sendHeartbeat(state: .master, priority: 0) {
+            // Make before break: say priority 0, then keep the address and the service until
+            // the backup's first heartbeat as master (one skew later), so that clients are
+            // served until the new master is; at most two intervals, if no backup answers.
+            perform([stopping.removeFirst()])
+            waitForTakeover(within: settings.interval * 2)
+        }
+        perform(stopping)
         masterHook = nil
         backupHook = nil
         event(.stopped(counters))
+    }
+
+    /// Waits for the peer's first authenticated heartbeat as master, at most `limit`.
+    private func waitForTakeover(within limit: Duration) {
+        let deadline = now + limit
+        var poller = Poller()
+        poller.watch(socket, for: .readable)
+        var buffer = [UInt8](repeating: 0, count: 2048)
+        while now < deadline {
+            guard let ready = try? poller.wait(timeout: deadline - now), !ready.isEmpty,
+                  let (size, sender) = try? buffer.withMutableBytes({ (raw) throws(SocketError) in try socket.receiveFrom(into: raw) }),
+                  size <= buffer.count, let heartbeat = StandbyHeartbeat(decoding: Array(buffer[..<size])),
+                  settings.key.accepts(heartbeat.mac, for: heartbeat.signedBytes), sender?.host == settings.peer.host,
+                  lastAccepted.map({ heartbeat.isLater(than: $0) }) ?? true else { continue }
+            lastAccepted = (heartbeat.epoch, heartbeat.sequence)
+            counters.accepted += 1
+            if heartbeat.state == .master && heartbeat.priority > 0 { return }
+        }
     }
 
     /// Every datagram waiting on the socket, without blocking.
