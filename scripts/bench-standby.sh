@@ -23,7 +23,7 @@ work=$(mktemp -d)
 hold=
 cleanup() {
   [[ -n $hold ]] && { for ns in $(ip netns list | grep -oE "^sbk[0-9]+-[a-z0-9]+"); do ip netns pids "$ns" | xargs -r kill -9; done; kill "$hold" 2>/dev/null; wait "$hold" 2>/dev/null; }
-  rm -rf "$work"
+  [[ -n ${KEEP:-} ]] && echo "bench-standby: kept $work" || rm -rf "$work"
 }
 trap cleanup EXIT
 median() { sort -g | awk '{a[NR]=$1} END {if (NR == 0) print "?"; else print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
@@ -32,6 +32,18 @@ takeovers() { python3 -c "
 import json, sys
 for k in json.load(open(sys.argv[1]))['takeovers']:
     if k['kind'] == sys.argv[2] and k['measured_ms'] is not None: print('%.1f' % k['measured_ms'])" "$1" "$2"; }
+# ready PCAP TIMELINE.json KIND → ms from each takeover's gratuitous ARP to the new master's
+# first SYN-ACK from the service (its program started and listening), one a line
+ready() { python3 -c "
+import json, subprocess, sys
+pcap, timeline, kind = sys.argv[1:4]
+out = subprocess.run(['tshark', '-r', pcap, '-Y', 'tcp.srcport == 8080 && tcp.flags.syn == 1 && tcp.flags.ack == 1',
+                      '-T', 'fields', '-e', 'frame.time_epoch'], capture_output=True, text=True).stdout.split()
+synacks = sorted(float(x) for x in out)
+for k in json.load(open(timeline))['takeovers']:
+    if k['kind'] != kind: continue
+    later = [t for t in synacks if t >= k['time']]
+    if later: print('%.1f' % ((later[0] - k['time']) * 1000))" "$1" "$2" "$3"; }
 # outages CLIENT.jsonl → the ms of each outage from S1 to S2 (the failovers, not the hand-backs)
 outages() { python3 -c "
 import json, sys
@@ -134,6 +146,7 @@ out=bench/out/standby.txt
   printf '%-44s %10s %12s %10s\n' "" standby keepalived target
   printf '%-44s %10s %12s %10s\n' "takeover after SIGKILL (ms, capture)" "$(takeovers "$work/sk.json" failure | median)" "$(takeovers "$work/kk.json" failure | median)" "≤ 380.9"
   printf '%-44s %10s %12s %10s\n' "client outage after SIGKILL (ms, its log)" "$(outages "$work/sk/client.jsonl" | median)" "$(outages "$work/kk-client.jsonl" | median)" "≤ 500"
+  printf '%-44s %10s %12s %10s\n' "  gratuitous ARP → service's first SYN-ACK (ms)" "$(ready "$work/sk/lab10.pcap" "$work/sk.json" failure | median)" "$(ready "$work/kk.pcap" "$work/kk.json" failure | median)" ""
   printf '%-44s %10s %12s %10s\n' "takeover after SIGTERM (ms, capture)" "$(takeovers "$work/ss.json" clean_stop | median)" "$(takeovers "$work/ks.json" clean_stop | median)" "≤ 100"
   printf '%-44s %10s %12s %10s\n' "client outage after SIGTERM (ms, its log)" "$(outages "$work/ss/client.jsonl" | median)" "$(outages "$work/ks-client.jsonl" | median)" ""
   echo "  takeovers seen (kill / stop): standby $(takeovers "$work/sk.json" failure | wc -l) / $(takeovers "$work/ss.json" clean_stop | wc -l), keepalived $(takeovers "$work/kk.json" failure | wc -l) / $(takeovers "$work/ks.json" clean_stop | wc -l)"

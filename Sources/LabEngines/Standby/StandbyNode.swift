@@ -32,6 +32,7 @@ public final class StandbyNode {
     /// A second announcement one interval after the first, in case the first was lost.
     private var announceAgainAt: Duration?
     private var masterHook: ChildProcess?
+    private var pendingMasterHook: PendingHook?
     private var backupHook: ChildProcess?
     private var lastDropLog: [StandbyEvent.Dropped: Duration] = [:]
     private var lastSendProblem: Duration?
@@ -227,6 +228,10 @@ public final class StandbyNode {
     }
 
     private func takeOver() {
+        // The service starts first, on a thread of its own: fork() of this process takes 1.5
+        // to 3 ms, and neither the address nor its announcement should wait for that, nor the
+        // service for them (it starts for tens of ms; the address is there long before).
+        if let command = settings.onMaster { pendingMasterHook = PendingHook(command: command) }
         if let vip = settings.virtualAddress {
             do {
                 try vip.add()
@@ -237,10 +242,24 @@ public final class StandbyNode {
             announce()
             announceAgainAt = now + settings.interval
         }
-        startHook(.master)
+    }
+
+    /// The master's hook once its thread has started it; `waiting`: until it has.
+    private func collectMasterHook(waiting: Bool) {
+        guard let pending = pendingMasterHook, waiting || pending.isDone else { return }
+        pendingMasterHook = nil
+        let command = settings.onMaster ?? ""
+        switch pending.wait() {
+        case .success(let child):
+            masterHook = child
+            event(.hookStarted(role: Role.master.rawValue, command: command, pid: child.pid))
+        case .failure(let error):
+            event(.problem("on-master `\(command)` did not start: \(error.description)"))
+        }
     }
 
     private func giveUp(runBackupHook: Bool) {
+        collectMasterHook(waiting: true)
         if let hook = masterHook {
             hook.stop(grace: .milliseconds(500))
             event(.hookStopped(role: "master", command: settings.onMaster ?? ""))
@@ -281,6 +300,7 @@ public final class StandbyNode {
     }
 
     private func reapHooks() {
+        collectMasterHook(waiting: false)
         if let hook = backupHook, !hook.isRunning { backupHook = nil }
     }
 
@@ -295,6 +315,38 @@ public final class StandbyNode {
                 _ = write(stopWriter.load(ordering: .acquiring), &byte, 1)
             }
         }
+    }
+}
+
+/// A hook being started on a thread of its own (see `takeOver`).
+private final class PendingHook: @unchecked Sendable {
+    // @unchecked: `result` is written once by the starting thread before `done` is
+    // signalled, and read only after waiting for that signal.
+    private let done = DispatchSemaphore(value: 0)
+    private var result: Result<ChildProcess, HostError>?
+
+    init(command: String) {
+        Thread.detachNewThread { [self] in
+            do throws(HostError) {
+                result = .success(try ChildProcess(shell: command, output: STDERR_FILENO))
+            } catch {
+                result = .failure(error)
+            }
+            done.signal()
+        }
+    }
+
+    var isDone: Bool {
+        guard done.wait(timeout: .now()) == .success else { return false }
+        done.signal()
+        return true
+    }
+
+    /// Waits until the program is started (milliseconds) and returns it, or why it was not.
+    func wait() -> Result<ChildProcess, HostError> {
+        done.wait()
+        done.signal()
+        return result ?? .failure(.badValue("no result"))
     }
 }
 
