@@ -197,9 +197,9 @@ struct PictureTests {
                 let time = mark["data-time"] ?? "", kind = mark["data-kind"] ?? ""
                 switch kind {
                 case "segment", "retransmission":
-                    // tcptrace colours a SYN and a FIN orange or purple, not red: compare their kind as segments.
-                    let flagged = mark["data-syn"] != nil || mark["data-fin"] != nil
-                    segments.insert("\(time) \(mark["data-seq-abs"] ?? "") \(mark["data-end-abs"] ?? "") \(flagged ? "segment" : kind)")
+                    // tcptrace colours a first SYN or FIN orange or purple, and one sent again red, as
+                    // resent data: a kind each, as ours.
+                    segments.insert("\(time) \(mark["data-seq-abs"] ?? "") \(mark["data-end-abs"] ?? "") \(kind)")
                 case "ack": acks.insert("\(time) \(mark["data-seq-abs"] ?? "")")
                 case "window": windows.insert("\(time) \(mark["data-seq-abs"] ?? "")")
                 case "sack": sacks.insert("\(time) \(mark["data-seq-abs"] ?? "") \(mark["data-end-abs"] ?? "")")

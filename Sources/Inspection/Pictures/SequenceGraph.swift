@@ -93,7 +93,7 @@ struct SequenceGraph {
 
     /// One mark of a segment: `length` sequence numbers from `offset` past its first.
     func bar(_ segment: SentSegment, from offset: UInt32, length: Int, flag: String?, in area: PlotArea) -> String {
-        let kind = segment.retransmission && flag == nil ? "retransmission" : "segment"
+        let kind = segment.retransmission ? "retransmission" : "segment"
         let x = SVG.x(area.px(segment.time))
         let seq = segment.seq &+ offset, raw = segment.seqRaw &+ offset
         return "<line class=\"seg \(kind)\" data-kind=\"\(kind)\" data-frame=\"\(segment.frame)\" data-time=\"\(segment.epoch.microsecondText)\""

@@ -65,11 +65,13 @@ struct StreamPicture {
         // The sender's data (and SYN/FIN, which take a sequence number) for its direction's graph.
         let occupies = report.length + (report.flags.contains(.syn) ? 1 : 0) + (report.flags.contains(.fin) ? 1 : 0)
         // On the time-sequence graph a segment is resent when it starts below what its side had
-        // already sent (tcptrace's rule, and what the picture shows: a bar below the top). The
+        // already sent (tcptrace's rule, and what the picture shows: a bar below the top) — a
+        // SYN or FIN sent again too, which takes a sequence number and which tcptrace draws
+        // red like resent data. The
         // ladder keeps Wireshark's marks, which also tell a fast or spurious retransmission and
         // an out-of-order segment apart.
         let end = report.seq &+ UInt32(occupies)
-        let isRetransmission = report.length > 0 && highestSent[direction].map { Self.after($0, report.seq) } ?? false
+        let isRetransmission = occupies > 0 && highestSent[direction].map { Self.after($0, report.seq) } ?? false
         if occupies > 0, highestSent[direction].map({ Self.after(end, $0) }) ?? true { highestSent[direction] = end }
         sent[direction].append(SentSegment(time: time, epoch: report.time, seq: report.seq, seqRaw: report.seqRaw, length: report.length,
                                            occupies: occupies, retransmission: isRetransmission, syn: report.flags.contains(.syn),
