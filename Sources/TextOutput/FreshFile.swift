@@ -50,10 +50,10 @@ public enum FreshFile {
     }
 
     /// Writes `text` to `path` (opened as `open` does) and closes it: a chart, a page, a
-    /// results file. Returns the path used.
+    /// results file, a key (`permissions` 0o600). Returns the path used.
     @discardableResult
-    public static func write(_ text: String, to path: String, mode: Mode = .replace) throws(Failure) -> String {
-        let (descriptor, used) = try open(path, mode: mode)
+    public static func write(_ text: String, to path: String, mode: Mode = .replace, permissions: mode_t = 0o644) throws(Failure) -> String {
+        let (descriptor, used) = try open(path, mode: mode, permissions: permissions)
         defer { Glibc.close(descriptor) }
         var bytes = Array(text.utf8)[...]
         while !bytes.isEmpty {

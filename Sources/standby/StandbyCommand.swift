@@ -223,14 +223,11 @@ struct Keygen: ParsableCommand {
     var file: String
 
     func run() throws {
-        var bytes = [UInt8](repeating: 0, count: 32)
-        for index in bytes.indices { bytes[index] = UInt8.random(in: 0...255) }
-        let text = Data(bytes).base64EncodedString() + "\n"
-        let fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw ValidationError("cannot create \(file): \(String(cString: strerror(errno))) (it must not exist yet)") }
-        defer { close(fd) }
-        let written = text.utf8CString.withUnsafeBytes { write(fd, $0.baseAddress, text.utf8.count) }
-        guard written == text.utf8.count else { throw ValidationError("cannot write \(file): \(String(cString: strerror(errno)))") }
+        // A key never replaces another, nor goes under a new name beside it (lstat: a symbolic
+        // link there, even a dangling one, counts as taken).
+        var info = stat()
+        guard lstat(file, &info) != 0 else { throw ValidationError("cannot create \(file): File exists (it must not exist yet)") }
+        do { try SharedKeyFile.create(at: file, mode: .fresh) } catch { throw ValidationError("cannot create \(error.path): \(error.reason)") }
         output("keygen: \(file) (32 random bytes, mode 600): copy it to both machines")
     }
 }

@@ -66,9 +66,7 @@ public final class FailoverScenario {
         topology = try Topology(NamedTopology.failover.forTest(prefix: options.prefix))
         try FileManager.default.createDirectory(atPath: options.folder, withIntermediateDirectories: true)
         keyFile = options.folder + "/key"
-        var key = [UInt8](repeating: 0, count: 32)
-        for index in key.indices { key[index] = UInt8.random(in: 0...255) }
-        _ = FileManager.default.createFile(atPath: keyFile, contents: Data(Data(key).base64EncodedString().utf8), attributes: [.posixPermissions: 0o600])
+        try SharedKeyFile.create(at: keyFile, mode: .replace)
     }
 
     private func log(_ name: String) -> String { options.folder + "/\(name).jsonl" }

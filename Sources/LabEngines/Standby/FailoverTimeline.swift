@@ -136,8 +136,10 @@ public struct FailoverTimeline: Sendable {
         var lastSeen: [String: Advert] = [:]
         var splitOpen = false
         var ai = 0
-        for announcement in announcements {
-            while ai < adverts.count, adverts[ai].time <= announcement.time {
+        // Each announcement after the advertisements before it; then the advertisements after the last.
+        for index in 0...announcements.count {
+            let until = index < announcements.count ? announcements[index].time : .infinity
+            while ai < adverts.count, adverts[ai].time <= until {
                 let advert = adverts[ai]
                 // A capture started after the master announced itself: its heartbeats say who it is.
                 if master == nil, advert.state == .master, advert.priority > 0 {
@@ -147,7 +149,8 @@ public struct FailoverTimeline: Sendable {
                 noteAdvert(advert, master: master, masterSince: masterSince, lastSeen: &lastSeen, splitOpen: &splitOpen)
                 ai += 1
             }
-            guard let sender = announcement.sender else { continue }
+            guard index < announcements.count, let sender = announcements[index].sender else { continue }
+            let announcement = announcements[index]
             // A second gratuitous ARP of the same master (sent one interval later) is no takeover.
             if sender == master { continue }
             let old = master
@@ -171,11 +174,6 @@ public struct FailoverTimeline: Sendable {
             master = sender
             masterSince = announcement.time
             splitOpen = false
-        }
-        while ai < adverts.count {
-            if master == nil, adverts[ai].state == .master, adverts[ai].priority > 0 { firstMaster = adverts[ai].sender; master = firstMaster }
-            noteAdvert(adverts[ai], master: master, masterSince: masterSince, lastSeen: &lastSeen, splitOpen: &splitOpen)
-            ai += 1
         }
     }
 

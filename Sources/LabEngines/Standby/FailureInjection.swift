@@ -85,26 +85,20 @@ public struct FailureInjection: Sendable {
             return "standby on \(label) \(what)"
         case .cut:
             guard let device = interface else { throw .badValue("\(label) has no interface to cut") }
-            try nft("""
-                add table inet socketlab_fail
-                add chain inet socketlab_fail cut_in { type filter hook input priority -10; }
-                add chain inet socketlab_fail cut_out { type filter hook output priority -10; }
-                flush chain inet socketlab_fail cut_in
-                flush chain inet socketlab_fail cut_out
-                add rule inet socketlab_fail cut_in iifname "\(device)" drop
-                add rule inet socketlab_fail cut_out oifname "\(device)" drop
-                add table arp socketlab_fail
-                add chain arp socketlab_fail cut_in { type filter hook input priority -10; }
-                add chain arp socketlab_fail cut_out { type filter hook output priority -10; }
-                flush chain arp socketlab_fail cut_in
-                flush chain arp socketlab_fail cut_out
-                add rule arp socketlab_fail cut_in iifname "\(device)" drop
-                add rule arp socketlab_fail cut_out oifname "\(device)" drop
-                """)
+            // inet for IPv4 and IPv6, arp for ARP (which inet does not see), the same two chains in each.
+            try nft(["inet", "arp"].map { family in """
+                add table \(family) socketlab_fail
+                add chain \(family) socketlab_fail cut_in { type filter hook input priority -10; }
+                add chain \(family) socketlab_fail cut_out { type filter hook output priority -10; }
+                flush chain \(family) socketlab_fail cut_in
+                flush chain \(family) socketlab_fail cut_out
+                add rule \(family) socketlab_fail cut_in iifname "\(device)" drop
+                add rule \(family) socketlab_fail cut_out oifname "\(device)" drop
+                """ }.joined(separator: "\n"))
             return "\(label)'s link \(device) is cut: nothing in or out, ARP included"
         case .heal:
-            _ = try? ChildProcess.run(["ip", "netns", "exec", namespace, ChildProcess.locate("nft") ?? "nft", "delete table inet socketlab_fail"])
-            _ = try? ChildProcess.run(["ip", "netns", "exec", namespace, ChildProcess.locate("nft") ?? "nft", "delete table arp socketlab_fail"])
+            // Each on its own: a table that is not there (nothing was cut) must not keep the other.
+            for family in ["inet", "arp"] { try? nft("delete table \(family) socketlab_fail") }
             return "\(label)'s link is whole again: no cut, no loss"
         case .loss:
             let verdict: String

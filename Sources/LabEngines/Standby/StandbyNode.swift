@@ -118,7 +118,7 @@ public final class StandbyNode {
             // the backup's first heartbeat as master (one skew later), so that clients are
             // served until the new master is; at most two intervals, if no backup answers.
             perform([stopping.removeFirst()])
-            waitForTakeover(within: settings.interval * 2)
+            waitForTakeover(within: settings.interval * 2, &buffer)
         }
         perform(stopping)
         masterHook = nil
@@ -127,20 +127,17 @@ public final class StandbyNode {
     }
 
     /// Waits for the peer's first authenticated heartbeat as master, at most `limit`.
-    private func waitForTakeover(within limit: Duration) {
+    private func waitForTakeover(within limit: Duration, _ buffer: inout [UInt8]) {
         let deadline = now + limit
         var poller = Poller()
         poller.watch(socket, for: .readable)
-        var buffer = [UInt8](repeating: 0, count: 2048)
         while now < deadline {
-            guard let ready = try? poller.wait(timeout: deadline - now), !ready.isEmpty,
-                  let (size, sender) = try? buffer.withMutableBytes({ (raw) throws(SocketError) in try socket.receiveFrom(into: raw) }),
-                  size <= buffer.count, let heartbeat = StandbyHeartbeat(decoding: Array(buffer[..<size])),
-                  settings.key.accepts(heartbeat.mac, for: heartbeat.signedBytes), sender?.host == settings.peer.host,
-                  lastAccepted.map({ heartbeat.isLater(than: $0) }) ?? true else { continue }
-            lastAccepted = (heartbeat.epoch, heartbeat.sequence)
-            counters.accepted += 1
-            if heartbeat.state == .master && heartbeat.priority > 0 { return }
+            guard let ready = try? poller.wait(timeout: deadline - now), !ready.isEmpty else { continue }
+            do {
+                if let heartbeat = try receiveHeartbeat(&buffer), heartbeat.state == .master, heartbeat.priority > 0 { return }
+            } catch {
+                return
+            }
         }
     }
 
@@ -149,28 +146,38 @@ public final class StandbyNode {
         var check = Poller()
         check.watch(socket, for: .readable)
         while let ready = try? check.wait(timeout: .zero), !ready.isEmpty {
-            guard let (size, sender) = try? buffer.withMutableBytes({ (raw) throws(SocketError) in try socket.receiveFrom(into: raw) }) else { return }
-            let from = sender?.description ?? "?"
-            guard size <= buffer.count, let heartbeat = StandbyHeartbeat(decoding: Array(buffer[..<size])) else {
-                drop(.malformed, from: from)
-                continue
+            do {
+                if let heartbeat = try receiveHeartbeat(&buffer) { perform(machine.received(.init(heartbeat), at: now)) }
+            } catch {
+                return
             }
-            guard settings.key.accepts(heartbeat.mac, for: heartbeat.signedBytes) else {
-                drop(.forged, from: from)
-                continue
-            }
-            guard sender?.host == settings.peer.host else {
-                drop(.stranger, from: from)
-                continue
-            }
-            if let last = lastAccepted, !heartbeat.isLater(than: last) {
-                drop(.replayed, from: from)
-                continue
-            }
-            lastAccepted = (heartbeat.epoch, heartbeat.sequence)
-            counters.accepted += 1
-            perform(machine.received(.init(heartbeat), at: now))
         }
+    }
+
+    /// One datagram: the heartbeat when it is well formed, signed with our key, from the peer
+    /// and later than the last accepted; nil (dropped and counted) otherwise.
+    private func receiveHeartbeat(_ buffer: inout [UInt8]) throws(SocketError) -> StandbyHeartbeat? {
+        let (size, sender) = try buffer.withMutableBytes { (raw) throws(SocketError) in try socket.receiveFrom(into: raw) }
+        let from = sender?.description ?? "?"
+        guard size <= buffer.count, let heartbeat = StandbyHeartbeat(decoding: Array(buffer[..<size])) else {
+            drop(.malformed, from: from)
+            return nil
+        }
+        guard settings.key.accepts(heartbeat.mac, for: heartbeat.signedBytes) else {
+            drop(.forged, from: from)
+            return nil
+        }
+        guard sender?.host == settings.peer.host else {
+            drop(.stranger, from: from)
+            return nil
+        }
+        if let last = lastAccepted, !heartbeat.isLater(than: last) {
+            drop(.replayed, from: from)
+            return nil
+        }
+        lastAccepted = (heartbeat.epoch, heartbeat.sequence)
+        counters.accepted += 1
+        return heartbeat
     }
 
     /// Counts a dropped heartbeat; logs at most one line a second for each reason, so a flood

@@ -111,9 +111,3 @@ public final class ARPSpeaker: @unchecked Sendable {
 
     public func close() { socket.close() }
 }
-
-extension String {
-    var trimmingWhitespace: String {
-        String(drop { $0.isWhitespace }.reversed().drop { $0.isWhitespace }.reversed())
-    }
-}
