@@ -219,3 +219,18 @@ int socketlab_address_change(int add, int family, int ifindex, const void *addre
         }
     }
 }
+
+int socketlab_send_datagrams(int fd, const void *const *buffers, const unsigned long *lengths, unsigned int count) {
+    enum { most = 64 };
+    struct iovec iov[most];
+    struct mmsghdr messages[most];
+    if (count > most) count = most;
+    memset(messages, 0, sizeof messages[0] * count);
+    for (unsigned int i = 0; i < count; i++) {
+        iov[i].iov_base = (void *)buffers[i];
+        iov[i].iov_len = lengths[i];
+        messages[i].msg_hdr.msg_iov = &iov[i];
+        messages[i].msg_hdr.msg_iovlen = 1;
+    }
+    return sendmmsg(fd, messages, count, MSG_NOSIGNAL);
+}

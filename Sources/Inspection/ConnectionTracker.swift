@@ -286,8 +286,12 @@ extension ConnectionTracker.Conversation {
             flags: tcp.flags, seq: seq, ack: ack, seqRaw: tcp.sequenceNumber, ackRaw: tcp.acknowledgementNumber,
             length: tcp.payloadLength, window: window, tcp: tcp, analysis: analysis,
             facts: detail == .none ? [] : facts, initialRTT: initialRTT, events: [])
-        report.events = follow(report, forward: forward, detail: detail, pending: &pending)
-        report.fromClient = lifecycle.handshake.map { $0.client == source } ?? (forward == 0)
+        // Worked out before the assignment: `report.events = follow(report, …)` made the
+        // compiler copy the whole report (its arrays retained) to read it while writing it.
+        let events = follow(report, forward: forward, detail: detail, pending: &pending)
+        let fromClient = lifecycle.handshake.map { $0.client == source } ?? (forward == 0)
+        report.events = events
+        report.fromClient = fromClient
         if !finished && lifecycle.isFinished {
             finished = true
             finishedStream = stream

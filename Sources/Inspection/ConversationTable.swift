@@ -124,7 +124,7 @@ extension OutputBuffer {
     /// Spaces after what was written since `start` up to `width` columns, and two more
     /// between columns; `start` moves to the next column. (The cells are ASCII.)
     mutating func pad(from start: inout Int, to width: Int) {
-        for _ in 0..<(max(0, width - (count - start)) + 2) { byte(UInt8(ascii: " ")) }
+        repeated(UInt8(ascii: " "), count: max(0, width - (count - start)) + 2)
         start = count
     }
 

@@ -1,7 +1,7 @@
 import Packets
 
 /// One end of a conversation: an address and a port.
-public struct Endpoint: Hashable, Sendable, CustomStringConvertible {
+public struct Endpoint: Hashable, Sendable, BitwiseCopyable, CustomStringConvertible {
     public var address: IPAddress
     public var port: UInt16
 

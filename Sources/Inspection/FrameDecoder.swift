@@ -7,8 +7,9 @@ import Packets
 struct FrameDecoder {
     /// What the frame turned out to be.
     enum Result {
-        /// A TCP segment: in the frame itself, or in the datagram its fragment completed.
-        case segment(ReadPipeline.Segment)
+        /// A TCP segment: in the frame itself, or in the datagram its fragment completed; and
+        /// the SOCKS5 messages it completes (nearly always none).
+        case segment(ReadPipeline.Segment, socks: [SocksStep] = [])
         /// Anything else, in `packet`.
         case other
         /// A fragment that completed a datagram that is not TCP: the datagram is in
@@ -47,11 +48,11 @@ struct FrameDecoder {
                 return .segment(segment)
             }
         }
-        if var segment = ReadPipeline.Segment(&packet, frame: frame) {
+        if let segment = ReadPipeline.Segment(&packet, frame: frame) {
             let tcp = segment.tcp
             if tcp.capturedPayloadLength > 0, socks.mayCare(about: segment, firstByte: frame.bytes[tcp.payloadOffset], length: tcp.capturedPayloadLength) {
                 let payload = UnsafeRawBufferPointer(rebasing: frame.bytes[tcp.payloadOffset..<(tcp.payloadOffset + tcp.capturedPayloadLength)])
-                segment.socks = socks.observe(source: segment.source, destination: segment.destination, seq: tcp.sequenceNumber, payload: payload)
+                return .segment(segment, socks: socks.observe(source: segment.source, destination: segment.destination, seq: tcp.sequenceNumber, payload: payload))
             }
             return .segment(segment)
         }

@@ -11,15 +11,16 @@ import Synchronization
 /// output is byte for byte the one-thread `Session`'s (the tests compare them). The ladder
 /// keeps one thread: its time column belongs to the whole capture.
 public enum ReadPipeline {
-    struct Segment: Sendable {
+    /// Plain bytes (no reference inside, which the compiler checks): a million of these cross
+    /// between the threads, and each copy is a memcpy, not retains and releases. The rare
+    /// SOCKS5 steps a segment completes travel beside it (`Item.segmentWithSocks`).
+    struct Segment: Sendable, BitwiseCopyable {
         var frame: Int
         var time: Timestamp
         var tcp: TCPHeader
         var source: Endpoint
         var destination: Endpoint
         var wireLength: Int
-        /// SOCKS5 messages the segment completes, found by the decoding step.
-        var socks: [SocksStep] = []
         /// In a first fragment that could not be reassembled (tracked, not analysed).
         var inFragment = false
 
@@ -39,6 +40,8 @@ public enum ReadPipeline {
     /// A TCP segment for the tracker, or the finished line of a frame that is not TCP.
     enum Item: Sendable {
         case segment(Segment)
+        /// A segment that completes SOCKS5 messages, found by the decoding step.
+        case segmentWithSocks(Segment, [SocksStep])
         case line([UInt8])
         /// The decoding thread's last word (datagrams never reassembled), for the end.
         case unfinished(String)
@@ -91,6 +94,7 @@ public enum ReadPipeline {
                 for item in batch {
                     switch item {
                     case .segment(let segment): tracking.session.write(segment: segment, to: &tracking.out)
+                    case .segmentWithSocks(let segment, let socks): tracking.session.write(segment: segment, socks: socks, to: &tracking.out)
                     case .line(let bytes): bytes.withUnsafeBytes { tracking.out.raw($0) }
                     case .unfinished(let text): tracking.session.unfinishedDatagrams = text
                     }
@@ -113,8 +117,8 @@ public enum ReadPipeline {
                 guard frames < limit else { return }
                 frames += 1
                 let result = decoder.decode(frame, linkType: capture.linkType)
-                if case .segment(let segment) = result {
-                    batch.append(.segment(segment))
+                if case .segment(let segment, let socks) = result {
+                    batch.append(socks.isEmpty ? .segment(segment) : .segmentWithSocks(segment, socks))
                 } else {
                     if others != nil {
                         decoder.withOther(result, frame: frame) { packet, frame in others!.write(&packet, frame: frame, to: &lines) }

@@ -84,8 +84,8 @@ public struct Session {
     /// Everything one frame has to say (nothing when a filter hides it).
     public mutating func write(frame: FrameView, to out: inout OutputBuffer) {
         let result = decoder.decode(frame, linkType: linkType)
-        if case .segment(let segment) = result {
-            write(segment: segment, to: &out)
+        if case .segment(let segment, let socks) = result {
+            write(segment: segment, socks: socks, to: &out)
         } else if Self.showsOther(options) {
             decoder.withOther(result, frame: frame) { packet, frame in view.other(&packet, frame: frame, to: &out) }
         }
@@ -109,11 +109,11 @@ public struct Session {
     }
 
     /// One TCP segment, already decoded: follow it, then draw what it says.
-    mutating func write(segment: ReadPipeline.Segment, to out: inout OutputBuffer) {
+    mutating func write(segment: ReadPipeline.Segment, socks: [SocksStep] = [], to out: inout OutputBuffer) {
         var report = tracker.add(frame: segment.frame, time: segment.time, tcp: segment.tcp, source: segment.source,
                                  destination: segment.destination, wireLength: segment.wireLength, inFragment: segment.inFragment)
-        report.socks = segment.socks
-        if shows(report) { view.segment(report, to: &out) }
+        if !socks.isEmpty { report.socks = socks }
+        if options.drawsPackets, shows(report) { view.segment(report, to: &out) }
         let records = tracker.takeRecords()
         if !records.isEmpty { write(records, to: &out) }
     }

@@ -11,7 +11,7 @@ import Glibc
 /// one second, but a malformed one can hold more (a microsecond field of 1,000,000 or more):
 /// comparisons, differences and clocks then carry the excess into the seconds, and
 /// `description` prints the fraction as tshark does, so the two still agree on such a file.
-public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible {
+public struct Timestamp: Hashable, Comparable, Sendable, BitwiseCopyable, CustomStringConvertible {
     public var seconds: Int64
     public var nanoseconds: UInt32
 

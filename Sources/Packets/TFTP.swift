@@ -64,7 +64,18 @@ public enum TFTPPacket: Equatable, Sendable {
     /// Reads one datagram's payload. A request's strings must each end in NUL (RFC 1350 §5);
     /// an ERROR's message may lack its NUL (some servers omit it; tshark reads it anyway).
     public init(decoding bytes: some Collection<UInt8>) throws(TFTPDecodeError) {
-        let bytes = Array(bytes)
+        let decoded = bytes.withContiguousStorageIfAvailable { stored in
+            Result { () throws(TFTPDecodeError) -> TFTPPacket in try TFTPPacket(decoding: UnsafeRawBufferPointer(stored)) }
+        } ?? Array(bytes).withUnsafeBytes { stored in
+            Result { () throws(TFTPDecodeError) -> TFTPPacket in try TFTPPacket(decoding: stored) }
+        }
+        self = try decoded.get()
+    }
+
+    /// The same, from the bytes where they lie: a transfer reads one DATA or ACK per block,
+    /// and this reads it without copying the datagram (a DATA's payload is copied once, into
+    /// the packet).
+    public init(decoding bytes: UnsafeRawBufferPointer) throws(TFTPDecodeError) {
         guard bytes.count >= 2 else { throw .tooShort(bytes.count) }
         let opcode = UInt16(bytes[0]) << 8 | UInt16(bytes[1])
         func u16(at offset: Int) throws(TFTPDecodeError) -> UInt16 {

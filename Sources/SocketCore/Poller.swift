@@ -83,17 +83,8 @@ public struct Poller: Sendable {
     /// passes (nil: wait for ever). Returns the ready ones; empty means the time ran out.
     /// A signal does not cut the wait short: poll() is called again for the time left.
     public mutating func wait(timeout: Duration? = nil) throws(SocketError) -> [PollEvent] {
-        let clock = ContinuousClock()
-        let deadline = timeout.map { clock.now + $0 }
-        // The body runs again after EINTR, so the time left is worked out on each call.
-        let ready = try syscall(.poll) {
-            var milliseconds: Int32 = -1
-            if let deadline {
-                let left = deadline - clock.now
-                // Round up: poll(…, 0) would spin instead of waiting the last fraction of a ms.
-                milliseconds = left <= .zero ? 0 : Int32(clamping: left.roundedUpMilliseconds)
-            }
-            return entries.withUnsafeMutableBufferPointer { poll($0.baseAddress, nfds_t($0.count), milliseconds) }
+        let ready = try entries.withUnsafeMutableBufferPointer { (entries) throws(SocketError) -> Int32 in
+            try Self.poll(entries, timeout: timeout)
         }
         var events: [PollEvent] = []
         events.reserveCapacity(Int(ready))
@@ -101,6 +92,41 @@ public struct Poller: Sendable {
             events.append(PollEvent(descriptor: entry.fd, events: PollEvents(rawValue: entry.revents)))
         }
         return events
+    }
+}
+
+extension Poller {
+    /// `poll(fds, n, timeout)` on `entries`: the number ready. The body runs again after EINTR,
+    /// so the time left is worked out on each call.
+    static func poll(_ entries: UnsafeMutableBufferPointer<pollfd>, timeout: Duration?) throws(SocketError) -> Int32 {
+        let clock = ContinuousClock()
+        let deadline = timeout.map { clock.now + $0 }
+        return try syscall(.poll) {
+            var milliseconds: Int32 = -1
+            if let deadline {
+                let left = deadline - clock.now
+                // Round up: poll(…, 0) would spin instead of waiting the last fraction of a ms.
+                milliseconds = left <= .zero ? 0 : Int32(clamping: left.roundedUpMilliseconds)
+            }
+            return Glibc.poll(entries.baseAddress, nfds_t(entries.count), milliseconds)
+        }
+    }
+}
+
+extension Socket {
+    /// `poll()` for POLLIN on this socket and, when given, `other`, at most `timeout`: for
+    /// each, whether a receive will not block (data, or an error or EOF it will report). A
+    /// loop that waits for one socket — a TFTP transfer waits once per block — needs no
+    /// `Poller` and its arrays.
+    public func waitReadable(timeout: Duration, alsoWatching other: Socket? = nil) throws(SocketError) -> (this: Bool, other: Bool) {
+        var entries = (pollfd(fd: try open(), events: PollEvents.readable.rawValue, revents: 0),
+                       pollfd(fd: try other?.open() ?? -1, events: PollEvents.readable.rawValue, revents: 0))
+        let count = other == nil ? 1 : 2
+        return try withUnsafeMutableBytes(of: &entries) { (raw) throws(SocketError) -> (this: Bool, other: Bool) in
+            let pair = raw.bindMemory(to: pollfd.self)
+            _ = try Poller.poll(UnsafeMutableBufferPointer(rebasing: pair[..<count]), timeout: timeout)
+            return (pair[0].revents != 0, count == 2 && pair[1].revents != 0)
+        }
     }
 }
 

@@ -36,6 +36,23 @@ extension Socket {
         }
     }
 
+    /// `sendmmsg()` on a connected datagram socket: the datagrams `buffers` (at most 64) in one
+    /// system call; how many the kernel took. A sender with a window of datagrams to put on the
+    /// wire at once pays for one call instead of one each.
+    public func sendDatagrams(_ buffers: UnsafeBufferPointer<UnsafeRawBufferPointer>) throws(SocketError) -> Int {
+        let fd = try open()
+        let count = min(buffers.count, 64)
+        return try withUnsafeTemporaryAllocation(of: UnsafeRawPointer?.self, capacity: count) { starts throws(SocketError) -> Int in
+            try withUnsafeTemporaryAllocation(of: UInt.self, capacity: count) { lengths throws(SocketError) -> Int in
+                for index in 0..<count {
+                    starts[index] = buffers[index].baseAddress
+                    lengths[index] = UInt(buffers[index].count)
+                }
+                return try syscall(.sendmmsg) { Int(socketlab_send_datagrams(fd, starts.baseAddress, lengths.baseAddress, UInt32(count))) }
+            }
+        }
+    }
+
     /// `sendto()` of `bytes` as one datagram.
     @discardableResult
     public func send(_ bytes: [UInt8], to address: SocketAddress) throws(SocketError) -> Int {
@@ -46,12 +63,28 @@ extension Socket {
     /// datagram's real size (MSG_TRUNC makes Linux report it even when the buffer was
     /// smaller) and the sender; a size over `buffer.count` means the datagram was truncated.
     public func receiveFrom(into buffer: UnsafeMutableRawBufferPointer) throws(SocketError) -> (size: Int, sender: SocketAddress?) {
+        try receiveFrom(into: buffer, flags: Int32(MSG_TRUNC))
+    }
+
+    /// `recvfrom(fd, buf, len, MSG_TRUNC | MSG_DONTWAIT, &from)`: the same, or nil at once
+    /// when no datagram is queued (EAGAIN), on a blocking socket too. A receiver that expects
+    /// a burst (a window of TFTP blocks) reads what is there without a poll() per datagram.
+    public func receiveFromIfReady(into buffer: UnsafeMutableRawBufferPointer) throws(SocketError) -> (size: Int, sender: SocketAddress?)? {
+        do throws(SocketError) {
+            return try receiveFrom(into: buffer, flags: Int32(MSG_TRUNC | MSG_DONTWAIT))
+        } catch {
+            if error.errno == .EAGAIN || error.errno == .EWOULDBLOCK { return nil }
+            throw error
+        }
+    }
+
+    private func receiveFrom(into buffer: UnsafeMutableRawBufferPointer, flags: Int32) throws(SocketError) -> (size: Int, sender: SocketAddress?) {
         let fd = try open()
         var storage = sockaddr_storage()
         var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
         let size = try withUnsafeMutablePointer(to: &storage) { (pointer) throws(SocketError) -> Int in
             try pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { (raw) throws(SocketError) -> Int in
-                try syscall(.recvfrom) { Glibc.recvfrom(fd, buffer.baseAddress, buffer.count, Int32(MSG_TRUNC), raw, &length) }
+                try syscall(.recvfrom) { Glibc.recvfrom(fd, buffer.baseAddress, buffer.count, flags, raw, &length) }
             }
         }
         return (size, SocketAddress(storage: storage, length: length))

@@ -34,8 +34,8 @@ public enum SocketError: Error, Equatable, Sendable, CustomStringConvertible {
         case .badAddress, .resolution: .badInput
         // EACCES from sendto() is a broadcast address without SO_BROADCAST (bad input), and
         // EPERM from send() a firewall's verdict: neither is a privilege to get.
-        case .system(.sendto, .EACCES, _), .system(.send, .EACCES, _): .badInput
-        case .system(.sendto, .EPERM, _), .system(.send, .EPERM, _): .failure
+        case .system(.sendto, .EACCES, _), .system(.send, .EACCES, _), .system(.sendmmsg, .EACCES, _): .badInput
+        case .system(.sendto, .EPERM, _), .system(.send, .EPERM, _), .system(.sendmmsg, .EPERM, _): .failure
         case .system(_, let errno, _) where errno == .EPERM || errno == .EACCES: .missingPrivilege
         default: .failure
         }
@@ -102,7 +102,7 @@ public enum SocketError: Error, Equatable, Sendable, CustomStringConvertible {
             if call == .bind, let port = address?.port, port < 1024 {
                 return "ports below 1024 need root or CAP_NET_BIND_SERVICE; use a port of 1024 or more"
             }
-            if call == .sendto || call == .send {
+            if call == .sendto || call == .send || call == .sendmmsg {
                 return errno == .EACCES
                     ? "\(there) looks like a broadcast address: a socket may send there only after setsockopt(SO_BROADCAST)"
                     : "a firewall rule (nftables) on this machine rejected the packet"

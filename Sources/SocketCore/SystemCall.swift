@@ -9,7 +9,7 @@ public enum SystemCall: Hashable, Sendable, CustomStringConvertible {
     /// socket(AF_INET, SOCK_DGRAM, IPPROTO_ICMP): Linux's unprivileged ping socket.
     case pingSocket
     case socketpair, bind, listen, accept, connect, shutdown, close
-    case send, sendto, recv, recvfrom, recvmsg
+    case send, sendto, sendmmsg, recv, recvfrom, recvmsg
     case poll, fcntl, getsockname, getpeername, pipe, splice
     /// read(2) and write(2) on a pipe or a FIFO; open(2) and mkfifo(3) for a FIFO by its path.
     case read, write, open, mkfifo
@@ -35,6 +35,7 @@ public enum SystemCall: Hashable, Sendable, CustomStringConvertible {
         case .close: "close()"
         case .send: "send()"
         case .sendto: "sendto()"
+        case .sendmmsg: "sendmmsg()"
         case .recv: "recv()"
         case .recvfrom: "recvfrom()"
         case .recvmsg: "recvmsg()"

@@ -96,3 +96,7 @@ int socketlab_interface_hardware_address(int fd, const char *name, unsigned char
 /// starting `ip` costs milliseconds on the takeover's path.
 int socketlab_address_change(int add, int family, int ifindex, const void *address, int prefix_length);
 #endif
+
+/// sendmmsg(2) (a GNU extension) of `count` datagrams on a connected socket, datagram `i` being
+/// `lengths[i]` bytes at `buffers[i]`: how many were sent, or -1 and errno.
+int socketlab_send_datagrams(int fd, const void *const *buffers, const unsigned long *lengths, unsigned int count);

@@ -51,7 +51,6 @@ public struct TFTPClient: Sendable {
         let endpoint = TFTPEndpoint(socket: socket, peer: nil, settings: TFTPSettings(), maxRetries: options.maxRetries)
         var settings = TFTPSettings()
         var negotiated = false
-        var decoder = NetASCIIDecoder()
         let mode = options.mode
         let begun = ContinuousClock.now
         do {
@@ -72,13 +71,11 @@ public struct TFTPClient: Sendable {
                 throw TFTPFailure.protocolViolation("\(packet.name) in answer to a read request")
             }
             if let fixed = settings.timeoutSeconds { endpoint.timer = RetransmitTimer(fixedSeconds: fixed) }
-            let sink: (ArraySlice<UInt8>) throws -> Void = { bytes in
-                let data = mode == "netascii" ? decoder.decode(bytes) : Array(bytes)
-                try data.withUnsafeBytes { try incoming.append($0) }
-            }
+            let blocks = BlockSink(incoming, netascii: mode == "netascii")
+            let sink: (ArraySlice<UInt8>) throws -> Void = { try blocks.take($0) }
             var lastBlock: Int64 = 1
             let store = {
-                if mode == "netascii" { try decoder.finish().withUnsafeBytes { try incoming.append($0) } }
+                try blocks.finish()
                 try incoming.finish(expectedDigest: nil, mode: 0o644, overwrite: true)
             }
             if let first {

@@ -76,12 +76,15 @@ public final class TFTPServer: Sendable {
         let transferSocket: Socket
         do {
             transferSocket = try Socket.udp(localAddress.family)
+            // So that the endpoint can bind its socket for strangers to the same port.
+            try transferSocket.set(.reuseAddress, true)
             try transferSocket.bind(to: localAddress.with(port: 0))
         } catch {
             return .failed(peer: peer, isRead: isRead, name: request.filename, reason: "\(error)", counters: TFTPCounters())
         }
         defer { try? transferSocket.close() }
         let endpoint = TFTPEndpoint(socket: transferSocket, peer: client, settings: TFTPSettings())
+        endpoint.connectToPeer()
         func refuse(_ code: TFTPErrorCode, _ message: String) -> Event {
             try? endpoint.send(.error(code: code.rawValue, message: message))
             return .refused(peer: peer, isRead: isRead, name: request.filename, code: code.rawValue, message: message)
@@ -157,17 +160,16 @@ public final class TFTPServer: Sendable {
         }
         let firstAnswer: TFTPPacket = accepted.isEmpty ? .ack(block: 0) : .optionAck(accepted)
         try endpoint.send(firstAnswer)
-        var decoder = NetASCIIDecoder()
+        let blocks = BlockSink(incoming, netascii: mode == "netascii")
         var written: Int64 = 0
         let lastBlock: Int64
         do {
             lastBlock = try endpoint.receiveFile(into: { bytes in
                 written += Int64(bytes.count)
                 guard written <= options.maxSize else { throw TFTPFailure.refused(.diskFull, "over the server's limit of \(options.maxSize) bytes") }
-                let data = mode == "netascii" ? decoder.decode(bytes) : Array(bytes)
-                try data.withUnsafeBytes { try incoming.append($0) }
+                try blocks.take(bytes)
             }, settings: settings, resendFirst: { try endpoint.send(firstAnswer) }, store: {
-                if mode == "netascii" { try decoder.finish().withUnsafeBytes { try incoming.append($0) } }
+                try blocks.finish()
                 try incoming.finish(expectedDigest: nil, mode: 0o644, overwrite: options.overwrite)
             })
         } catch {
