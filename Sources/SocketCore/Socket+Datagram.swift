@@ -63,31 +63,34 @@ extension Socket {
     /// datagram's real size (MSG_TRUNC makes Linux report it even when the buffer was
     /// smaller) and the sender; a size over `buffer.count` means the datagram was truncated.
     public func receiveFrom(into buffer: UnsafeMutableRawBufferPointer) throws(SocketError) -> (size: Int, sender: SocketAddress?) {
-        try receiveFrom(into: buffer, flags: Int32(MSG_TRUNC))
-    }
-
-    /// `recvfrom(fd, buf, len, MSG_TRUNC | MSG_DONTWAIT, &from)`: the same, or nil at once
-    /// when no datagram is queued (EAGAIN), on a blocking socket too. A receiver that expects
-    /// a burst (a window of TFTP blocks) reads what is there without a poll() per datagram.
-    public func receiveFromIfReady(into buffer: UnsafeMutableRawBufferPointer) throws(SocketError) -> (size: Int, sender: SocketAddress?)? {
-        do throws(SocketError) {
-            return try receiveFrom(into: buffer, flags: Int32(MSG_TRUNC | MSG_DONTWAIT))
-        } catch {
-            if error.errno == .EAGAIN || error.errno == .EWOULDBLOCK { return nil }
-            throw error
+        let fd = try open()
+        return try receivingFrom { (raw, length) throws(SocketError) in
+            try syscall(.recvfrom) { Glibc.recvfrom(fd, buffer.baseAddress, buffer.count, Int32(MSG_TRUNC), raw, length) }
         }
     }
 
-    private func receiveFrom(into buffer: UnsafeMutableRawBufferPointer, flags: Int32) throws(SocketError) -> (size: Int, sender: SocketAddress?) {
+    /// `recvfrom(fd, buf, len, MSG_TRUNC | MSG_DONTWAIT, &from)`: the same, or `.wouldBlock`
+    /// at once when no datagram is queued, on a blocking socket too. A receiver that expects
+    /// a burst (a window of TFTP blocks) reads what is there without a poll() per datagram.
+    public func tryReceiveFrom(into buffer: UnsafeMutableRawBufferPointer) throws(SocketError) -> NonBlocking<(size: Int, sender: SocketAddress?)> {
         let fd = try open()
+        let (result, sender) = try receivingFrom { (raw, length) throws(SocketError) in
+            try nonBlocking(.recvfrom) { Glibc.recvfrom(fd, buffer.baseAddress, buffer.count, Int32(MSG_TRUNC | MSG_DONTWAIT), raw, length) }
+        }
+        guard case .ready(let size) = result else { return .wouldBlock }
+        return .ready((size, sender))
+    }
+
+    /// Runs a recvfrom() with room for the sender's address, and reads the address it wrote.
+    private func receivingFrom<Result>(
+        _ call: (UnsafeMutablePointer<sockaddr>, UnsafeMutablePointer<socklen_t>) throws(SocketError) -> Result
+    ) throws(SocketError) -> (Result, SocketAddress?) {
         var storage = sockaddr_storage()
         var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-        let size = try withUnsafeMutablePointer(to: &storage) { (pointer) throws(SocketError) -> Int in
-            try pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { (raw) throws(SocketError) -> Int in
-                try syscall(.recvfrom) { Glibc.recvfrom(fd, buffer.baseAddress, buffer.count, flags, raw, &length) }
-            }
+        let result = try withUnsafeMutablePointer(to: &storage) { (pointer) throws(SocketError) -> Result in
+            try pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { (raw) throws(SocketError) -> Result in try call(raw, &length) }
         }
-        return (size, SocketAddress(storage: storage, length: length))
+        return (result, SocketAddress(storage: storage, length: length))
     }
 
     /// Receives one datagram of at most `maxBytes` bytes; `isTruncated` tells if it was cut.

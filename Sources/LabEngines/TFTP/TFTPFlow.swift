@@ -101,8 +101,14 @@ final class TFTPEndpoint {
     /// port, and the transfer goes on undisturbed.
     private func answerStranger(on other: Socket) {
         guard let (_, sender) = try? other.receiveFrom(into: buffer), let sender else { return }
+        refuse(stranger: sender, from: other)
+    }
+
+    /// ERROR 5 to `sender`, from `socket` (this transfer's port), counted.
+    private func refuse(stranger sender: SocketAddress, from socket: Socket) {
         counters.strangers += 1
-        _ = try? other.send(TFTPPacket.error(code: TFTPErrorCode.unknownTransferID.rawValue, message: "unknown transfer ID: this port serves another transfer").encoded(), to: sender)
+        let error = TFTPPacket.error(code: TFTPErrorCode.unknownTransferID.rawValue, message: "unknown transfer ID: this port serves another transfer")
+        _ = try? socket.send(error.encoded(), to: sender)
     }
 
     func send(_ packet: TFTPPacket, to address: SocketAddress? = nil) throws {
@@ -123,7 +129,7 @@ final class TFTPEndpoint {
             var datagram: (size: Int, sender: SocketAddress?)?
             if tryFirst {
                 tryFirst = false
-                datagram = try socket.receiveFromIfReady(into: buffer)
+                if case .ready(let queued) = try socket.tryReceiveFrom(into: buffer) { datagram = queued }
             }
             if datagram == nil {
                 let left = deadline - ContinuousClock.now
@@ -139,8 +145,7 @@ final class TFTPEndpoint {
             let (size, sender) = datagram!
             guard let sender else { continue }
             if let peer, peer != sender {
-                counters.strangers += 1
-                try? send(.error(code: TFTPErrorCode.unknownTransferID.rawValue, message: "unknown transfer ID: this port serves another transfer"), to: sender)
+                refuse(stranger: sender, from: socket)
                 continue
             }
             guard size <= buffer.count, let packet = try? TFTPPacket(decoding: UnsafeRawBufferPointer(rebasing: buffer[..<size])) else {
@@ -226,8 +231,11 @@ final class TFTPEndpoint {
                 } else {
                     for block in first..<next { try sendData(flight.packet(block)) }
                 }
-                for block in max(first, highestSent + 1)..<max(next, highestSent + 1) { flight.stampSent(block) }
-                highestSent = max(highestSent, next - 1)
+                // A round only resends blocks up to highestSent and reads the ones after it.
+                if next > highestSent + 1 {
+                    for block in (highestSent + 1)..<next { flight.stampSent(block) }
+                    highestSent = next - 1
+                }
             }
             guard let packet = try self.next(within: timer.seconds) else {
                 counters.timeouts += 1
